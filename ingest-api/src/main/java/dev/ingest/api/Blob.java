@@ -1,0 +1,94 @@
+package dev.ingest.api;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * The content of one object while it is being copied: a stream plus its content type and length.
+ *
+ * <p>Lifecycle: created by {@link Client#download(Codec)} and handed to {@link Storage#store(Codec, Blob)};
+ * the stream can be read once. Whoever receives a blob closes it (the engine does), which closes the stream and
+ * whatever connection backs it. Not thread-safe: one thread reads it.
+ */
+public final class Blob implements Closeable {
+
+    /** The content type used when a source does not know better. */
+    public static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
+
+    private final InputStream stream;
+    private final long length;
+    private final String contentType;
+
+    private Blob(InputStream stream, long length, String contentType) {
+        this.stream = Objects.requireNonNull(stream, "stream");
+        this.length = length;
+        this.contentType = contentType == null || contentType.isBlank() ? DEFAULT_CONTENT_TYPE : contentType;
+    }
+
+    /**
+     * A blob of known length.
+     *
+     * @param stream the content, read once; closed with the blob
+     * @param length the exact number of bytes the stream yields, at least 0
+     * @param contentType the MIME type, or {@code null} for {@value #DEFAULT_CONTENT_TYPE}
+     * @return the blob
+     * @throws IllegalArgumentException if {@code length} is negative
+     */
+    public static Blob of(InputStream stream, long length, String contentType) {
+        if (length < 0) {
+            throw new IllegalArgumentException("length must be >= 0, got " + length);
+        }
+        return new Blob(stream, length, contentType);
+    }
+
+    /**
+     * A blob whose length is not known in advance (a chunked HTTP response, a generated object).
+     *
+     * @param stream the content, read once; closed with the blob
+     * @param contentType the MIME type, or {@code null} for {@value #DEFAULT_CONTENT_TYPE}
+     * @return the blob
+     */
+    public static Blob ofUnknownLength(InputStream stream, String contentType) {
+        return new Blob(stream, -1, contentType);
+    }
+
+    /**
+     * The content, to be read once from the start.
+     *
+     * @return the stream; reading it may throw {@link IOException} (retryable) or {@link PoisonException}
+     */
+    public InputStream stream() {
+        return stream;
+    }
+
+    /**
+     * The number of bytes of the content.
+     *
+     * @return the length, or empty when unknown
+     */
+    public OptionalLong length() {
+        return length < 0 ? OptionalLong.empty() : OptionalLong.of(length);
+    }
+
+    /**
+     * The MIME type of the content.
+     *
+     * @return never blank; {@value #DEFAULT_CONTENT_TYPE} when the source did not say
+     */
+    public String contentType() {
+        return contentType;
+    }
+
+    /**
+     * Closes the stream. Idempotent.
+     *
+     * @throws IOException if closing the underlying stream fails
+     */
+    @Override
+    public void close() throws IOException {
+        stream.close();
+    }
+}

@@ -1,0 +1,29 @@
+package dev.ingest.cli;
+
+/** The launcher's exit codes, documented in {@code --help} and the README. */
+final class ExitCode {
+
+    /** Success; with {@code --once}, every object is at every destination. */
+    static final int OK = 0;
+    /** {@code --once} finished but some objects failed (dead-lettered) or a scan failed; the summary names them. */
+    static final int FAILED_OBJECTS = 1;
+    /** Wrong command-line usage. */
+    static final int USAGE = 2;
+    /** The configuration file is missing or invalid, or a plugin could not be loaded or configured. */
+    static final int CONFIG = 3;
+    /** The queue could not be reached or set up (NATS down, embedded nats-server missing), or another runtime error. */
+    static final int RUNTIME = 4;
+    /** Stopped by SIGINT/SIGTERM before {@code --once} finished; unfinished work stays queued. */
+    static final int INTERRUPTED = 5;
+
+    static final String HELP = "Exit codes:%n"
+            + "  0  success (with --once: every object is at every destination)%n"
+            + "  1  --once finished but objects failed (dead-lettered) or a scan failed%n"
+            + "  2  wrong command-line usage%n"
+            + "  3  invalid configuration, or a plugin could not be loaded or configured%n"
+            + "  4  queue unreachable or not set up (NATS down, nats-server missing), other runtime error%n"
+            + "  5  stopped by SIGINT/SIGTERM before --once finished (work stays queued)";
+
+    private ExitCode() {
+    }
+}

@@ -1,0 +1,86 @@
+package dev.ingest.cli;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The operations endpoint on {@code --listen}: {@code /live} (the process is up) and {@code /ready} (connected to
+ * NATS and plugins configured; 503 otherwise).
+ */
+final class HealthServer implements AutoCloseable {
+
+    private final HttpServer server;
+
+    private HealthServer(HttpServer server) {
+        this.server = server;
+    }
+
+    /**
+     * @param listen {@code HOST:PORT}, {@code :PORT} (all interfaces) or {@code HOST:0} (a free port)
+     * @param ready whether the process is ready
+     * @return the started server
+     * @throws IOException if the address cannot be bound
+     */
+    static HealthServer start(String listen, BooleanSupplier ready) throws IOException {
+        InetSocketAddress address = parse(listen);
+        HttpServer server = HttpServer.create(address, 0);
+        server.setExecutor(Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "ingest-http");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.createContext("/live", ex -> respond(ex, 200, "ok\n"));
+        server.createContext("/ready", ex -> {
+            boolean ok = ready.getAsBoolean();
+            respond(ex, ok ? 200 : 503, ok ? "ready\n" : "not ready\n");
+        });
+        server.start();
+        return new HealthServer(server);
+    }
+
+    static InetSocketAddress parse(String listen) {
+        int colon = listen.lastIndexOf(':');
+        if (colon < 0) {
+            throw new IllegalArgumentException("--listen must be HOST:PORT or :PORT, got '" + listen + "'");
+        }
+        String host = listen.substring(0, colon);
+        int port;
+        try {
+            port = Integer.parseInt(listen.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--listen port must be a number, got '" + listen + "'");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("--listen port must be 0-65535, got " + port);
+        }
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
+    }
+
+    private static void respond(HttpExchange ex, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    /** @return the bound port (useful with port 0) */
+    int port() {
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,342 @@
+package dev.ingest.cli;
+
+import dev.ingest.core.config.ConfigLoader;
+import dev.ingest.core.config.Durations;
+import dev.ingest.core.config.EnvExpander;
+import dev.ingest.core.config.InvalidConfigException;
+import dev.ingest.core.config.WorkflowConfig;
+import dev.ingest.core.engine.IngestEngine;
+import dev.ingest.core.engine.Mode;
+import dev.ingest.core.engine.RunSummary;
+import dev.ingest.core.nats.NatsServerProcess;
+import dev.ingest.core.plugin.Configured;
+import dev.ingest.core.plugin.PluginLoadException;
+import dev.ingest.core.plugin.PluginRegistry;
+import dev.ingest.core.plugin.PluginSetup;
+import dev.ingest.core.queue.JetStreamQueue;
+import dev.ingest.core.queue.QueueSettings;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ingest}: runs the enqueuer, the dequeuer or both for the workflows of a configuration file. */
+@Command(
+        name = "ingest",
+        versionProvider = VersionProvider.class,
+        sortOptions = false,
+        usageHelpAutoWidth = true,
+        description = {
+            "Keeps objects flowing from sources (S3, HTTP APIs, local directories) into object storage through a "
+                    + "NATS JetStream queue.",
+            "",
+        },
+        footer = {"", ExitCode.HELP})
+final class IngestCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IngestCommand.class);
+    static final String EMBEDDED = "embedded";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--mode", paramLabel = "MODE",
+            description = "What to run: enqueue (scan sources), dequeue (copy objects) or all (both). Required "
+                    + "unless --dry-run.")
+    Mode mode;
+
+    @Option(names = "--config", paramLabel = "FILE", defaultValue = "${sys:user.home}/ingest/config",
+            description = "The configuration file (default: ${DEFAULT-VALUE}).")
+    Path config;
+
+    @Option(names = "--once",
+            description = "Scan every workflow's source once, copy until nothing is pending, print a summary and exit "
+                    + "(non-zero if anything failed).")
+    boolean once;
+
+    @Option(names = "--plugins", paramLabel = "DIR",
+            description = "A plugin directory, or a directory of plugin directories; repeatable. Searched in order "
+                    + "before the bundled plugins and ~/.config/ingest/plugins; the first to provide a type wins.")
+    List<Path> plugins = new ArrayList<>();
+
+    @Option(names = "--queue-endpoint", paramLabel = "URL", defaultValue = QueueSettings.DEFAULT_ENDPOINT,
+            description = "The NATS server (default: ${DEFAULT-VALUE}). 'embedded' starts a private nats-server "
+                    + "with a temporary store for this run.")
+    String queueEndpoint;
+
+    @Option(names = "--stream", defaultValue = "ingest", description = "The JetStream stream (default: ${DEFAULT-VALUE}).")
+    String stream;
+
+    @Option(names = "--subject", defaultValue = "ingest",
+            description = "The subject prefix; workflow W publishes on SUBJECT.W (default: ${DEFAULT-VALUE}).")
+    String subject;
+
+    @Option(names = "--consumer", defaultValue = "ingest",
+            description = "The prefix of the durable consumer names, CONSUMER__WORKFLOW (default: ${DEFAULT-VALUE}).")
+    String consumer;
+
+    @Option(names = "--stream-replicas", defaultValue = "1",
+            description = "Replicas of the stream when ingest creates it (default: ${DEFAULT-VALUE}).")
+    int streamReplicas;
+
+    @Option(names = "--max-msgs", defaultValue = "-1",
+            description = "Message limit of the stream when ingest creates it; -1 for none (default: ${DEFAULT-VALUE}).")
+    long maxMsgs;
+
+    @Option(names = "--listen", paramLabel = "ADDR", defaultValue = ":9090",
+            description = "Address of the health endpoints /live and /ready (default: ${DEFAULT-VALUE}); HOST:0 picks a "
+                    + "free port.")
+    String listen;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
+            description = "Log level: " + Logging.LEVELS + " (default: ${DEFAULT-VALUE}).")
+    String logLevel;
+
+    @Option(names = "--dry-run",
+            description = "Load the configuration, configure every plugin, print the workflows and exit; nothing is "
+                    + "queued or copied.")
+    boolean dryRun;
+
+    @Option(names = "--strict-workflows", arity = "0..1", defaultValue = "true", fallbackValue = "true",
+            paramLabel = "BOOL",
+            description = "Fail on any configuration problem (default). With false, a broken workflow is skipped "
+                    + "with a logged error and the others run.")
+    boolean strictWorkflows;
+
+    @Option(names = "--shutdown-grace", paramLabel = "DURATION", defaultValue = "25s",
+            description = "How long in-flight copies may finish after SIGTERM/SIGINT before they are handed back to "
+                    + "the queue (default: ${DEFAULT-VALUE}).")
+    String shutdownGrace;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Option(names = "--version", versionHelp = true, description = "Print the version and exit.")
+    boolean version;
+
+    private final boolean handleSignals;
+
+    IngestCommand(boolean handleSignals) {
+        this.handleSignals = handleSignals;
+    }
+
+    static CommandLine commandLine(IngestCommand command) {
+        CommandLine cl = new CommandLine(command);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            commandLine.getErr().println("ingest: " + ex.getMessage());
+            LOG.error("unexpected failure", ex);
+            return ExitCode.RUNTIME;
+        });
+        return cl;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            Logging.apply(logLevel);
+        } catch (IllegalArgumentException e) {
+            return usage(e.getMessage());
+        }
+        if (mode == null && !dryRun) {
+            return usage("--mode is required: enqueue, dequeue or all");
+        }
+        Duration grace = Durations.parse(shutdownGrace).orElse(null);
+        if (grace == null) {
+            return usage("--shutdown-grace '" + shutdownGrace + "' is not a duration (e.g. 25s)");
+        }
+        if (!once && !dryRun) {
+            try {
+                HealthServer.parse(listen);
+            } catch (IllegalArgumentException e) {
+                return usage(e.getMessage());
+            }
+        }
+
+        ConfigLoader.Parsed parsed;
+        try {
+            parsed = ConfigLoader.create(EnvExpander.system()).load(config);
+        } catch (NoSuchFileException e) {
+            err.println("ingest: configuration file " + config + " does not exist (set it with --config FILE)");
+            return ExitCode.CONFIG;
+        } catch (IOException e) {
+            err.println("ingest: cannot read configuration file " + config + ": " + e.getMessage());
+            return ExitCode.CONFIG;
+        }
+
+        List<Path> optionalRoots = new ArrayList<>();
+        String home = System.getProperty("ingest.home");
+        if (home != null) {
+            optionalRoots.add(Paths.get(home, "plugins"));
+        }
+        optionalRoots.add(Paths.get(System.getProperty("user.home"), ".config", "ingest", "plugins"));
+        try (PluginRegistry registry = PluginRegistry.load(getClass().getClassLoader(), plugins, optionalRoots)) {
+            Configured configured;
+            try {
+                configured = PluginSetup.configure(parsed, registry, strictWorkflows);
+            } catch (InvalidConfigException e) {
+                err.println("ingest: " + e.getMessage());
+                return ExitCode.CONFIG;
+            }
+            try (configured) {
+                if (dryRun) {
+                    printWorkflows(out, configured);
+                    return ExitCode.OK;
+                }
+                return run(configured, grace, out, err);
+            }
+        } catch (PluginLoadException e) {
+            err.println("ingest: " + e.getMessage());
+            return ExitCode.CONFIG;
+        }
+    }
+
+    private int usage(String message) {
+        CommandLine cl = spec.commandLine();
+        cl.getErr().println("ingest: " + message);
+        cl.getErr().println("Try 'ingest --help' for more information.");
+        return ExitCode.USAGE;
+    }
+
+    private static void printWorkflows(PrintWriter out, Configured configured) {
+        out.println("configuration " + configured.config().origin() + " is valid; every plugin is configured.");
+        for (WorkflowConfig w : configured.workflows()) {
+            out.printf("workflow %s: %s -> %s; interval %s, batchSize %d, concurrency %d, cleanUp %s, webhook %s%n",
+                    w.name(), w.source(), String.join(", ", w.destinations()), Durations.format(w.interval()),
+                    w.batchSize(), w.concurrency(), w.cleanUp(), w.webhook().map(Object::toString).orElse("none"));
+        }
+        out.println("dry run: nothing was queued or copied.");
+    }
+
+    private int run(Configured configured, Duration grace, PrintWriter out, PrintWriter err) {
+        NatsServerProcess embedded = null;
+        String endpoint = queueEndpoint;
+        try {
+            if (EMBEDDED.equals(queueEndpoint)) {
+                try {
+                    embedded = NatsServerProcess.start();
+                } catch (IOException e) {
+                    err.println("ingest: cannot start the embedded nats-server: " + e.getMessage());
+                    return ExitCode.RUNTIME;
+                }
+                endpoint = embedded.url();
+                LOG.info("started embedded nats-server at {} (store {})", endpoint, embedded.storeDir());
+            }
+            QueueSettings settings;
+            try {
+                settings = new QueueSettings(endpoint, stream, subject, consumer, streamReplicas, maxMsgs,
+                        Duration.ofMinutes(2), Duration.ofSeconds(60));
+            } catch (IllegalArgumentException e) {
+                return usage(e.getMessage());
+            }
+            try (JetStreamQueue queue = JetStreamQueue.connect(settings)) {
+                IngestEngine engine = IngestEngine.builder()
+                        .configured(configured).queue(queue).mode(mode).once(once).shutdownGrace(grace).build();
+                try (HealthServer health = startHealth(queue)) {
+                    return runEngine(engine, out, err);
+                }
+            } catch (IOException e) {
+                err.println("ingest: " + e.getMessage());
+                return ExitCode.RUNTIME;
+            }
+        } finally {
+            if (embedded != null) {
+                embedded.close();
+            }
+        }
+    }
+
+    private HealthServer startHealth(JetStreamQueue queue) throws IOException {
+        try {
+            HealthServer h = HealthServer.start(listen, queue::isConnected);
+            LOG.info("health endpoints on port {}: /live, /ready", h.port());
+            return h;
+        } catch (IOException | IllegalArgumentException e) {
+            if (once) {
+                LOG.warn("health endpoints not started: cannot listen on {}: {}", listen, e.toString());
+                return null;
+            }
+            throw new IOException("cannot listen on " + listen + " (--listen): " + e.getMessage(), e);
+        }
+    }
+
+    private int runEngine(IngestEngine engine, PrintWriter out, PrintWriter err) {
+        AtomicBoolean signalled = new AtomicBoolean();
+        AtomicInteger exit = new AtomicInteger(ExitCode.RUNTIME);
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = null;
+        if (handleSignals) {
+            AtomicReference<Duration> graceRef = new AtomicReference<>(Durations.parse(shutdownGrace).orElseThrow());
+            hook = new Thread(() -> {
+                signalled.set(true);
+                LOG.info("signal received: stopping (in-flight copies get {} to finish)", Durations.format(graceRef.get()));
+                engine.stop();
+                try {
+                    if (finished.await(graceRef.get().toSeconds() + 20, TimeUnit.SECONDS)) {
+                        System.out.flush();
+                        System.err.flush();
+                        Runtime.getRuntime().halt(exit.get());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "ingest-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+        try {
+            RunSummary summary = engine.run();
+            int code = ExitCode.OK;
+            if (once) {
+                out.println("ingest: " + summary.line());
+                for (String f : summary.failures()) {
+                    out.println("  failed: " + f);
+                }
+                if (signalled.get()) {
+                    out.println("ingest: stopped by signal before the work was done; unfinished objects stay queued");
+                    code = ExitCode.INTERRUPTED;
+                } else if (summary.failed() > 0) {
+                    code = ExitCode.FAILED_OBJECTS;
+                }
+            }
+            out.flush();
+            exit.set(code);
+            return code;
+        } catch (IOException e) {
+            err.println("ingest: " + e.getMessage());
+            exit.set(ExitCode.RUNTIME);
+            return ExitCode.RUNTIME;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            exit.set(ExitCode.INTERRUPTED);
+            return ExitCode.INTERRUPTED;
+        } finally {
+            finished.countDown();
+            if (hook != null && !signalled.get()) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // already shutting down
+                }
+            }
+        }
+    }
+}

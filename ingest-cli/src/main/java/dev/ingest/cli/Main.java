@@ -1,0 +1,20 @@
+package dev.ingest.cli;
+
+/** The {@code ingest} launcher's entry point. */
+public final class Main {
+
+    private Main() {
+    }
+
+    /**
+     * Runs the command line and exits with its code.
+     *
+     * @param args the arguments
+     */
+    public static void main(String[] args) {
+        int code = IngestCommand.commandLine(new IngestCommand(true)).execute(args);
+        System.out.flush();
+        System.err.flush();
+        System.exit(code);
+    }
+}

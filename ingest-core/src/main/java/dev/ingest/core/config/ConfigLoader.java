@@ -1,0 +1,416 @@
+package dev.ingest.core.config;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+import org.snakeyaml.engine.v2.nodes.Tag;
+
+/**
+ * Reads the YAML configuration (the original tool's format: {@code sources}, {@code destinations},
+ * {@code workflows}, camelCase keys), expands {@code ${VAR}} references and checks everything that does not
+ * need the plugins. Every problem is collected, with its field path and line; nothing stops at the first.
+ */
+public final class ConfigLoader {
+
+    /** Letters, digits, {@code _} and {@code -}: safe in a NATS subject token and a consumer name. */
+    public static final Pattern WORKFLOW_NAME = Pattern.compile("[A-Za-z0-9_-]+");
+
+    private static final Set<String> TOP_LEVEL_KEYS = Set.of("version", "sources", "destinations", "workflows");
+    private static final List<String> WORKFLOW_KEYS = List.of("name", "source", "destinations", "cleanUp",
+            "interval", "batchSize", "concurrency", "webhook", "maxDeliver", "backoff", "maxBackoff");
+
+    private final EnvExpander env;
+
+    private ConfigLoader(EnvExpander env) {
+        this.env = Objects.requireNonNull(env, "env");
+    }
+
+    /**
+     * @param env how {@code ${VAR}} references are expanded
+     * @return a loader
+     */
+    public static ConfigLoader create(EnvExpander env) {
+        return new ConfigLoader(env);
+    }
+
+    /**
+     * The configuration and what is wrong with it. The configuration holds every entry that could be read, even
+     * those with problems, so that later checks (plugins) can still report theirs.
+     *
+     * @param config what was read
+     * @param problems what is wrong, in file order; empty when nothing is
+     */
+    public record Parsed(IngestConfig config, List<ConfigProblem> problems) {
+        /** Copies the problems. */
+        public Parsed {
+            Objects.requireNonNull(config, "config");
+            problems = List.copyOf(problems);
+        }
+    }
+
+    /**
+     * Reads a configuration file.
+     *
+     * @param file the YAML file
+     * @return what was read and its problems
+     * @throws IOException if the file cannot be read
+     */
+    public Parsed load(Path file) throws IOException {
+        return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+    }
+
+    /**
+     * Reads a configuration from text.
+     *
+     * @param yaml the YAML text
+     * @param origin where it came from, for messages
+     * @return what was read and its problems
+     */
+    public Parsed parse(String yaml, String origin) {
+        Reader r = new Reader(origin);
+        return r.read(yaml);
+    }
+
+    private final class Reader {
+        private final String origin;
+        private final Map<String, Integer> lines = new HashMap<>();
+        private final List<ConfigProblem> problems = new ArrayList<>();
+
+        Reader(String origin) {
+            this.origin = origin;
+        }
+
+        private void problem(String path, String message) {
+            int line = lines.getOrDefault(path, 0);
+            problems.add(new ConfigProblem(path, line, message));
+        }
+
+        Parsed read(String yaml) {
+            List<PluginEntry> sources = new ArrayList<>();
+            List<PluginEntry> destinations = new ArrayList<>();
+            List<WorkflowConfig> workflows = new ArrayList<>();
+            Object root;
+            try {
+                LoadSettings settings = LoadSettings.builder()
+                        .setLabel(origin)
+                        .setAllowDuplicateKeys(true) // reported below, with all other problems
+                        .setMaxAliasesForCollections(50)
+                        .build();
+                Optional<Node> node = new Compose(settings).composeString(yaml);
+                root = node.isPresent() ? toJava(node.get(), "") : null;
+            } catch (MarkedYamlEngineException e) {
+                int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
+                problems.add(new ConfigProblem("", line, "not valid YAML: " + e.getProblem()));
+                return done(sources, destinations, workflows);
+            } catch (YamlEngineException e) {
+                problems.add(new ConfigProblem("", 0, "not valid YAML: " + e.getMessage()));
+                return done(sources, destinations, workflows);
+            }
+            if (root == null) {
+                problem("", "the configuration is empty; it needs sources, destinations and workflows");
+                return done(sources, destinations, workflows);
+            }
+            if (!(root instanceof Map<?, ?> top)) {
+                problem("", "the configuration must be a mapping with sources, destinations and workflows");
+                return done(sources, destinations, workflows);
+            }
+            for (Object key : top.keySet()) {
+                if (!TOP_LEVEL_KEYS.contains(key.toString())) {
+                    problem(key.toString(), "unknown key (known: destinations, sources, version, workflows)");
+                }
+            }
+            readPlugins(top.get("sources"), "sources", "source", sources);
+            readPlugins(top.get("destinations"), "destinations", "destination", destinations);
+            readWorkflows(top.get("workflows"), workflows, sources, destinations);
+            return done(sources, destinations, workflows);
+        }
+
+        private Parsed done(List<PluginEntry> sources, List<PluginEntry> destinations, List<WorkflowConfig> workflows) {
+            return new Parsed(new IngestConfig(origin, sources, destinations, workflows, lines), problems);
+        }
+
+        private List<?> list(Object value, String path, boolean required) {
+            if (value == null) {
+                if (required) {
+                    problem(path, "is required: a list of " + path);
+                }
+                return List.of();
+            }
+            if (!(value instanceof List<?> l)) {
+                problem(path, "must be a list");
+                return List.of();
+            }
+            return l;
+        }
+
+        private void readPlugins(Object value, String section, String what, List<PluginEntry> out) {
+            Set<String> names = new HashSet<>();
+            List<?> items = list(value, section, true);
+            for (int i = 0; i < items.size(); i++) {
+                String path = section + "[" + i + "]";
+                if (!(items.get(i) instanceof Map<?, ?> m)) {
+                    problem(path, "must be a mapping with name and type");
+                    continue;
+                }
+                String name = requiredString(m, path, "name");
+                String type = requiredString(m, path, "type");
+                if (name != null && !names.add(name)) {
+                    problem(path + ".name", "duplicate " + what + " name '" + name + "'");
+                }
+                Map<String, Object> options = new LinkedHashMap<>();
+                m.forEach((k, v) -> {
+                    String key = k.toString();
+                    if (!key.equals("name") && !key.equals("type")) {
+                        options.put(key, v);
+                    }
+                });
+                if (name != null) {
+                    out.add(new PluginEntry(name, type == null ? "" : type, options, path));
+                }
+            }
+        }
+
+        private String requiredString(Map<?, ?> m, String path, String key) {
+            Object v = m.get(key);
+            if (v == null || v instanceof Map || v instanceof List || v.toString().isBlank()) {
+                problem(path + "." + key, v == null ? "is required" : "must be a non-empty string");
+                return null;
+            }
+            return v.toString();
+        }
+
+        private void readWorkflows(Object value, List<WorkflowConfig> out,
+                                   List<PluginEntry> sources, List<PluginEntry> destinations) {
+            Set<String> sourceNames = new HashSet<>();
+            sources.forEach(s -> sourceNames.add(s.name()));
+            Set<String> destinationNames = new HashSet<>();
+            destinations.forEach(d -> destinationNames.add(d.name()));
+            Set<String> names = new HashSet<>();
+            List<?> items = list(value, "workflows", true);
+            for (int i = 0; i < items.size(); i++) {
+                String path = "workflows[" + i + "]";
+                if (!(items.get(i) instanceof Map<?, ?> m)) {
+                    problem(path, "must be a mapping with name, source and destinations");
+                    continue;
+                }
+                for (Object k : m.keySet()) {
+                    if (!WORKFLOW_KEYS.contains(k.toString())) {
+                        problem(path + "." + k, "unknown key (known: " + String.join(", ", WORKFLOW_KEYS) + ")");
+                    }
+                }
+                String name = requiredString(m, path, "name");
+                if (name != null && !WORKFLOW_NAME.matcher(name).matches()) {
+                    problem(path + ".name", "'" + name + "' may only contain letters, digits, '_' and '-'"
+                            + " (it names a queue subject)");
+                }
+                if (name != null && !names.add(name)) {
+                    problem(path + ".name", "duplicate workflow name '" + name + "'");
+                }
+                String source = requiredString(m, path, "source");
+                if (source != null && !sourceNames.contains(source)) {
+                    problem(path + ".source", "source '" + source + "' is not defined"
+                            + known(" (defined sources: ", sourceNames));
+                }
+                List<String> dests = new ArrayList<>();
+                Object dv = m.get("destinations");
+                if (dv instanceof String s) {
+                    dv = List.of(s);
+                }
+                List<?> dl = list(dv, path + ".destinations", true);
+                if (dv != null && dl.isEmpty() && dv instanceof List) {
+                    problem(path + ".destinations", "must name at least one destination");
+                }
+                Set<String> seen = new HashSet<>();
+                for (int j = 0; j < dl.size(); j++) {
+                    String dpath = path + ".destinations[" + j + "]";
+                    Object d = dl.get(j);
+                    if (d == null || d instanceof Map || d instanceof List) {
+                        problem(dpath, "must be a destination name");
+                        continue;
+                    }
+                    String dn = d.toString();
+                    if (!destinationNames.contains(dn)) {
+                        problem(dpath, "destination '" + dn + "' is not defined"
+                                + known(" (defined destinations: ", destinationNames));
+                    } else if (!seen.add(dn)) {
+                        problem(dpath, "destination '" + dn + "' is listed twice");
+                    }
+                    dests.add(dn);
+                }
+                boolean cleanUp = bool(m, path, "cleanUp", false);
+                Duration interval = duration(m, path, "interval", WorkflowConfig.DEFAULT_INTERVAL);
+                if (interval.isZero()) {
+                    problem(path + ".interval", "must be longer than 0s");
+                    interval = WorkflowConfig.DEFAULT_INTERVAL;
+                }
+                int batchSize = positive(m, path, "batchSize", WorkflowConfig.DEFAULT_BATCH_SIZE);
+                int concurrency = positive(m, path, "concurrency", batchSize);
+                int maxDeliver = positive(m, path, "maxDeliver", WorkflowConfig.DEFAULT_MAX_DELIVER);
+                Duration backoff = duration(m, path, "backoff", WorkflowConfig.DEFAULT_BACKOFF);
+                Duration maxBackoff = duration(m, path, "maxBackoff", WorkflowConfig.DEFAULT_MAX_BACKOFF);
+                if (maxBackoff.compareTo(backoff) < 0) {
+                    problem(path + ".maxBackoff", "must not be shorter than backoff (" + Durations.format(backoff) + ")");
+                    maxBackoff = backoff;
+                }
+                Optional<URI> webhook = webhook(m, path);
+                if (name != null) {
+                    out.add(new WorkflowConfig(name, source == null ? "" : source, dests, cleanUp, interval,
+                            batchSize, concurrency, webhook, maxDeliver, backoff, maxBackoff, path));
+                }
+            }
+        }
+
+        private String known(String prefix, Set<String> names) {
+            return names.isEmpty() ? " (none are defined)" : prefix + String.join(", ", names.stream().sorted().toList()) + ")";
+        }
+
+        private boolean bool(Map<?, ?> m, String path, String key, boolean def) {
+            Object v = m.get(key);
+            if (v == null) {
+                return def;
+            }
+            if (v instanceof Boolean b) {
+                return b;
+            }
+            String s = v.toString().trim();
+            if (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false")) {
+                return Boolean.parseBoolean(s);
+            }
+            problem(path + "." + key, "must be true or false, got '" + s + "'");
+            return def;
+        }
+
+        private int positive(Map<?, ?> m, String path, String key, int def) {
+            Object v = m.get(key);
+            if (v == null) {
+                return def;
+            }
+            try {
+                long n = v instanceof Number num && !(v instanceof Double) ? num.longValue() : Long.parseLong(v.toString().trim());
+                if (n < 1 || n > 100_000) {
+                    problem(path + "." + key, "must be between 1 and 100000, got " + n);
+                    return def;
+                }
+                return (int) n;
+            } catch (NumberFormatException e) {
+                problem(path + "." + key, "must be a whole number, got '" + v + "'");
+                return def;
+            }
+        }
+
+        private Duration duration(Map<?, ?> m, String path, String key, Duration def) {
+            Object v = m.get(key);
+            if (v == null) {
+                return def;
+            }
+            Optional<Duration> d = v instanceof Map || v instanceof List ? Optional.empty() : Durations.parse(v.toString());
+            if (d.isEmpty()) {
+                problem(path + "." + key, "'" + v + "' is not a duration (write e.g. 30s, 5m, 1h or 1h30m)");
+                return def;
+            }
+            return d.get();
+        }
+
+        private Optional<URI> webhook(Map<?, ?> m, String path) {
+            Object v = m.get("webhook");
+            if (v == null || v.toString().isBlank()) {
+                return Optional.empty();
+            }
+            try {
+                URI uri = new URI(v.toString().trim());
+                if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
+                        || uri.getHost() == null) {
+                    problem(path + ".webhook", "'" + v + "' must be an http:// or https:// URL");
+                    return Optional.empty();
+                }
+                return Optional.of(uri);
+            } catch (URISyntaxException e) {
+                problem(path + ".webhook", "'" + v + "' is not a URL: " + e.getReason());
+                return Optional.empty();
+            }
+        }
+
+        /** Converts a YAML node to maps, lists and scalars, recording lines and expanding variables. */
+        private Object toJava(Node node, String path) {
+            lines.putIfAbsent(path, node.getStartMark().map(mk -> mk.getLine() + 1).orElse(0));
+            if (node instanceof MappingNode mapping) {
+                Map<String, Object> out = new LinkedHashMap<>();
+                for (NodeTuple t : mapping.getValue()) {
+                    Object k = t.getKeyNode() instanceof ScalarNode ks ? ks.getValue() : null;
+                    String childPath;
+                    if (k == null) {
+                        problem(path, "keys must be plain strings");
+                        continue;
+                    }
+                    childPath = path.isEmpty() ? k.toString() : path + "." + k;
+                    lines.putIfAbsent(childPath, t.getKeyNode().getStartMark().map(mk -> mk.getLine() + 1).orElse(0));
+                    if (out.containsKey(k.toString())) {
+                        problem(childPath, "key '" + k + "' appears twice");
+                    }
+                    out.put(k.toString(), toJava(t.getValueNode(), childPath));
+                }
+                return out;
+            }
+            if (node instanceof SequenceNode seq) {
+                List<Object> out = new ArrayList<>();
+                List<Node> items = seq.getValue();
+                for (int i = 0; i < items.size(); i++) {
+                    out.add(toJava(items.get(i), path + "[" + i + "]"));
+                }
+                return out;
+            }
+            ScalarNode scalar = (ScalarNode) node;
+            String value = scalar.getValue();
+            Tag tag = scalar.getTag();
+            if (Tag.NULL.equals(tag)) {
+                return null;
+            }
+            if (Tag.BOOL.equals(tag)) {
+                return Boolean.parseBoolean(value.toLowerCase(java.util.Locale.ROOT));
+            }
+            if (Tag.INT.equals(tag)) {
+                try {
+                    return Long.parseLong(value);
+                } catch (NumberFormatException e) {
+                    return value;
+                }
+            }
+            if (Tag.FLOAT.equals(tag)) {
+                try {
+                    return Double.parseDouble(value);
+                } catch (NumberFormatException e) {
+                    return value;
+                }
+            }
+            try {
+                return env.expand(value);
+            } catch (EnvExpander.ExpansionException e) {
+                problem(path, e.getMessage());
+                return "";
+            }
+        }
+    }
+}

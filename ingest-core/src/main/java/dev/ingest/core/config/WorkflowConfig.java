@@ -1,0 +1,76 @@
+package dev.ingest.core.config;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One entry of {@code workflows:}: copy every object of one source to one or more destinations.
+ *
+ * @param name unique; used in the queue subject and consumer name, so letters, digits, {@code _} and {@code -}
+ * @param source the name of a source
+ * @param destinations names of destinations, at least one
+ * @param cleanUp delete each object from the source once every destination has it
+ * @param interval time between two scans of the source (default 5m)
+ * @param batchSize messages fetched at once (default 8)
+ * @param concurrency objects copied at once (default: the batch size)
+ * @param webhook where to POST the JSON array of stored URIs after each batch
+ * @param maxDeliver attempts before a failing object is dead-lettered (default 5)
+ * @param backoff delay before the first retry; doubles on each attempt (default 1s)
+ * @param maxBackoff the longest delay between retries (default 5m)
+ * @param path where the entry is in the file, e.g. {@code workflows[0]}
+ */
+public record WorkflowConfig(
+        String name,
+        String source,
+        List<String> destinations,
+        boolean cleanUp,
+        Duration interval,
+        int batchSize,
+        int concurrency,
+        Optional<URI> webhook,
+        int maxDeliver,
+        Duration backoff,
+        Duration maxBackoff,
+        String path) {
+
+    /** Default time between two scans. */
+    public static final Duration DEFAULT_INTERVAL = Duration.ofMinutes(5);
+    /** Default number of messages fetched at once. */
+    public static final int DEFAULT_BATCH_SIZE = 8;
+    /** Default number of attempts before dead-lettering. */
+    public static final int DEFAULT_MAX_DELIVER = 5;
+    /** Default delay before the first retry. */
+    public static final Duration DEFAULT_BACKOFF = Duration.ofSeconds(1);
+    /** Default longest delay between retries. */
+    public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofMinutes(5);
+
+    /** Validates and copies the fields. */
+    public WorkflowConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(source, "source");
+        destinations = List.copyOf(destinations);
+        Objects.requireNonNull(interval, "interval");
+        Objects.requireNonNull(webhook, "webhook");
+        Objects.requireNonNull(backoff, "backoff");
+        Objects.requireNonNull(maxBackoff, "maxBackoff");
+        Objects.requireNonNull(path, "path");
+        if (batchSize < 1 || concurrency < 1 || maxDeliver < 1) {
+            throw new IllegalArgumentException("batchSize, concurrency and maxDeliver must be at least 1");
+        }
+    }
+
+    /**
+     * The delay before the next attempt after a failed one.
+     *
+     * @param attempt how many attempts have been made, from 1
+     * @return {@code backoff * 2^(attempt-1)}, at most {@code maxBackoff}
+     */
+    public Duration retryDelay(long attempt) {
+        long shift = Math.min(Math.max(attempt - 1, 0), 30);
+        Duration d = backoff.multipliedBy(1L << shift);
+        return d.compareTo(maxBackoff) > 0 ? maxBackoff : d;
+    }
+}

@@ -1,0 +1,135 @@
+package dev.ingest.core.engine;
+
+import dev.ingest.core.config.WorkflowConfig;
+import dev.ingest.core.queue.JetStreamQueue;
+import io.nats.client.ConsumerContext;
+import io.nats.client.FetchConsumeOptions;
+import io.nats.client.FetchConsumer;
+import io.nats.client.Message;
+import io.nats.client.api.ConsumerInfo;
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pulls one workflow's messages in batches of {@code batchSize}, copies up to {@code concurrency} objects at
+ * once, and posts each batch's stored URIs to the webhook. In {@code --once} runs it returns when the scan is
+ * done and nothing is pending or awaiting an ack.
+ */
+final class Dequeuer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Dequeuer.class);
+    private static final long FETCH_WAIT_MILLIS = 1000;
+
+    private final JetStreamQueue queue;
+    private final WorkflowConfig workflow;
+    private final Transfer transfer;
+    private final ExecutorService workers;
+    private final Webhook webhook;
+    private volatile boolean stopping;
+
+    Dequeuer(JetStreamQueue queue, WorkflowConfig workflow, Transfer transfer, ExecutorService workers, Webhook webhook) {
+        this.queue = queue;
+        this.workflow = workflow;
+        this.transfer = transfer;
+        this.workers = workers;
+        this.webhook = webhook;
+    }
+
+    /** Stop fetching; the batch in hand is finished. */
+    void stop() {
+        stopping = true;
+    }
+
+    /**
+     * Runs until {@link #stop()}, or, when {@code untilIdle} is given, until it says the scan is done and the
+     * workflow has nothing left.
+     *
+     * @param scanDone when non-null: returns true once the workflow's scan completed (or there is none)
+     * @throws InterruptedException on shutdown after the grace period
+     */
+    void run(BooleanSupplier scanDone) throws InterruptedException {
+        ConsumerContext consumer = null;
+        FetchConsumeOptions options = FetchConsumeOptions.builder()
+                .maxMessages(workflow.batchSize())
+                .noWaitExpiresIn(FETCH_WAIT_MILLIS)
+                .build();
+        int idleChecks = 0;
+        while (!stopping) {
+            List<Message> batch = new ArrayList<>(workflow.batchSize());
+            try {
+                if (consumer == null) {
+                    consumer = queue.consumer(workflow.name());
+                }
+                try (FetchConsumer fetch = consumer.fetch(options)) {
+                    for (Message m = fetch.nextMessage(); m != null; m = fetch.nextMessage()) {
+                        batch.add(m);
+                    }
+                }
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) {
+                // Connection lost, consumer momentarily unavailable: wait and carry on.
+                LOG.warn("workflow {}: fetching messages failed, retrying: {}", workflow.name(), e.toString());
+                consumer = null;
+                Thread.sleep(FETCH_WAIT_MILLIS);
+                continue;
+            }
+            if (batch.isEmpty()) {
+                if (scanDone != null && scanDone.getAsBoolean() && drained()) {
+                    // Twice in a row, so that acks still in flight when we first looked are counted.
+                    if (++idleChecks >= 2) {
+                        return;
+                    }
+                } else {
+                    idleChecks = 0;
+                }
+                continue;
+            }
+            idleChecks = 0;
+            process(batch);
+        }
+    }
+
+    private boolean drained() {
+        try {
+            ConsumerInfo info = queue.consumerInfo(workflow.name());
+            return info.getNumPending() == 0 && info.getNumAckPending() == 0;
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("workflow {}: reading consumer state failed: {}", workflow.name(), e.toString());
+            return false;
+        }
+    }
+
+    private void process(List<Message> batch) throws InterruptedException {
+        List<Future<List<URI>>> results = new ArrayList<>(batch.size());
+        for (Message m : batch) {
+            results.add(workers.submit(() -> transfer.handle(m)));
+        }
+        List<URI> stored = new ArrayList<>();
+        for (int i = 0; i < results.size(); i++) {
+            try {
+                stored.addAll(results.get(i).get());
+            } catch (ExecutionException e) {
+                LOG.error("workflow {}: unexpected failure handling a message", workflow.name(), e.getCause());
+            } catch (InterruptedException e) {
+                // Shutdown past the grace period: hand back what never started, interrupt what runs (it NAKs).
+                for (int j = i; j < results.size(); j++) {
+                    if (results.get(j).cancel(false)) {
+                        batch.get(j).nak();
+                    }
+                }
+                workers.shutdownNow();
+                throw e;
+            }
+        }
+        workflow.webhook().ifPresent(url -> webhook.post(workflow.name(), url, stored));
+    }
+}

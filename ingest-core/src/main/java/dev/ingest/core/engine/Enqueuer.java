@@ -1,0 +1,110 @@
+package dev.ingest.core.engine;
+
+import dev.ingest.api.Codec;
+import dev.ingest.api.Source;
+import dev.ingest.core.config.WorkflowConfig;
+import dev.ingest.core.queue.JetStreamQueue;
+import java.io.IOException;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Scans one workflow's source and publishes one message per object, asynchronously with a bounded window of
+ * outstanding acks. A publish the server did not acknowledge is retried synchronously; if it still fails the
+ * scan fails loudly (the next scan queues the object again). Nothing is dropped quietly.
+ */
+final class Enqueuer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Enqueuer.class);
+    static final int WINDOW = 1024;
+    private static final int SYNC_RETRIES = 5;
+
+    private final JetStreamQueue queue;
+    private final WorkflowConfig workflow;
+    private final Source source;
+    private final RunStats stats;
+
+    Enqueuer(JetStreamQueue queue, WorkflowConfig workflow, Source source, RunStats stats) {
+        this.queue = queue;
+        this.workflow = workflow;
+        this.source = source;
+        this.stats = stats;
+    }
+
+    /**
+     * One full scan.
+     *
+     * @return how many objects were listed
+     * @throws IOException if listing failed or a publish could not be confirmed
+     * @throws InterruptedException if interrupted (a shutdown)
+     */
+    long scan() throws IOException, InterruptedException {
+        long started = System.nanoTime();
+        Semaphore window = new Semaphore(WINDOW);
+        ConcurrentLinkedQueue<Codec> unconfirmed = new ConcurrentLinkedQueue<>();
+        AtomicReference<Throwable> firstError = new AtomicReference<>();
+        long listed = 0;
+        try {
+            source.reset();
+            for (Optional<Codec> next = source.next(); next.isPresent(); next = source.next()) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException("scan interrupted");
+                }
+                Codec codec = next.get();
+                listed++;
+                stats.listed();
+                window.acquire();
+                try {
+                    queue.publishAsync(workflow.name(), codec).whenComplete((ack, error) -> {
+                        try {
+                            if (error != null) {
+                                firstError.compareAndSet(null, error);
+                                unconfirmed.add(codec);
+                            } else {
+                                stats.queued(ack.isDuplicate());
+                            }
+                        } finally {
+                            window.release();
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    window.release();
+                    firstError.compareAndSet(null, e);
+                    unconfirmed.add(codec);
+                }
+            }
+        } finally {
+            window.acquire(WINDOW); // wait for every outstanding ack, whatever happened
+            window.release(WINDOW);
+        }
+        if (!unconfirmed.isEmpty()) {
+            LOG.warn("workflow {}: {} publishes were not confirmed ({}); retrying them one by one",
+                    workflow.name(), unconfirmed.size(), firstError.get() == null ? "?" : firstError.get().toString());
+            for (Codec codec : unconfirmed) {
+                publishWithRetries(codec);
+            }
+        }
+        LOG.info("workflow {}: scanned source {}: {} objects in {} ms", workflow.name(), workflow.source(), listed,
+                (System.nanoTime() - started) / 1_000_000);
+        return listed;
+    }
+
+    private void publishWithRetries(Codec codec) throws IOException, InterruptedException {
+        IOException last = null;
+        for (int attempt = 1; attempt <= SYNC_RETRIES; attempt++) {
+            try {
+                stats.queued(queue.publish(workflow.name(), codec).isDuplicate());
+                return;
+            } catch (IOException | RuntimeException e) {
+                last = e instanceof IOException io ? io : new IOException(e.toString(), e);
+                Thread.sleep(Math.min(5000, 200L << attempt));
+            }
+        }
+        throw new IOException("could not queue object '" + codec.name() + "' of workflow " + workflow.name()
+                + " after " + SYNC_RETRIES + " attempts: " + last.getMessage(), last);
+    }
+}

@@ -1,0 +1,288 @@
+package dev.ingest.core.engine;
+
+import dev.ingest.api.Destination;
+import dev.ingest.core.config.WorkflowConfig;
+import dev.ingest.core.plugin.Configured;
+import dev.ingest.core.queue.JetStreamQueue;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Runs the workflows of a configuration against a JetStream queue: per workflow an enqueuer (scans every
+ * {@code interval}) and/or a dequeuer, as the {@link Mode} says; or, with {@code once}, one scan per workflow
+ * and dequeuing until nothing is pending.
+ *
+ * <p>{@link #stop()} (e.g. from a SIGTERM hook) stops scanning and fetching, lets in-flight copies finish
+ * within the grace period, then interrupts them; interrupted copies are handed back to the queue.
+ *
+ * <p>The engine does not own the configured plugins or the queue: the caller closes them after {@link #run()}.
+ */
+public final class IngestEngine {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IngestEngine.class);
+
+    private final Configured configured;
+    private final JetStreamQueue queue;
+    private final Mode mode;
+    private final boolean once;
+    private final Duration grace;
+    private final RunStats stats = new RunStats();
+    private final CountDownLatch stopSignal = new CountDownLatch(1);
+    private final List<Dequeuer> dequeuers = new ArrayList<>();
+    private final List<Thread> scanners = new ArrayList<>();
+    private final AtomicBoolean started = new AtomicBoolean();
+    private volatile boolean stopping;
+
+    private IngestEngine(Builder b) {
+        this.configured = Objects.requireNonNull(b.configured, "configured");
+        this.queue = Objects.requireNonNull(b.queue, "queue");
+        this.mode = Objects.requireNonNull(b.mode, "mode");
+        this.once = b.once;
+        this.grace = Objects.requireNonNull(b.grace, "grace");
+    }
+
+    /** @return a builder */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds an {@link IngestEngine}. */
+    public static final class Builder {
+        private Configured configured;
+        private JetStreamQueue queue;
+        private Mode mode = Mode.ALL;
+        private boolean once;
+        private Duration grace = Duration.ofSeconds(25);
+
+        private Builder() {
+        }
+
+        /**
+         * @param configured the live plugins and workflows
+         * @return this
+         */
+        public Builder configured(Configured configured) {
+            this.configured = configured;
+            return this;
+        }
+
+        /**
+         * @param queue a connected queue
+         * @return this
+         */
+        public Builder queue(JetStreamQueue queue) {
+            this.queue = queue;
+            return this;
+        }
+
+        /**
+         * @param mode enqueue, dequeue or both (default both)
+         * @return this
+         */
+        public Builder mode(Mode mode) {
+            this.mode = mode;
+            return this;
+        }
+
+        /**
+         * @param once scan once and return when the work is done (default false: run until stopped)
+         * @return this
+         */
+        public Builder once(boolean once) {
+            this.once = once;
+            return this;
+        }
+
+        /**
+         * @param grace how long in-flight copies may take to finish after {@link IngestEngine#stop()}
+         * @return this
+         */
+        public Builder shutdownGrace(Duration grace) {
+            this.grace = grace;
+            return this;
+        }
+
+        /** @return the engine */
+        public IngestEngine build() {
+            return new IngestEngine(this);
+        }
+    }
+
+    /** @return the counters of this run so far */
+    public RunSummary progress() {
+        return stats.snapshot();
+    }
+
+    /**
+     * Creates the stream and consumers, then runs until the work is done ({@code once}) or {@link #stop()}.
+     *
+     * @return what the run did
+     * @throws IOException if the stream or a consumer cannot be set up
+     * @throws InterruptedException if the calling thread is interrupted
+     */
+    public RunSummary run() throws IOException, InterruptedException {
+        if (!started.compareAndSet(false, true)) {
+            throw new IllegalStateException("an engine runs once");
+        }
+        queue.ensureStream();
+        for (WorkflowConfig w : configured.workflows()) {
+            queue.ensureConsumer(w);
+        }
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(daemon("ingest-progress"));
+        Webhook webhook = new Webhook();
+        List<Thread> dequeueThreads = new ArrayList<>();
+        List<ExecutorService> pools = new ArrayList<>();
+        try {
+            for (WorkflowConfig w : configured.workflows()) {
+                AtomicBoolean scanDone = new AtomicBoolean(!mode.enqueues());
+                if (mode.enqueues()) {
+                    Enqueuer enqueuer = new Enqueuer(queue, w, configured.source(w.source()), stats);
+                    Thread t = new Thread(() -> scanLoop(w, enqueuer, scanDone), "enqueue-" + w.name());
+                    scanners.add(t);
+                }
+                if (mode.dequeues()) {
+                    Map<String, Destination> dests = new LinkedHashMap<>();
+                    for (String d : w.destinations()) {
+                        dests.put(d, configured.destination(d));
+                    }
+                    ExecutorService pool = Executors.newFixedThreadPool(w.concurrency(), daemon("copy-" + w.name()));
+                    pools.add(pool);
+                    Transfer transfer = new Transfer(queue, w, configured.source(w.source()), dests, stats, ticker);
+                    Dequeuer dq = new Dequeuer(queue, w, transfer, pool, webhook);
+                    synchronized (dequeuers) {
+                        dequeuers.add(dq);
+                    }
+                    Thread t = new Thread(() -> dequeueLoop(w, dq, scanDone), "dequeue-" + w.name());
+                    dequeueThreads.add(t);
+                }
+            }
+            if (stopping) {
+                return stats.snapshot();
+            }
+            scanners.forEach(Thread::start);
+            dequeueThreads.forEach(Thread::start);
+            LOG.info("running {} workflow(s) in mode {}{}", configured.workflows().size(),
+                    mode.name().toLowerCase(), once ? " once" : "");
+            if (once) {
+                for (Thread t : scanners) {
+                    t.join();
+                }
+                for (Thread t : dequeueThreads) {
+                    t.join();
+                }
+            } else {
+                stopSignal.await();
+                for (Thread t : scanners) {
+                    t.interrupt();
+                }
+            }
+            // Stopping (or done): give in-flight copies the grace period, then interrupt them.
+            long deadline = System.nanoTime() + grace.toNanos();
+            for (Thread t : dequeueThreads) {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            }
+            for (Thread t : dequeueThreads) {
+                if (t.isAlive()) {
+                    LOG.warn("{} did not finish within the {}s grace period; interrupting it", t.getName(), grace.toSeconds());
+                    t.interrupt();
+                    t.join(10_000);
+                }
+            }
+            for (Thread t : scanners) {
+                t.join(10_000);
+            }
+            return stats.snapshot();
+        } finally {
+            for (ExecutorService p : pools) {
+                p.shutdownNow();
+            }
+            ticker.shutdownNow();
+            try {
+                queue.flush(Duration.ofSeconds(5));
+            } catch (IOException e) {
+                LOG.warn("could not flush the last acks to NATS: {}", e.getMessage());
+            }
+        }
+    }
+
+    private void scanLoop(WorkflowConfig w, Enqueuer enqueuer, AtomicBoolean scanDone) {
+        MDC.put("workflow", w.name());
+        try {
+            while (!stopping) {
+                try {
+                    enqueuer.scan();
+                } catch (InterruptedException e) {
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    LOG.error("workflow {}: scan of source {} failed: {}", w.name(), w.source(), e.toString());
+                    if (once) {
+                        stats.failed("workflow " + w.name() + ": scan of source " + w.source() + " failed: " + e.getMessage());
+                    }
+                }
+                if (once) {
+                    return;
+                }
+                try {
+                    if (stopSignal.await(w.interval().toMillis(), TimeUnit.MILLISECONDS)) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        } finally {
+            scanDone.set(true);
+            MDC.remove("workflow");
+        }
+    }
+
+    private void dequeueLoop(WorkflowConfig w, Dequeuer dq, AtomicBoolean scanDone) {
+        MDC.put("workflow", w.name());
+        try {
+            dq.run(once ? scanDone::get : null);
+        } catch (InterruptedException e) {
+            LOG.info("workflow {}: dequeuer interrupted", w.name());
+        } catch (RuntimeException e) {
+            LOG.error("workflow {}: dequeuer failed", w.name(), e);
+            stats.failed("workflow " + w.name() + ": dequeuer failed: " + e);
+        } finally {
+            MDC.remove("workflow");
+        }
+    }
+
+    /**
+     * Stops scanning and fetching; {@link #run()} returns after in-flight copies finish or the grace period
+     * ends. Idempotent; callable from any thread.
+     */
+    public void stop() {
+        stopping = true;
+        synchronized (dequeuers) {
+            dequeuers.forEach(Dequeuer::stop);
+        }
+        stopSignal.countDown();
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

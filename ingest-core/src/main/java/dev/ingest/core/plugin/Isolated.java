@@ -1,0 +1,108 @@
+package dev.ingest.core.plugin;
+
+import dev.ingest.api.Blob;
+import dev.ingest.api.Codec;
+import dev.ingest.api.Destination;
+import dev.ingest.api.Source;
+import java.io.IOException;
+import java.net.URI;
+import java.util.Optional;
+
+/**
+ * Wraps sources and destinations so that every call runs with the plugin's class loader as the thread context
+ * class loader (libraries inside plugins look up resources and services through it).
+ */
+final class Isolated {
+
+    private Isolated() {
+    }
+
+    @FunctionalInterface
+    interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    static <T> T in(ClassLoader loader, IoCall<T> call) throws IOException {
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        if (previous == loader) {
+            return call.call();
+        }
+        thread.setContextClassLoader(loader);
+        try {
+            return call.call();
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
+    }
+
+    static Source source(Source delegate, ClassLoader loader) {
+        return new Source() {
+            @Override
+            public void reset() throws IOException {
+                in(loader, () -> {
+                    delegate.reset();
+                    return null;
+                });
+            }
+
+            @Override
+            public Optional<Codec> next() throws IOException {
+                return in(loader, delegate::next);
+            }
+
+            @Override
+            public Blob download(Codec codec) throws IOException {
+                return in(loader, () -> delegate.download(codec));
+            }
+
+            @Override
+            public void cleanUp(Codec codec) throws IOException {
+                in(loader, () -> {
+                    delegate.cleanUp(codec);
+                    return null;
+                });
+            }
+
+            @Override
+            public void close() throws IOException {
+                in(loader, () -> {
+                    delegate.close();
+                    return null;
+                });
+            }
+
+            @Override
+            public String toString() {
+                return delegate.toString();
+            }
+        };
+    }
+
+    static Destination destination(Destination delegate, ClassLoader loader) {
+        return new Destination() {
+            @Override
+            public Optional<URI> stat(Codec codec) throws IOException {
+                return in(loader, () -> delegate.stat(codec));
+            }
+
+            @Override
+            public URI store(Codec codec, Blob blob) throws IOException {
+                return in(loader, () -> delegate.store(codec, blob));
+            }
+
+            @Override
+            public void close() throws IOException {
+                in(loader, () -> {
+                    delegate.close();
+                    return null;
+                });
+            }
+
+            @Override
+            public String toString() {
+                return delegate.toString();
+            }
+        };
+    }
+}

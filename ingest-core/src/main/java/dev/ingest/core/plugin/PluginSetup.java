@@ -1,0 +1,217 @@
+package dev.ingest.core.plugin;
+
+import dev.ingest.api.ConfigException;
+import dev.ingest.api.ConfigKey;
+import dev.ingest.api.Destination;
+import dev.ingest.api.PluginConfig;
+import dev.ingest.api.PluginRole;
+import dev.ingest.api.Source;
+import dev.ingest.core.config.ConfigLoader;
+import dev.ingest.core.config.ConfigProblem;
+import dev.ingest.core.config.IngestConfig;
+import dev.ingest.core.config.InvalidConfigException;
+import dev.ingest.core.config.PluginEntry;
+import dev.ingest.core.config.WorkflowConfig;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Configures the plugins of a configuration: checks each entry's type and keys against its plugin, creates the
+ * sources and destinations, and decides which workflows can run.
+ *
+ * <p>With {@code strictWorkflows} every problem (the loader's and the plugins') is reported at once as an
+ * {@link InvalidConfigException}. Without it, a workflow touched by a problem is skipped with a logged error;
+ * problems that belong to no workflow still fail, and so does a configuration with no workflow left.
+ */
+public final class PluginSetup {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PluginSetup.class);
+
+    private PluginSetup() {
+    }
+
+    /**
+     * @param parsed the loader's result
+     * @param registry the available plugins
+     * @param strictWorkflows fail on any problem (true), or skip broken workflows (false)
+     * @return the live plugins and runnable workflows; the caller closes it
+     * @throws InvalidConfigException listing every problem
+     */
+    public static Configured configure(ConfigLoader.Parsed parsed, PluginRegistry registry, boolean strictWorkflows)
+            throws InvalidConfigException {
+        IngestConfig config = parsed.config();
+        List<ConfigProblem> problems = new ArrayList<>(parsed.problems());
+        Map<String, Source> sources = new LinkedHashMap<>();
+        Map<String, Destination> destinations = new LinkedHashMap<>();
+        try {
+            for (PluginEntry e : config.sources()) {
+                create(config, registry, e, PluginRole.SOURCE, problems, sources);
+            }
+            for (PluginEntry e : config.destinations()) {
+                create(config, registry, e, PluginRole.DESTINATION, problems, destinations);
+            }
+            problems.sort(Comparator.comparingInt(ConfigProblem::line));
+
+            Map<String, Set<String>> affected = affectedWorkflows(config, problems);
+            Set<String> broken = new HashSet<>();
+            List<ConfigProblem> global = new ArrayList<>();
+            for (ConfigProblem p : problems) {
+                Set<String> wfs = affected.get(key(p));
+                if (wfs == null) {
+                    global.add(p);
+                } else {
+                    broken.addAll(wfs);
+                }
+            }
+            if (!problems.isEmpty() && (strictWorkflows || !global.isEmpty())) {
+                throw new InvalidConfigException(config.origin(), strictWorkflows ? problems : global);
+            }
+            List<WorkflowConfig> runnable = new ArrayList<>();
+            for (WorkflowConfig w : config.workflows()) {
+                if (broken.contains(w.name())) {
+                    List<String> own = problems.stream()
+                            .filter(p -> affected.getOrDefault(key(p), Set.of()).contains(w.name()))
+                            .map(ConfigProblem::toString).toList();
+                    LOG.error("skipping workflow '{}' (--strict-workflows=false): {}", w.name(), String.join("; ", own));
+                } else {
+                    runnable.add(w);
+                }
+            }
+            if (runnable.isEmpty()) {
+                throw new InvalidConfigException(config.origin(), problems.isEmpty()
+                        ? List.of(new ConfigProblem("workflows", config.lineOf("workflows"), "no workflow is defined"))
+                        : problems);
+            }
+            return new Configured(config, sources, destinations, runnable, problems);
+        } catch (InvalidConfigException | RuntimeException e) {
+            sources.forEach((n, s) -> Configured.closeQuietly(s, "source " + n));
+            destinations.forEach((n, d) -> Configured.closeQuietly(d, "destination " + n));
+            throw e;
+        }
+    }
+
+    private static String key(ConfigProblem p) {
+        return p.path() + "\u0000" + p.line() + "\u0000" + p.message();
+    }
+
+    /** Which workflows each problem touches; problems outside every workflow, source and destination are absent. */
+    private static Map<String, Set<String>> affectedWorkflows(IngestConfig config, List<ConfigProblem> problems) {
+        Map<String, Set<String>> byEntryPath = new HashMap<>();
+        for (WorkflowConfig w : config.workflows()) {
+            byEntryPath.computeIfAbsent(w.path(), k -> new HashSet<>()).add(w.name());
+            config.source(w.source()).ifPresent(s -> byEntryPath.computeIfAbsent(s.path(), k -> new HashSet<>()).add(w.name()));
+            for (String d : w.destinations()) {
+                config.destination(d).ifPresent(e -> byEntryPath.computeIfAbsent(e.path(), k -> new HashSet<>()).add(w.name()));
+            }
+        }
+        // Entries no workflow uses: their problems touch nothing that runs.
+        for (PluginEntry e : config.sources()) {
+            byEntryPath.putIfAbsent(e.path(), Set.of());
+        }
+        for (PluginEntry e : config.destinations()) {
+            byEntryPath.putIfAbsent(e.path(), Set.of());
+        }
+        Map<String, Set<String>> out = new HashMap<>();
+        for (ConfigProblem p : problems) {
+            String entry = entryPath(p.path());
+            Set<String> wfs = byEntryPath.get(entry);
+            if (wfs != null) {
+                out.put(key(p), wfs);
+            }
+        }
+        return out;
+    }
+
+    private static String entryPath(String path) {
+        int close = path.indexOf(']');
+        return close < 0 ? path : path.substring(0, close + 1);
+    }
+
+    private static <T> void create(IngestConfig config, PluginRegistry registry, PluginEntry entry, PluginRole role,
+                                   List<ConfigProblem> problems, Map<String, T> out) {
+        String what = role == PluginRole.SOURCE ? "source" : "destination";
+        if (entry.type().isEmpty()) {
+            return; // already reported: type is required
+        }
+        LoadedPlugin plugin = registry.get(entry.type()).orElse(null);
+        if (plugin == null) {
+            problems.add(config.problem(entry.path() + ".type", "unknown plugin type '" + entry.type() + "' (available: "
+                    + (registry.types().isEmpty() ? "none" : String.join(", ", registry.types())) + ")"));
+            return;
+        }
+        if (!plugin.provider().roles().contains(role)) {
+            problems.add(config.problem(entry.path() + ".type", "plugin type '" + entry.type() + "' cannot be a " + what
+                    + " (it can be: " + plugin.provider().roles().stream().map(r -> r.name().toLowerCase())
+                    .collect(Collectors.joining(", ")) + ")"));
+            return;
+        }
+        int before = problems.size();
+        boolean hadProblems = problems.stream().anyMatch(p -> p.path().startsWith(entry.path() + ".") || p.path().equals(entry.path()));
+        List<ConfigKey> keys = plugin.provider().keys(role);
+        Set<String> known = keys.stream().map(ConfigKey::name).collect(Collectors.toCollection(java.util.TreeSet::new));
+        for (String k : entry.options().keySet()) {
+            if (!known.contains(k)) {
+                problems.add(config.problem(entry.path() + "." + k, "unknown key for plugin type '" + entry.type()
+                        + "' (known: " + (known.isEmpty() ? "none" : String.join(", ", known)) + ")"));
+            }
+        }
+        for (ConfigKey k : keys) {
+            if (k.required() && entry.options().get(k.name()) == null) {
+                problems.add(config.problem(entry.path() + "." + k.name(), "is required by plugin type '"
+                        + entry.type() + "' (" + k.description() + ")"));
+            }
+        }
+        if (hadProblems || problems.size() > before) {
+            return;
+        }
+        PluginConfig pc = PluginConfig.of(entry.name(), entry.options());
+        try {
+            Object created = Isolated.in(plugin.loader(), () -> {
+                try {
+                    return role == PluginRole.SOURCE
+                            ? Isolated.source(plugin.provider().createSource(pc), plugin.loader())
+                            : Isolated.destination(plugin.provider().createDestination(pc), plugin.loader());
+                } catch (ConfigException e) {
+                    throw new WrappedConfigException(e);
+                }
+            });
+            @SuppressWarnings("unchecked")
+            T t = (T) created;
+            out.put(entry.name(), t);
+        } catch (WrappedConfigException w) {
+            for (String p : w.config.problems()) {
+                int colon = p.indexOf(": ");
+                String key = colon > 0 && !p.substring(0, colon).contains(" ") ? p.substring(0, colon) : "";
+                String msg = key.isEmpty() ? p : p.substring(colon + 2);
+                problems.add(config.problem(key.isEmpty() ? entry.path() : entry.path() + "." + key, msg));
+            }
+        } catch (IOException e) {
+            problems.add(config.problem(entry.path(), what + " '" + entry.name() + "' (" + entry.type()
+                    + ") cannot be reached: " + e.getMessage()));
+        } catch (RuntimeException | LinkageError e) {
+            problems.add(config.problem(entry.path(), "plugin type '" + entry.type() + "' from " + plugin.location()
+                    + " failed to create " + what + " '" + entry.name() + "': " + e));
+        }
+    }
+
+    /** Carries a plugin's ConfigException through {@link Isolated#in}. */
+    private static final class WrappedConfigException extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final transient ConfigException config;
+
+        WrappedConfigException(ConfigException config) {
+            super(config.getMessage(), config);
+            this.config = config;
+        }
+    }
+}

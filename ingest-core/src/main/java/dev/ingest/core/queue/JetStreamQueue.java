@@ -1,0 +1,314 @@
+package dev.ingest.core.queue;
+
+import dev.ingest.api.Codec;
+import dev.ingest.core.config.WorkflowConfig;
+import io.nats.client.Connection;
+import io.nats.client.ConnectionListener;
+import io.nats.client.ConsumerContext;
+import io.nats.client.ErrorListener;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.PublishOptions;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.ConsumerInfo;
+import io.nats.client.api.DeliverPolicy;
+import io.nats.client.api.PublishAck;
+import io.nats.client.api.RetentionPolicy;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import io.nats.client.api.StreamInfo;
+import io.nats.client.impl.Headers;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * ingest's use of NATS JetStream: one stream ({@code ingest}, file storage, work-queue retention, subjects
+ * {@code ingest.>}), a subject and a durable pull consumer per workflow, and dead letters on
+ * {@code ingest.dlq.<workflow>}. The connection reconnects forever with backoff.
+ *
+ * <p>Thread-safe. Lifecycle: {@link #connect(QueueSettings)}, {@link #ensureStream()}, {@link #ensureConsumer}
+ * per workflow, use, {@link #close()}.
+ */
+public final class JetStreamQueue implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JetStreamQueue.class);
+
+    /** Header naming the workflow of a dead letter. */
+    public static final String HEADER_WORKFLOW = "Ingest-Workflow";
+    /** Header with why a message was dead-lettered. */
+    public static final String HEADER_REASON = "Ingest-Reason";
+    /** Header with how many attempts were made. */
+    public static final String HEADER_ATTEMPTS = "Ingest-Attempts";
+    /** Header with the last error seen. */
+    public static final String HEADER_LAST_ERROR = "Ingest-Last-Error";
+    /** Header with the subject the message was first published on. */
+    public static final String HEADER_ORIGINAL_SUBJECT = "Ingest-Original-Subject";
+
+    private final QueueSettings settings;
+    private final Connection connection;
+    private final JetStream js;
+    private final JetStreamManagement jsm;
+
+    private JetStreamQueue(QueueSettings settings, Connection connection) throws IOException {
+        this.settings = settings;
+        this.connection = connection;
+        this.js = connection.jetStream();
+        this.jsm = connection.jetStreamManagement();
+    }
+
+    /**
+     * Connects to NATS. Once connected, the connection reconnects forever after losing the server.
+     *
+     * @param settings the queue settings
+     * @return the queue
+     * @throws IOException if the server cannot be reached now, naming the endpoint
+     */
+    public static JetStreamQueue connect(QueueSettings settings) throws IOException {
+        Objects.requireNonNull(settings, "settings");
+        Options options = new Options.Builder()
+                .server(settings.endpoint())
+                .connectionName("ingest")
+                .maxReconnects(-1)
+                .reconnectWait(Duration.ofMillis(500))
+                .reconnectJitter(Duration.ofMillis(250))
+                .connectionTimeout(Duration.ofSeconds(5))
+                .pingInterval(Duration.ofSeconds(10))
+                .connectionListener(new Listener())
+                .errorListener(new ErrorListener() {
+                })
+                .build();
+        try {
+            return new JetStreamQueue(settings, Nats.connect(options));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while connecting to NATS at " + settings.endpoint(), e);
+        } catch (IOException e) {
+            throw new IOException("cannot connect to NATS at " + settings.endpoint() + ": " + e.getMessage()
+                    + " (is nats-server running with JetStream enabled? --queue-endpoint=embedded starts one)", e);
+        }
+    }
+
+    private static final class Listener implements ConnectionListener {
+        @Override
+        public void connectionEvent(Connection conn, Events type) {
+            switch (type) {
+                case DISCONNECTED -> LOG.warn("lost the connection to NATS; reconnecting");
+                case RECONNECTED -> LOG.info("reconnected to NATS at {}", conn.getConnectedUrl());
+                case CLOSED -> LOG.debug("NATS connection closed");
+                default -> LOG.debug("NATS connection event {}", type);
+            }
+        }
+    }
+
+    /** @return the settings */
+    public QueueSettings settings() {
+        return settings;
+    }
+
+    /** @return the underlying connection (for health checks) */
+    public Connection connection() {
+        return connection;
+    }
+
+    /** @return whether the connection is up now */
+    public boolean isConnected() {
+        return connection.getStatus() == Connection.Status.CONNECTED;
+    }
+
+    /**
+     * Creates the stream if it is missing, or adds ingest's subjects to an existing one.
+     *
+     * @throws IOException if JetStream refuses, with the server's reason
+     */
+    public void ensureStream() throws IOException {
+        String subjects = settings.subject() + ".>";
+        try {
+            StreamInfo info = jsm.getStreamInfo(settings.stream());
+            StreamConfiguration current = info.getConfiguration();
+            if (!current.getSubjects().contains(subjects)) {
+                List<String> all = new ArrayList<>(current.getSubjects());
+                all.add(subjects);
+                jsm.updateStream(StreamConfiguration.builder(current).subjects(all).build());
+                LOG.info("added subjects {} to stream {}", subjects, settings.stream());
+            }
+        } catch (JetStreamApiException e) {
+            if (e.getErrorCode() != 404) {
+                throw api("read stream " + settings.stream(), e);
+            }
+            try {
+                jsm.addStream(StreamConfiguration.builder()
+                        .name(settings.stream())
+                        .subjects(subjects)
+                        .storageType(StorageType.File)
+                        .retentionPolicy(RetentionPolicy.WorkQueue)
+                        .replicas(settings.streamReplicas())
+                        .maxMessages(settings.maxMsgs())
+                        .duplicateWindow(settings.duplicateWindow())
+                        .build());
+                LOG.info("created stream {} for subjects {}", settings.stream(), subjects);
+            } catch (JetStreamApiException e2) {
+                throw api("create stream " + settings.stream(), e2);
+            }
+        }
+    }
+
+    /**
+     * Creates or updates the durable pull consumer of a workflow.
+     *
+     * @param workflow the workflow
+     * @throws IOException if JetStream refuses, with the server's reason
+     */
+    public void ensureConsumer(WorkflowConfig workflow) throws IOException {
+        ConsumerConfiguration cc = ConsumerConfiguration.builder()
+                .durable(settings.consumerOf(workflow.name()))
+                .filterSubject(settings.subjectOf(workflow.name()))
+                .deliverPolicy(DeliverPolicy.All)
+                .ackPolicy(AckPolicy.Explicit)
+                .ackWait(settings.ackWait())
+                .maxDeliver(-1) // ingest counts attempts itself and dead-letters, so nothing is dropped silently
+                .maxAckPending(Math.max(1000, workflow.batchSize() * 4L))
+                .build();
+        try {
+            jsm.addOrUpdateConsumer(settings.stream(), cc);
+        } catch (JetStreamApiException e) {
+            throw api("create consumer " + cc.getDurable() + " on stream " + settings.stream(), e);
+        }
+    }
+
+    /**
+     * Publishes one object of a workflow, de-duplicated by {@link CodecJson#messageId}.
+     *
+     * @param workflow the workflow name
+     * @param codec the object
+     * @return completes with the server's ack ({@link PublishAck#isDuplicate()} when it was already queued)
+     */
+    public CompletableFuture<PublishAck> publishAsync(String workflow, Codec codec) {
+        PublishOptions options = PublishOptions.builder()
+                .messageId(CodecJson.messageId(workflow, codec))
+                .expectedStream(settings.stream())
+                .build();
+        return js.publishAsync(settings.subjectOf(workflow), CodecJson.encode(codec), options);
+    }
+
+    /**
+     * Publishes one object of a workflow and waits for the server's ack.
+     *
+     * @param workflow the workflow name
+     * @param codec the object
+     * @return the server's ack
+     * @throws IOException if the server did not acknowledge it
+     */
+    public PublishAck publish(String workflow, Codec codec) throws IOException {
+        PublishOptions options = PublishOptions.builder()
+                .messageId(CodecJson.messageId(workflow, codec))
+                .expectedStream(settings.stream())
+                .build();
+        try {
+            return js.publish(settings.subjectOf(workflow), CodecJson.encode(codec), options);
+        } catch (JetStreamApiException e) {
+            throw api("publish to " + settings.subjectOf(workflow), e);
+        }
+    }
+
+    /**
+     * Publishes a dead letter, waiting for the server's ack.
+     *
+     * @param workflow the workflow name
+     * @param data the original message body
+     * @param headers the reason headers
+     * @throws IOException if the server did not acknowledge it
+     */
+    public void publishDeadLetter(String workflow, byte[] data, Map<String, String> headers) throws IOException {
+        Headers h = new Headers();
+        headers.forEach((k, v) -> h.put(k, sanitize(v)));
+        try {
+            js.publish(settings.deadLetterSubjectOf(workflow), h, data);
+        } catch (JetStreamApiException e) {
+            throw api("publish dead letter to " + settings.deadLetterSubjectOf(workflow), e);
+        }
+    }
+
+    private static String sanitize(String v) {
+        String oneLine = v.replaceAll("[\\r\\n]+", " ");
+        return oneLine.length() > 1024 ? oneLine.substring(0, 1024) + "..." : oneLine;
+    }
+
+    /**
+     * @param workflow the workflow name
+     * @return a context to fetch the workflow's messages
+     * @throws IOException if the consumer does not exist
+     */
+    public ConsumerContext consumer(String workflow) throws IOException {
+        try {
+            return connection.getConsumerContext(settings.stream(), settings.consumerOf(workflow));
+        } catch (JetStreamApiException e) {
+            throw api("open consumer " + settings.consumerOf(workflow), e);
+        }
+    }
+
+    /**
+     * @param workflow the workflow name
+     * @return the consumer's current state
+     * @throws IOException if it cannot be read
+     */
+    public ConsumerInfo consumerInfo(String workflow) throws IOException {
+        try {
+            return jsm.getConsumerInfo(settings.stream(), settings.consumerOf(workflow));
+        } catch (JetStreamApiException e) {
+            throw api("read consumer " + settings.consumerOf(workflow), e);
+        }
+    }
+
+    /**
+     * Waits until every outgoing message has reached the server.
+     *
+     * @param timeout how long to wait
+     * @throws IOException if the flush did not complete
+     */
+    public void flush(Duration timeout) throws IOException {
+        try {
+            connection.flush(timeout);
+        } catch (TimeoutException e) {
+            throw new IOException("NATS flush timed out after " + timeout, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while flushing NATS", e);
+        }
+    }
+
+    private IOException api(String what, JetStreamApiException e) {
+        return new IOException("JetStream refused to " + what + " at " + settings.endpoint() + ": " + e.getMessage(), e);
+    }
+
+    /** Drains and closes the connection. Idempotent. */
+    @Override
+    public void close() {
+        if (connection.getStatus() == Connection.Status.CLOSED) {
+            return;
+        }
+        try {
+            connection.flush(Duration.ofSeconds(5));
+        } catch (TimeoutException | RuntimeException e) {
+            LOG.debug("flush before close failed: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            connection.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

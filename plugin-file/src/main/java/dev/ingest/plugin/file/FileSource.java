@@ -1,0 +1,316 @@
+package dev.ingest.plugin.file;
+
+import dev.ingest.api.Blob;
+import dev.ingest.api.Codec;
+import dev.ingest.api.PoisonException;
+import dev.ingest.api.Source;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystems;
+import java.nio.file.FileVisitOption;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A local directory as a source: lists its regular files and serves them, then deletes them once every
+ * destination holds them.
+ *
+ * <p>Objects are identified and named by their path relative to the root directory, with {@code /} as the
+ * separator. Their version is the modification time in milliseconds and the size ({@code 1700000000000-42}),
+ * so a changed file is queued again.
+ *
+ * <p>Listing does not follow symbolic links: symlinked files and directories are skipped, and so are the
+ * temporary files of a {@code file} destination ({@code .name.ingest-<random>.tmp}).
+ *
+ * <p>Thread-safety: {@link #reset()} and {@link #next()} are called by one thread at a time; {@link #download}
+ * and {@link #cleanUp} are safe for concurrent use and may run concurrently with them.
+ */
+public final class FileSource implements Source {
+
+    private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
+
+    private final String name;
+    private final Path root;
+    private final boolean recursive;
+    private final List<PathMatcher> includeNames;
+    private final List<PathMatcher> includePaths;
+    private final List<PathMatcher> excludeNames;
+    private final List<PathMatcher> excludePaths;
+
+    /** The relative paths of the current scan, sorted; owned by the scanning thread. */
+    private List<String> scan = List.of();
+    private int position;
+
+    /**
+     * Creates a source over a directory. The provider validates the configuration; this constructor only
+     * records it.
+     *
+     * @param name the configured name of the source, used in messages
+     * @param root the directory to list; its real path is used from now on
+     * @param recursive whether to list subdirectories too
+     * @param include glob patterns of the files to list; empty lists every file
+     * @param exclude glob patterns of the files not to list; they win over {@code include}
+     * @throws IOException if the root's real path cannot be determined
+     * @throws java.util.regex.PatternSyntaxException if a pattern is not a valid glob
+     */
+    public FileSource(String name, Path root, boolean recursive, List<String> include, List<String> exclude)
+            throws IOException {
+        this.name = Objects.requireNonNull(name, "name");
+        this.root = root.toRealPath();
+        this.recursive = recursive;
+        this.includeNames = matchers(include, false);
+        this.includePaths = matchers(include, true);
+        this.excludeNames = matchers(exclude, false);
+        this.excludePaths = matchers(exclude, true);
+    }
+
+    private static List<PathMatcher> matchers(List<String> patterns, boolean withSlash) {
+        List<PathMatcher> out = new ArrayList<>();
+        for (String pattern : patterns) {
+            if (pattern.contains("/") == withSlash) {
+                out.add(FileSystems.getDefault().getPathMatcher("glob:" + pattern));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * The directory this source lists.
+     *
+     * @return the real path of the root
+     */
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public void reset() throws IOException {
+        scan = List.of();
+        position = 0;
+        List<String> found = new ArrayList<>();
+        int depth = recursive ? Integer.MAX_VALUE : 1;
+        Files.walkFileTree(root, EnumSet.noneOf(FileVisitOption.class), depth, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                // Without FOLLOW_LINKS, symlinks arrive here with their own attributes: not regular files.
+                if (attrs.isRegularFile()) {
+                    Path relative = root.relativize(file);
+                    if (!ObjectNames.isTempFile(relative.getFileName().toString()) && selected(relative)) {
+                        found.add(slashed(relative));
+                    }
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (!file.equals(root) && (e instanceof NoSuchFileException || e instanceof NotDirectoryException)) {
+                    return FileVisitResult.CONTINUE; // removed or replaced while we were listing
+                }
+                throw e;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                if (e != null && (dir.equals(root) || !(e instanceof NoSuchFileException))) {
+                    throw e; // an unreadable directory fails the scan rather than silently hiding its files
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        found.sort(null);
+        scan = found;
+    }
+
+    private boolean selected(Path relative) {
+        Path fileName = relative.getFileName();
+        if (matchesAny(excludeNames, fileName) || matchesAny(excludePaths, relative)) {
+            return false;
+        }
+        if (includeNames.isEmpty() && includePaths.isEmpty()) {
+            return true;
+        }
+        return matchesAny(includeNames, fileName) || matchesAny(includePaths, relative);
+    }
+
+    private static boolean matchesAny(List<PathMatcher> matchers, Path path) {
+        for (PathMatcher matcher : matchers) {
+            if (matcher.matches(path)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String slashed(Path relative) {
+        StringBuilder sb = new StringBuilder();
+        for (Path element : relative) {
+            if (sb.length() > 0) {
+                sb.append('/');
+            }
+            sb.append(element);
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public Optional<Codec> next() throws IOException {
+        while (position < scan.size()) {
+            String relative = scan.get(position++);
+            BasicFileAttributes attrs;
+            try {
+                attrs = Files.readAttributes(root.resolve(relative), BasicFileAttributes.class, NOFOLLOW);
+            } catch (NoSuchFileException e) {
+                continue; // gone since the listing
+            }
+            if (!attrs.isRegularFile()) {
+                continue; // replaced by a directory or a symlink since the listing
+            }
+            return Optional.of(Codec.of(relative, relative, version(attrs), attrs.size()));
+        }
+        scan = List.of();
+        return Optional.empty();
+    }
+
+    private static String version(BasicFileAttributes attrs) {
+        return attrs.lastModifiedTime().toMillis() + "-" + attrs.size();
+    }
+
+    @Override
+    public Blob download(Codec codec) throws IOException {
+        Path file = resolve(codec.id());
+        if (file == null) {
+            throw vanished(codec, null);
+        }
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(file, BasicFileAttributes.class, NOFOLLOW);
+        } catch (NoSuchFileException e) {
+            throw vanished(codec, e);
+        }
+        if (!attrs.isRegularFile()) {
+            throw new PoisonException("file '" + codec.id() + "' in source '" + name + "' is not a regular file");
+        }
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            throw vanished(codec, e);
+        }
+        try {
+            long size = channel.size();
+            InputStream stream = Channels.newInputStream(channel);
+            return Blob.of(stream, size, contentType(file));
+        } catch (IOException | RuntimeException e) {
+            try {
+                channel.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private PoisonException vanished(Codec codec, Exception cause) {
+        return new PoisonException("file '" + codec.id() + "' no longer exists in source '" + name + "' ("
+                + root + ")", cause);
+    }
+
+    private static String contentType(Path file) {
+        try {
+            return Files.probeContentType(file);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Deletes the file. Already gone counts as success. A file whose version differs from the codec's (it was
+     * rewritten after it was listed) is left alone: its new content has not been copied yet, and the next scan
+     * queues it again.
+     */
+    @Override
+    public void cleanUp(Codec codec) throws IOException {
+        Path file = resolve(codec.id());
+        if (file == null) {
+            return;
+        }
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(file, BasicFileAttributes.class, NOFOLLOW);
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        if (attrs.isDirectory()) {
+            throw new PoisonException("file '" + codec.id() + "' in source '" + name
+                    + "' is a directory now; not deleting it");
+        }
+        if (attrs.isRegularFile() && !codec.version().isEmpty() && !codec.version().equals(version(attrs))) {
+            return;
+        }
+        Files.deleteIfExists(file);
+    }
+
+    /**
+     * The file an id stands for, checked to lie under the root.
+     *
+     * @return the path, or {@code null} when its directory no longer exists
+     * @throws PoisonException if the id is not a safe relative path or leads outside the root
+     */
+    private Path resolve(String id) throws IOException {
+        String why = ObjectNames.whyUnsafe(id, false);
+        if (why != null) {
+            throw new PoisonException("id '" + id + "' is not a file of source '" + name + "': " + why);
+        }
+        Path file;
+        try {
+            file = root.resolve(id);
+        } catch (InvalidPathException e) {
+            throw new PoisonException("id '" + id + "' is not a file of source '" + name + "': " + e.getMessage(), e);
+        }
+        Path parent = file.getParent();
+        if (!Files.isDirectory(parent)) {
+            return null; // its directory is gone (or was replaced by a file)
+        }
+        Path realParent;
+        try {
+            realParent = parent.toRealPath();
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        if (!realParent.startsWith(root)) {
+            throw new PoisonException("id '" + id + "' leads outside source '" + name + "' (" + root
+                    + ") through a symbolic link");
+        }
+        return realParent.resolve(file.getFileName());
+    }
+
+    /** Forgets the current scan. Idempotent. */
+    @Override
+    public void close() {
+        scan = List.of();
+        position = 0;
+    }
+
+    @Override
+    public String toString() {
+        return "FileSource[" + name + ": " + root + (recursive ? "" : ", top level only") + "]";
+    }
+}

@@ -1,0 +1,389 @@
+package dev.ingest.plugin.file;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ingest.api.Blob;
+import dev.ingest.api.Codec;
+import dev.ingest.api.PoisonException;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class FileDestinationTest {
+
+    @TempDir
+    Path base;
+
+    Path root;
+    Path outside;
+    FileDestination destination;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        root = Files.createDirectories(base.resolve("root"));
+        outside = Files.createDirectories(base.resolve("outside"));
+        destination = new FileDestination("archive", root);
+    }
+
+    private static Blob blob(String content) {
+        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+        return Blob.of(new ByteArrayInputStream(bytes), bytes.length, "text/plain");
+    }
+
+    private static Codec codec(String name, long size) {
+        return Codec.of(name, name, "v1", size);
+    }
+
+    private URI store(String name, String content) throws IOException {
+        try (Blob blob = blob(content)) {
+            return destination.store(codec(name, content.getBytes(StandardCharsets.UTF_8).length), blob);
+        }
+    }
+
+    /** Every path under the directory, relative, directories included. */
+    private static List<String> tree(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            return paths.filter(p -> !p.equals(dir)).map(p -> dir.relativize(p).toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void storeWritesTheFileAndStatFindsItWithTheSameSize() throws IOException {
+        URI uri = store("sub/deeper/c.txt", "hello");
+
+        Path file = root.resolve("sub/deeper/c.txt");
+        assertThat(file).hasContent("hello");
+        assertThat(uri).isEqualTo(file.toUri());
+        assertThat(destination.stat(codec("sub/deeper/c.txt", 5))).contains(uri);
+        assertThat(tree(root)).containsExactly("sub", "sub/deeper", "sub/deeper/c.txt");
+    }
+
+    @Test
+    void statOfAFileOfAnotherSizeIsAbsent() throws IOException {
+        store("a.txt", "hello");
+
+        assertThat(destination.stat(codec("a.txt", 4))).isEmpty();
+        assertThat(destination.stat(codec("a.txt", 6))).isEmpty();
+    }
+
+    @Test
+    void statWithUnknownSizeFindsAnyFile() throws IOException {
+        URI uri = store("a.txt", "hello");
+
+        assertThat(destination.stat(Codec.of("a.txt", "a.txt"))).contains(uri);
+    }
+
+    @Test
+    void statOfAMissingFileIsAbsent() throws IOException {
+        assertThat(destination.stat(codec("a.txt", 5))).isEmpty();
+        assertThat(destination.stat(codec("no/such/folder/a.txt", 5))).isEmpty();
+        assertThat(tree(root)).isEmpty();
+    }
+
+    @Test
+    void statOfATemporaryFileOnlyIsAbsent() throws IOException {
+        Files.writeString(root.resolve(ObjectNames.tempFileName("a.txt", 1)), "hello");
+
+        assertThat(destination.stat(codec("a.txt", 5))).isEmpty();
+    }
+
+    @Test
+    void storingTwiceReplacesTheContentHarmlessly() throws IOException {
+        store("a.txt", "first version");
+        URI uri = store("a.txt", "second");
+
+        assertThat(root.resolve("a.txt")).hasContent("second");
+        assertThat(destination.stat(codec("a.txt", 6))).contains(uri);
+        assertThat(tree(root)).containsExactly("a.txt");
+    }
+
+    @Test
+    void storeOfUnknownLengthWritesEverything() throws IOException {
+        try (Blob blob = Blob.ofUnknownLength(TestStreams.generated(100_000), null)) {
+            destination.store(Codec.of("gen.bin", "gen.bin"), blob);
+        }
+
+        assertThat(Files.size(root.resolve("gen.bin"))).isEqualTo(100_000);
+    }
+
+    @Test
+    void storeOfAnEmptyObjectWritesAnEmptyFile() throws IOException {
+        store("empty", "");
+
+        assertThat(root.resolve("empty")).isEmptyFile();
+        assertThat(destination.stat(codec("empty", 0))).isPresent();
+    }
+
+    @Test
+    void aStreamFailingMidCopyLeavesNoFileAndNoTemporaryFile() throws IOException {
+        IOException failure = new IOException("connection reset");
+        InputStream failing = TestStreams.failingAfter(200_000, failure);
+
+        assertThatThrownBy(() -> destination.store(codec("sub/a.bin", 1_000_000), Blob.of(failing, 1_000_000, null)))
+                .isSameAs(failure);
+
+        assertThat(root.resolve("sub/a.bin")).doesNotExist();
+        assertThat(tree(root)).containsExactly("sub");
+    }
+
+    @Test
+    void aStreamFailingMidCopyKeepsThePreviousVersionIntact() throws IOException {
+        store("a.txt", "previous");
+        InputStream failing = TestStreams.failingAfter(10, new IOException("boom"));
+
+        assertThatThrownBy(() -> destination.store(codec("a.txt", 100), Blob.of(failing, 100, null)))
+                .isInstanceOf(IOException.class);
+
+        assertThat(root.resolve("a.txt")).hasContent("previous");
+        assertThat(tree(root)).containsExactly("a.txt");
+    }
+
+    @Test
+    void aPoisonedStreamStaysPoisonAndLeavesNothing() throws IOException {
+        PoisonException poison = new PoisonException("object 'a.bin' vanished at the source");
+        InputStream failing = TestStreams.failingAfter(10, poison);
+
+        assertThatThrownBy(() -> destination.store(codec("a.bin", 100), Blob.of(failing, 100, null)))
+                .isSameAs(poison);
+
+        assertThat(tree(root)).isEmpty();
+    }
+
+    @Test
+    void aShorterStreamThanAnnouncedIsARetryableErrorAndLeavesNothing() throws IOException {
+        Blob blob = Blob.of(new ByteArrayInputStream(new byte[10]), 11, null);
+
+        assertThatThrownBy(() -> destination.store(codec("a.bin", 11), blob))
+                .isInstanceOf(IOException.class)
+                .isNotInstanceOf(PoisonException.class)
+                .hasMessageContaining("a.bin")
+                .hasMessageContaining("expected 11 bytes, got 10");
+
+        assertThat(tree(root)).isEmpty();
+    }
+
+    @Test
+    void aLongerStreamThanAnnouncedIsARetryableErrorAndLeavesNothing() throws IOException {
+        Blob blob = Blob.of(TestStreams.generated(1_000_000), 10, null);
+
+        assertThatThrownBy(() -> destination.store(codec("a.bin", 10), blob))
+                .isInstanceOf(IOException.class)
+                .isNotInstanceOf(PoisonException.class)
+                .hasMessageContaining("a.bin")
+                .hasMessageContaining("expected 10 bytes");
+
+        assertThat(tree(root)).isEmpty();
+    }
+
+    @Test
+    void aLargeObjectIsStreamedToDisk() throws IOException {
+        long size = 64L * 1024 * 1024;
+
+        try (Blob blob = Blob.of(TestStreams.generated(size), size, null)) {
+            destination.store(codec("big/large.bin", size), blob);
+        }
+
+        Path file = root.resolve("big/large.bin");
+        assertThat(Files.size(file)).isEqualTo(size);
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            long position = 0;
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                for (int i = 0; i < n; i += 4099) {
+                    assertThat(buffer[i]).isEqualTo(TestStreams.byteAt(position + i));
+                }
+                position += n;
+            }
+            assertThat(position).isEqualTo(size);
+        }
+        assertThat(destination.stat(codec("big/large.bin", size))).isPresent();
+    }
+
+    @Test
+    void namesWithSpacesAndNonAsciiCharactersAreStoredAsIs() throws IOException {
+        String name = "dossier é/ファイル 1.txt";
+
+        URI uri = store(name, "contenu");
+
+        assertThat(root.resolve("dossier é").resolve("ファイル 1.txt")).hasContent("contenu");
+        assertThat(Path.of(uri)).isEqualTo(root.resolve(name));
+        assertThat(destination.stat(codec(name, 7))).contains(uri);
+    }
+
+    @Test
+    void aVeryLongFileNameCanBeStored() throws IOException {
+        String name = "sub/" + "n".repeat(250);
+
+        store(name, "x");
+
+        assertThat(root.resolve(name)).hasContent("x");
+        assertThat(tree(root.resolve("sub"))).containsExactly("n".repeat(250));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"../evil", "/abs", "a/../../b", "a/..", "./a", "a/./b", "a//b", "a/", "a\\b", "..\\evil",
+        "a\0b", "../outside/evil"})
+    void namesThatEscapeOrAreMalformedArePoisonAndWriteNothing(String name) throws IOException {
+        assertThatThrownBy(() -> store(name, "evil"))
+                .isInstanceOf(PoisonException.class)
+                .hasMessageContaining("'" + name + "'")
+                .hasMessageContaining("'archive'");
+        assertThatThrownBy(() -> destination.stat(codec(name, 4)))
+                .isInstanceOf(PoisonException.class)
+                .hasMessageContaining("'" + name + "'");
+
+        assertThat(tree(base)).containsExactly("outside", "root");
+        assertThat(Path.of("/abs")).doesNotExist();
+    }
+
+    @Test
+    void aSymlinkedDirectoryPointingOutsideTheRootIsPoisonAndWritesNothing() throws IOException {
+        Files.createSymbolicLink(root.resolve("link"), outside);
+        Files.createDirectories(root.resolve("a/b"));
+        Files.createSymbolicLink(root.resolve("a/b/deep-link"), outside);
+
+        for (String name : List.of("link/evil", "link/new/folder/evil", "a/b/deep-link/evil")) {
+            assertThatThrownBy(() -> store(name, "evil"))
+                    .isInstanceOf(PoisonException.class)
+                    .hasMessageContaining(name)
+                    .hasMessageContaining("outside");
+            assertThatThrownBy(() -> destination.stat(codec(name, 4))).isInstanceOf(PoisonException.class);
+        }
+
+        assertThat(tree(outside)).isEmpty();
+    }
+
+    @Test
+    void aSymlinkedDirectoryPointingInsideTheRootIsFollowed() throws IOException {
+        Files.createDirectories(root.resolve("real"));
+        Files.createSymbolicLink(root.resolve("alias"), root.resolve("real"));
+
+        store("alias/a.txt", "hello");
+
+        assertThat(root.resolve("real/a.txt")).hasContent("hello");
+    }
+
+    @Test
+    void aTargetThatIsASymlinkIsPoisonAndItsTargetIsUntouched() throws IOException {
+        Path secret = Files.writeString(outside.resolve("secret.txt"), "secret");
+        Files.createSymbolicLink(root.resolve("a.txt"), secret);
+        Files.createSymbolicLink(root.resolve("dangling.txt"), outside.resolve("nothing.txt"));
+
+        assertThatThrownBy(() -> store("a.txt", "evil"))
+                .isInstanceOf(PoisonException.class)
+                .hasMessageContaining("symbolic link");
+        assertThatThrownBy(() -> store("dangling.txt", "evil")).isInstanceOf(PoisonException.class);
+
+        assertThat(secret).hasContent("secret");
+        assertThat(tree(outside)).containsExactly("secret.txt");
+    }
+
+    @Test
+    void aBrokenSymlinkedFolderIsPoison() throws IOException {
+        Files.createSymbolicLink(root.resolve("broken"), outside.resolve("missing"));
+
+        assertThatThrownBy(() -> store("broken/a.txt", "evil")).isInstanceOf(PoisonException.class);
+
+        assertThat(tree(outside)).isEmpty();
+    }
+
+    @Test
+    void aNameBelowAnExistingFileIsPoison() throws IOException {
+        store("a.txt", "file");
+
+        assertThatThrownBy(() -> store("a.txt/b.txt", "x"))
+                .isInstanceOf(PoisonException.class)
+                .hasMessageContaining("not a folder");
+    }
+
+    @Test
+    void aNameThatIsAnExistingFolderIsPoison() throws IOException {
+        store("a/b.txt", "file");
+
+        assertThatThrownBy(() -> store("a", "x"))
+                .isInstanceOf(PoisonException.class)
+                .hasMessageContaining("directory");
+        assertThat(root.resolve("a/b.txt")).hasContent("file");
+    }
+
+    @Test
+    void aRemovedRootIsARetryableError() throws IOException {
+        Files.delete(root);
+
+        assertThatThrownBy(() -> destination.stat(codec("a.txt", 1)))
+                .isInstanceOf(IOException.class)
+                .isNotInstanceOf(PoisonException.class);
+    }
+
+    @Test
+    void concurrentStoresOfTheSameNameLeaveOneCompleteFileAndNoTemporaryFiles() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<URI>> futures = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                String content = ("writer " + i + " ").repeat(10_000);
+                futures.add(pool.submit(() -> store("shared/same.txt", content)));
+                futures.add(pool.submit(() -> store("shared/own-" + content.hashCode() + ".txt", content)));
+            }
+            for (Future<URI> future : futures) {
+                future.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        String content = Files.readString(root.resolve("shared/same.txt"));
+        String writer = content.substring(0, content.indexOf(' ', "writer ".length()) + 1);
+        assertThat(writer).matches("writer \\d+ ");
+        assertThat(content).isEqualTo(writer.repeat(10_000));
+        try (Stream<Path> files = Files.list(root.resolve("shared"))) {
+            assertThat(files.map(p -> p.getFileName().toString()))
+                    .hasSize(33)
+                    .noneMatch(ObjectNames::isTempFile);
+        }
+    }
+
+    @Test
+    void closeIsIdempotent() throws IOException {
+        destination.close();
+        destination.close();
+    }
+
+    @Test
+    void statFindsWhatAFileSourceListsAfterACopy() throws IOException {
+        Path sourceRoot = Files.createDirectories(base.resolve("source"));
+        Files.createDirectories(sourceRoot.resolve("dossier é"));
+        Files.writeString(sourceRoot.resolve("dossier é/ファイル 1.txt"), "contenu");
+        FileSource source = new FileSource("inbox", sourceRoot, true, List.of(), List.of());
+        source.reset();
+        Optional<Codec> codec = source.next();
+        assertThat(codec).isPresent();
+
+        try (Blob blob = source.download(codec.get())) {
+            destination.store(codec.get(), blob);
+        }
+
+        assertThat(destination.stat(codec.get())).isPresent();
+        assertThat(root.resolve("dossier é/ファイル 1.txt")).hasContent("contenu");
+    }
+}
