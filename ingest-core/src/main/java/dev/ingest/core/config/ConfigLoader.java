@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -104,8 +105,14 @@ public final class ConfigLoader {
         }
 
         private void problem(String path, String message) {
-            int line = lines.getOrDefault(path, 0);
-            problems.add(new ConfigProblem(path, line, message));
+            // an absent key (a required one, or an item made from a single string) has no line: use its parent's
+            Integer line = lines.get(path);
+            for (String p = path; line == null && !p.isEmpty(); ) {
+                int cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+                p = cut <= 0 ? "" : p.substring(0, cut);
+                line = p.isEmpty() ? null : lines.get(p);
+            }
+            problems.add(new ConfigProblem(path, line == null ? 0 : line, message));
         }
 
         Parsed read(String yaml) {
@@ -149,6 +156,7 @@ public final class ConfigLoader {
         }
 
         private Parsed done(List<PluginEntry> sources, List<PluginEntry> destinations, List<WorkflowConfig> workflows) {
+            problems.sort(Comparator.comparingInt(ConfigProblem::line)); // file order, as Parsed promises
             return new Parsed(new IngestConfig(origin, sources, destinations, workflows, lines), problems);
         }
 

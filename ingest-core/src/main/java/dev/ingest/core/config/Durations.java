@@ -49,7 +49,7 @@ public final class Durations {
             };
             at = m.end();
         }
-        return Optional.of(Duration.ofNanos((long) nanos));
+        return Optional.of(Duration.ofNanos(Math.round(nanos))); // (long) would turn 2.01s into 2.009999999s
     }
 
     /**

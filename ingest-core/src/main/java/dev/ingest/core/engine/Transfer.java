@@ -73,7 +73,7 @@ final class Transfer {
         try {
             codec = CodecJson.decode(msg.getData());
         } catch (IllegalArgumentException e) {
-            deadLetter(msg, null, attempt, "malformed message: " + e.getMessage(), e.getMessage());
+            deadLetter(msg, null, attempt, "malformed message: " + e.getMessage(), null);
             return List.of();
         }
         MDC.put("workflow", workflow.name());
@@ -87,7 +87,7 @@ final class Transfer {
             return stored;
         } catch (PoisonException e) {
             keepAlive.cancel(false);
-            deadLetter(msg, codec, attempt, e.getMessage(), e.toString());
+            deadLetter(msg, codec, attempt, e.getMessage(), null);
         } catch (InterruptedException | InterruptedIOException | ClosedByInterruptException e) {
             keepAlive.cancel(false);
             LOG.info("interrupted while copying {}; handing it back to the queue", codec.name());
@@ -197,7 +197,7 @@ final class Transfer {
                     JetStreamQueue.HEADER_WORKFLOW, workflow.name(),
                     JetStreamQueue.HEADER_REASON, reason,
                     JetStreamQueue.HEADER_ATTEMPTS, Long.toString(attempt),
-                    JetStreamQueue.HEADER_LAST_ERROR, lastError == null ? "" : lastError,
+                    JetStreamQueue.HEADER_LAST_ERROR, lastError == null ? reason : lastError,
                     JetStreamQueue.HEADER_ORIGINAL_SUBJECT, msg.getSubject()));
         } catch (IOException | RuntimeException e) {
             // Never drop it: keep it on the workflow's subject and try again later.
@@ -207,10 +207,10 @@ final class Transfer {
             return;
         }
         msg.term();
-        stats.failed("workflow " + workflow.name() + ": " + what + ": " + reason
-                + (lastError != null && !reason.contains(lastError) ? " (" + lastError + ")" : ""));
-        LOG.error("dead-lettered {} of workflow {} to {}: {}; last error: {}", what, workflow.name(),
-                queue.settings().deadLetterSubjectOf(workflow.name()), reason, lastError);
+        String why = reason + (lastError == null ? "" : "; last error: " + lastError);
+        stats.failed("workflow " + workflow.name() + ": " + what + ": " + why);
+        LOG.error("dead-lettered {} of workflow {} to {}: {}", what, workflow.name(),
+                queue.settings().deadLetterSubjectOf(workflow.name()), why);
     }
 
     private static String sequence(Message msg) {

@@ -74,7 +74,12 @@ public final class PluginSetup {
                 }
             }
             if (!problems.isEmpty() && (strictWorkflows || !global.isEmpty())) {
-                throw new InvalidConfigException(config.origin(), strictWorkflows ? problems : global);
+                throw new InvalidConfigException(config.origin(), problems);
+            }
+            for (ConfigProblem p : problems) {
+                if (affected.getOrDefault(key(p), Set.of()).isEmpty()) {
+                    LOG.warn("ignoring a problem of an entry no workflow uses (--strict-workflows=false): {}", p);
+                }
             }
             List<WorkflowConfig> runnable = new ArrayList<>();
             for (WorkflowConfig w : config.workflows()) {

@@ -80,7 +80,7 @@ public final class CodecJson {
         long size = -1;
         JsonNode s = node.get("size");
         if (s != null && !s.isNull()) {
-            if (!s.canConvertToLong() || s.asLong() < -1) {
+            if (!s.isIntegralNumber() || !s.canConvertToLong() || s.asLong() < -1) {
                 throw new IllegalArgumentException("message field 'size' must be a whole number >= -1");
             }
             size = s.asLong();

@@ -1,0 +1,227 @@
+package dev.ingest.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ingest.api.Codec;
+import dev.ingest.core.config.ConfigLoader;
+import dev.ingest.core.config.EnvExpander;
+import dev.ingest.core.engine.IngestEngine;
+import dev.ingest.core.engine.Mode;
+import dev.ingest.core.engine.RunSummary;
+import dev.ingest.core.plugin.Configured;
+import dev.ingest.core.plugin.PluginRegistry;
+import dev.ingest.core.plugin.PluginSetup;
+import dev.ingest.core.queue.CodecJson;
+import dev.ingest.core.queue.JetStreamQueue;
+import dev.ingest.core.queue.QueueSettings;
+import dev.ingest.testkit.NatsServerExtension;
+import io.nats.client.api.MessageInfo;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The engine in-process against a real nats-server, with the file plugin and a flaky test destination. */
+class EngineIT {
+
+    @RegisterExtension
+    static final NatsServerExtension NATS = new NatsServerExtension();
+
+    private static final AtomicInteger RUN = new AtomicInteger();
+
+    @TempDir
+    Path dir;
+
+    private final String prefix = "engine" + RUN.incrementAndGet();
+
+    private QueueSettings settings() {
+        return new QueueSettings(NATS.url(), prefix, prefix, prefix, 1, -1, Duration.ofMinutes(2), Duration.ofSeconds(30));
+    }
+
+    private RunSummary runOnce(String yaml) throws Exception {
+        return runOnce(yaml, q -> { });
+    }
+
+    interface QueueAction {
+        void accept(JetStreamQueue queue) throws Exception;
+    }
+
+    private RunSummary runOnce(String yaml, QueueAction beforeRun) throws Exception {
+        ConfigLoader.Parsed parsed = ConfigLoader.create(EnvExpander.of(Map.of())).parse(yaml, "test.yaml");
+        assertThat(parsed.problems()).isEmpty();
+        try (PluginRegistry registry = PluginRegistry.fromClassPath(getClass().getClassLoader());
+             Configured configured = PluginSetup.configure(parsed, registry, true);
+             JetStreamQueue queue = JetStreamQueue.connect(settings())) {
+            queue.ensureStream();
+            configured.workflows().forEach(w -> {
+                try {
+                    queue.ensureConsumer(w);
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            beforeRun.accept(queue);
+            return IngestEngine.builder().configured(configured).queue(queue).mode(Mode.ALL).once(true).build().run();
+        }
+    }
+
+    private Path tree(String name, int files) throws IOException {
+        Path root = Files.createDirectories(dir.resolve(name));
+        for (int i = 0; i < files; i++) {
+            Path f = root.resolve("d" + (i % 3) + "/sub " + (i % 2) + "/f-" + i + ".txt");
+            Files.createDirectories(f.getParent());
+            Files.writeString(f, "content of file " + i + "\n".repeat(i));
+        }
+        return root;
+    }
+
+    static Map<String, String> hashes(Path root) throws Exception {
+        Map<String, String> out = new TreeMap<>();
+        if (!Files.exists(root)) {
+            return out;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.filter(Files::isRegularFile).toList()) {
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                out.put(root.relativize(p).toString(), HexFormat.of().formatHex(sha.digest(Files.readAllBytes(p))));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void everyObjectReachesBothDestinations() throws Exception {
+        Path src = tree("src", 30);
+        String yaml = """
+                sources: [{name: s, type: file, path: '%s'}]
+                destinations:
+                - {name: a, type: file, path: '%s'}
+                - {name: b, type: file, path: '%s'}
+                workflows: [{name: two, source: s, destinations: [a, b], batchSize: 5}]
+                """.formatted(src, dir.resolve("a"), dir.resolve("b"));
+        RunSummary summary = runOnce(yaml);
+        assertThat(summary.copied()).isEqualTo(30);
+        assertThat(summary.failed()).isZero();
+        assertThat(hashes(dir.resolve("a"))).isEqualTo(hashes(src)).hasSize(30);
+        assertThat(hashes(dir.resolve("b"))).isEqualTo(hashes(src));
+    }
+
+    @Test
+    void aSecondRunCopiesNothingAndSkipsEverything() throws Exception {
+        Path src = tree("src", 12);
+        String yaml = """
+                sources: [{name: s, type: file, path: '%s'}]
+                destinations: [{name: a, type: file, path: '%s'}]
+                workflows: [{name: again, source: s, destinations: [a]}]
+                """.formatted(src, dir.resolve("a"));
+        assertThat(runOnce(yaml).copied()).isEqualTo(12);
+        RunSummary second = runOnce(yaml);
+        assertThat(second.copied()).isZero();
+        assertThat(second.skipped() + second.alreadyQueued()).isEqualTo(12);
+    }
+
+    @Test
+    void cleanUpDeletesSourceObjectsOnlyAfterTheyAreStored() throws Exception {
+        Path src = tree("src", 10);
+        Map<String, String> before = hashes(src);
+        String yaml = """
+                sources: [{name: s, type: file, path: '%s'}]
+                destinations: [{name: a, type: file, path: '%s'}]
+                workflows: [{name: clean, source: s, destinations: [a], cleanUp: true}]
+                """.formatted(src, dir.resolve("a"));
+        assertThat(runOnce(yaml).copied()).isEqualTo(10);
+        assertThat(hashes(dir.resolve("a"))).isEqualTo(before);
+        assertThat(hashes(src)).isEmpty();
+    }
+
+    @Test
+    void aDestinationFailingTwiceIsRetriedUntilItSucceeds() throws Exception {
+        Path src = tree("src", 4);
+        String yaml = """
+                sources: [{name: s, type: file, path: '%s'}]
+                destinations: [{name: flaky-%s, type: flaky, path: '%s', failures: 2}]
+                workflows: [{name: retry, source: s, destinations: [flaky-%s], backoff: 100ms, maxBackoff: 200ms}]
+                """.formatted(src, prefix, dir.resolve("a"), prefix);
+        RunSummary summary = runOnce(yaml);
+        assertThat(summary.copied()).isEqualTo(4);
+        assertThat(summary.failed()).isZero();
+        assertThat(summary.retried()).isEqualTo(8);
+        assertThat(hashes(dir.resolve("a"))).isEqualTo(hashes(src));
+    }
+
+    @Test
+    void whenOneOfTwoDestinationsFailsTheRetryDoesNotStoreAgainWhereTheObjectIs() throws Exception {
+        Path src = tree("src", 3);
+        String yaml = """
+                sources: [{name: s, type: file, path: '%s'}]
+                destinations:
+                - {name: good-%s, type: flaky, path: '%s'}
+                - {name: bad-%s, type: flaky, path: '%s', failures: 1}
+                workflows: [{name: partial, source: s, destinations: [good-%s, bad-%s], backoff: 100ms}]
+                """.formatted(src, prefix, dir.resolve("good"), prefix, dir.resolve("bad"), prefix, prefix);
+        RunSummary summary = runOnce(yaml);
+        assertThat(summary.copied()).isEqualTo(3);
+        for (String name : hashes(src).keySet()) {
+            assertThat(EngineTestPlugin.stores("good-" + prefix, name)).as(name).isEqualTo(1);
+            assertThat(EngineTestPlugin.stores("bad-" + prefix, name)).as(name).isEqualTo(2);
+        }
+        assertThat(hashes(dir.resolve("good"))).isEqualTo(hashes(src));
+        assertThat(hashes(dir.resolve("bad"))).isEqualTo(hashes(src));
+    }
+
+    @Test
+    void exhaustedRetriesAreDeadLetteredWithTheirReasonAndTheOthersStillArrive() throws Exception {
+        Path src = tree("src", 3);
+        Files.writeString(src.resolve("doomed.txt"), "never arrives");
+        String yaml = """
+                sources: [{name: s, type: file, path: '%s', exclude: ['f-*']}]
+                destinations: [{name: never-%s, type: flaky, path: '%s', failures: 100}]
+                workflows: [{name: doomed, source: s, destinations: [never-%s], maxDeliver: 3, backoff: 50ms}]
+                """.formatted(src, prefix, dir.resolve("a"), prefix);
+        RunSummary summary = runOnce(yaml);
+        assertThat(summary.failed()).isEqualTo(1);
+        assertThat(summary.failures()).singleElement().asString()
+                .contains("doomed.txt").contains("gave up after 3 attempts").contains("injected failure 3");
+        try (JetStreamQueue queue = JetStreamQueue.connect(settings())) {
+            MessageInfo dead = queue.connection().jetStreamManagement()
+                    .getLastMessage(prefix, settings().deadLetterSubjectOf("doomed"));
+            assertThat(dead.getHeaders().getFirst(JetStreamQueue.HEADER_REASON)).isEqualTo("gave up after 3 attempts");
+            assertThat(dead.getHeaders().getFirst(JetStreamQueue.HEADER_ATTEMPTS)).isEqualTo("3");
+            assertThat(CodecJson.decode(dead.getData()).name()).isEqualTo("doomed.txt");
+        }
+    }
+
+    @Test
+    void malformedAndPathEscapingMessagesAreDeadLetteredWithoutBlockingTheOthers() throws Exception {
+        Path src = tree("src", 5);
+        Path dest = dir.resolve("out/dest");
+        String yaml = """
+                sources: [{name: s, type: file, path: '%s'}]
+                destinations: [{name: a, type: file, path: '%s'}]
+                workflows: [{name: hostile, source: s, destinations: [a]}]
+                """.formatted(src, dest);
+        RunSummary summary = runOnce(yaml, queue -> {
+            var js = queue.connection().jetStream();
+            js.publish(settings().subjectOf("hostile"), "not json".getBytes(StandardCharsets.UTF_8));
+            String someId = hashes(src).keySet().iterator().next();
+            js.publish(settings().subjectOf("hostile"), CodecJson.encode(Codec.of(someId, "../escaped.txt")));
+            js.publish(settings().subjectOf("hostile"), CodecJson.encode(Codec.of(someId, "/etc/evil.txt")));
+        });
+        assertThat(summary.failed()).isEqualTo(3);
+        assertThat(summary.copied()).isEqualTo(5);
+        assertThat(summary.failures()).anyMatch(f -> f.contains("malformed message"))
+                .anyMatch(f -> f.contains("../escaped.txt")).anyMatch(f -> f.contains("/etc/evil.txt"));
+        assertThat(dir.resolve("out/escaped.txt")).doesNotExist();
+        assertThat(hashes(dest)).isEqualTo(hashes(src));
+    }
+}
