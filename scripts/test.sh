@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what a fresh machine lacks (nats-server), then runs every unit
+# test (*Test, Surefire) and every test against real servers (*IT, Failsafe).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-nats-server.sh
+exec mvn -B verify "$@"
