@@ -27,6 +27,7 @@ final class Dequeuer {
 
     private static final Logger LOG = LoggerFactory.getLogger(Dequeuer.class);
     private static final long FETCH_WAIT_MILLIS = 1000;
+    private static final long DRAIN_WAIT_MILLIS = 100;
 
     private final JetStreamQueue queue;
     private final WorkflowConfig workflow;
@@ -57,12 +58,11 @@ final class Dequeuer {
      */
     void run(BooleanSupplier scanDone) throws InterruptedException {
         ConsumerContext consumer = null;
-        FetchConsumeOptions options = FetchConsumeOptions.builder()
-                .maxMessages(workflow.batchSize())
-                .noWaitExpiresIn(FETCH_WAIT_MILLIS)
-                .build();
-        int idleChecks = 0;
+        FetchConsumeOptions waiting = fetchOptions(FETCH_WAIT_MILLIS);
+        // Once the scan is done, look more often so that a --once run ends soon after its last copy.
+        FetchConsumeOptions draining = FetchConsumeOptions.builder().maxMessages(workflow.batchSize()).noWait().build();
         while (!stopping) {
+            FetchConsumeOptions options = scanDone != null && scanDone.getAsBoolean() ? draining : waiting;
             List<Message> batch = new ArrayList<>(workflow.batchSize());
             try {
                 if (consumer == null) {
@@ -83,20 +83,24 @@ final class Dequeuer {
                 continue;
             }
             if (batch.isEmpty()) {
-                if (scanDone != null && scanDone.getAsBoolean() && drained()) {
-                    // Twice in a row, so that acks still in flight when we first looked are counted.
-                    if (++idleChecks >= 2) {
+                // An ack not yet processed by the server still counts as ack-pending, so "drained" cannot
+                // be seen too early; messages waiting for a delayed retry count as ack-pending too.
+                if (options == draining) {
+                    if (drained()) {
                         return;
                     }
-                } else {
-                    idleChecks = 0;
+                    Thread.sleep(DRAIN_WAIT_MILLIS);
                 }
                 continue;
             }
-            idleChecks = 0;
             process(batch);
         }
     }
+
+    private FetchConsumeOptions fetchOptions(long waitMillis) {
+        return FetchConsumeOptions.builder().maxMessages(workflow.batchSize()).noWaitExpiresIn(waitMillis).build();
+    }
+
 
     private boolean drained() {
         try {
