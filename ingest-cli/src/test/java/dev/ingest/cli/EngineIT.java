@@ -22,7 +22,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -223,5 +230,71 @@ class EngineIT {
                 .anyMatch(f -> f.contains("../escaped.txt")).anyMatch(f -> f.contains("/etc/evil.txt"));
         assertThat(dir.resolve("out/escaped.txt")).doesNotExist();
         assertThat(hashes(dest)).isEqualTo(hashes(src));
+    }
+
+    /** One request received by the test webhook. */
+    record Hook(byte[] body, String signature, String delivery, String workflow) {
+    }
+
+    @Test
+    void theWebhookReceivesEveryStoredUriWithAVerifiableSignature() throws Exception {
+        Path src = tree("src", 20);
+        List<Hook> received = new CopyOnWriteArrayList<>();
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/hook", ex -> {
+            received.add(new Hook(ex.getRequestBody().readAllBytes(), ex.getRequestHeaders().getFirst("X-Ingest-Signature"),
+                    ex.getRequestHeaders().getFirst("X-Ingest-Delivery"), ex.getRequestHeaders().getFirst("X-Ingest-Workflow")));
+            ex.sendResponseHeaders(204, -1);
+            ex.close();
+        });
+        server.start();
+        try {
+            String yaml = """
+                    sources: [{name: s, type: file, path: '%s'}]
+                    destinations: [{name: a, type: file, path: '%s'}]
+                    workflows:
+                    - {name: hooked, source: s, destinations: [a], batchSize: 6,
+                       webhook: 'http://127.0.0.1:%d/hook', webhookSecret: s3cret}
+                    """.formatted(src, dir.resolve("a"), server.getAddress().getPort());
+            RunSummary summary = runOnce(yaml);
+            assertThat(summary.copied()).isEqualTo(20);
+            assertThat(summary.webhookFailed()).isZero();
+            List<String> uris = new ArrayList<>();
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec("s3cret".getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            for (Hook h : received) {
+                assertThat(h.signature()).isEqualTo("sha256=" + HexFormat.of().formatHex(mac.doFinal(h.body())));
+                assertThat(h.workflow()).isEqualTo("hooked");
+                assertThat(h.delivery()).isNotBlank();
+                uris.addAll(List.of(new com.fasterxml.jackson.databind.ObjectMapper().readValue(h.body(), String[].class)));
+            }
+            assertThat(received.stream().map(Hook::delivery).distinct()).hasSameSizeAs(received);
+            List<String> expected = new ArrayList<>();
+            for (String name : hashes(dir.resolve("a")).keySet()) {
+                expected.add(dir.resolve("a").resolve(name).toUri().toString());
+            }
+            assertThat(uris).containsExactlyInAnyOrderElementsOf(expected);
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void aWebhookThatIsDownNeitherBlocksNorLosesObjects() throws Exception {
+        Path src = tree("src", 10);
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        String yaml = """
+                sources: [{name: s, type: file, path: '%s'}]
+                destinations: [{name: a, type: file, path: '%s'}]
+                workflows: [{name: nohook, source: s, destinations: [a], batchSize: 5, webhook: 'http://127.0.0.1:%d/'}]
+                """.formatted(src, dir.resolve("a"), closedPort);
+        RunSummary summary = runOnce(yaml);
+        assertThat(summary.copied()).isEqualTo(10);
+        assertThat(summary.failed()).isZero();
+        assertThat(summary.webhookFailed()).isPositive();
+        assertThat(hashes(dir.resolve("a"))).isEqualTo(hashes(src));
     }
 }

@@ -41,7 +41,7 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP_LEVEL_KEYS = Set.of("version", "sources", "destinations", "workflows");
     private static final List<String> WORKFLOW_KEYS = List.of("name", "source", "destinations", "cleanUp",
-            "interval", "batchSize", "concurrency", "webhook", "maxDeliver", "backoff", "maxBackoff");
+            "interval", "batchSize", "concurrency", "webhook", "webhookSecret", "maxDeliver", "backoff", "maxBackoff");
 
     private final EnvExpander env;
 
@@ -284,9 +284,21 @@ public final class ConfigLoader {
                     maxBackoff = backoff;
                 }
                 Optional<URI> webhook = webhook(m, path);
+                Optional<String> webhookSecret = Optional.empty();
+                Object secret = m.get("webhookSecret");
+                if (secret != null) {
+                    if (secret instanceof Map || secret instanceof List || secret.toString().isEmpty()) {
+                        problem(path + ".webhookSecret", "must be a non-empty string");
+                    } else {
+                        webhookSecret = Optional.of(secret.toString());
+                        if (webhook.isEmpty() && m.get("webhook") == null) {
+                            problem(path + ".webhookSecret", "is set but the workflow has no webhook");
+                        }
+                    }
+                }
                 if (name != null) {
                     out.add(new WorkflowConfig(name, source == null ? "" : source, dests, cleanUp, interval,
-                            batchSize, concurrency, webhook, maxDeliver, backoff, maxBackoff, path));
+                            batchSize, concurrency, webhook, webhookSecret, maxDeliver, backoff, maxBackoff, path));
                 }
             }
         }

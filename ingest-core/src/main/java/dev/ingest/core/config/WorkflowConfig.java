@@ -17,6 +17,8 @@ import java.util.Optional;
  * @param batchSize messages fetched at once (default 8)
  * @param concurrency objects copied at once (default: the batch size)
  * @param webhook where to POST the JSON array of stored URIs after each batch
+ * @param webhookSecret when present, each webhook request carries {@code X-Ingest-Signature: sha256=<hex>}, the
+ *     HMAC-SHA256 of the body under this secret; never logged or printed
  * @param maxDeliver attempts before a failing object is dead-lettered (default 5)
  * @param backoff delay before the first retry; doubles on each attempt (default 1s)
  * @param maxBackoff the longest delay between retries (default 5m)
@@ -31,6 +33,7 @@ public record WorkflowConfig(
         int batchSize,
         int concurrency,
         Optional<URI> webhook,
+        Optional<String> webhookSecret,
         int maxDeliver,
         Duration backoff,
         Duration maxBackoff,
@@ -54,12 +57,23 @@ public record WorkflowConfig(
         destinations = List.copyOf(destinations);
         Objects.requireNonNull(interval, "interval");
         Objects.requireNonNull(webhook, "webhook");
+        Objects.requireNonNull(webhookSecret, "webhookSecret");
         Objects.requireNonNull(backoff, "backoff");
         Objects.requireNonNull(maxBackoff, "maxBackoff");
         Objects.requireNonNull(path, "path");
         if (batchSize < 1 || concurrency < 1 || maxDeliver < 1) {
             throw new IllegalArgumentException("batchSize, concurrency and maxDeliver must be at least 1");
         }
+    }
+
+    /** Like the record's, but the webhook secret is masked. */
+    @Override
+    public String toString() {
+        return "WorkflowConfig[name=" + name + ", source=" + source + ", destinations=" + destinations
+                + ", cleanUp=" + cleanUp + ", interval=" + interval + ", batchSize=" + batchSize
+                + ", concurrency=" + concurrency + ", webhook=" + webhook.map(URI::toString).orElse("none")
+                + ", webhookSecret=" + (webhookSecret.isPresent() ? "***" : "none") + ", maxDeliver=" + maxDeliver
+                + ", backoff=" + backoff + ", maxBackoff=" + maxBackoff + "]";
     }
 
     /**

@@ -134,6 +134,6 @@ final class Dequeuer {
                 throw e;
             }
         }
-        workflow.webhook().ifPresent(url -> webhook.post(workflow.name(), url, stored));
+        workflow.webhook().ifPresent(url -> webhook.submit(workflow.name(), url, workflow.webhookSecret(), stored));
     }
 }

@@ -144,7 +144,7 @@ public final class IngestEngine {
             queue.ensureConsumer(w);
         }
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(daemon("ingest-progress"));
-        Webhook webhook = new Webhook();
+        Webhook webhook = new Webhook(stats, Duration.ofSeconds(10), Duration.ofMillis(500));
         List<Thread> dequeueThreads = new ArrayList<>();
         List<ExecutorService> pools = new ArrayList<>();
         try {
@@ -206,12 +206,14 @@ public final class IngestEngine {
             for (Thread t : scanners) {
                 t.join(10_000);
             }
+            webhook.close(Duration.ofSeconds(10));
             return stats.snapshot();
         } finally {
             for (ExecutorService p : pools) {
                 p.shutdownNow();
             }
             ticker.shutdownNow();
+            webhook.close(Duration.ofSeconds(10));
             try {
                 queue.flush(Duration.ofSeconds(5));
             } catch (IOException e) {

@@ -17,6 +17,8 @@ public final class RunStats {
     private final LongAdder failed = new LongAdder();
     private final LongAdder retried = new LongAdder();
     private final LongAdder bytes = new LongAdder();
+    private final LongAdder webhookDelivered = new LongAdder();
+    private final LongAdder webhookFailed = new LongAdder();
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final long startNanos = System.nanoTime();
 
@@ -41,6 +43,14 @@ public final class RunStats {
         retried.increment();
     }
 
+    void webhookDelivered() {
+        webhookDelivered.increment();
+    }
+
+    void webhookFailed() {
+        webhookFailed.increment();
+    }
+
     void failed(String description) {
         failed.increment();
         failures.add(description);
@@ -53,7 +63,7 @@ public final class RunStats {
      */
     public RunSummary snapshot() {
         return new RunSummary(listed.sum(), queued.sum(), alreadyQueued.sum(), copied.sum(), skipped.sum(),
-                failed.sum(), retried.sum(), bytes.sum(), Duration.ofNanos(System.nanoTime() - startNanos),
+                failed.sum(), retried.sum(), bytes.sum(), webhookDelivered.sum(), webhookFailed.sum(), Duration.ofNanos(System.nanoTime() - startNanos),
                 List.copyOf(new ArrayList<>(failures)));
     }
 }

@@ -15,11 +15,13 @@ import java.util.Locale;
  * @param failed objects dead-lettered, plus scans that failed
  * @param retried attempts that failed and were scheduled again
  * @param bytes bytes read from sources for the copied objects
+ * @param webhookDelivered webhook deliveries acknowledged with 2xx
+ * @param webhookFailed webhook deliveries that failed after their retries (the objects were stored all the same)
  * @param elapsed time since the run started
  * @param failures one line per failure, naming the workflow and object and saying why
  */
 public record RunSummary(long listed, long queued, long alreadyQueued, long copied, long skipped, long failed,
-                         long retried, long bytes, Duration elapsed, List<String> failures) {
+                         long retried, long bytes, long webhookDelivered, long webhookFailed, Duration elapsed, List<String> failures) {
 
     /** Copies the failures. */
     public RunSummary {
@@ -30,7 +32,8 @@ public record RunSummary(long listed, long queued, long alreadyQueued, long copi
     public String line() {
         double seconds = elapsed.toMillis() / 1000.0;
         return String.format(Locale.ROOT, "copied %d, skipped %d, failed %d, %s in %.1fs",
-                copied, skipped + alreadyQueued, failed, humanBytes(bytes), seconds);
+                copied, skipped + alreadyQueued, failed, humanBytes(bytes), seconds)
+                + (webhookFailed > 0 ? " (" + webhookFailed + " webhook deliveries failed)" : "");
     }
 
     /**

@@ -1,0 +1,171 @@
+package dev.ingest.cli;
+
+import static dev.ingest.cli.LauncherSupport.generateTree;
+import static dev.ingest.cli.LauncherSupport.queueArgs;
+import static dev.ingest.cli.LauncherSupport.quote;
+import static dev.ingest.cli.LauncherSupport.regularFiles;
+import static dev.ingest.cli.LauncherSupport.unique;
+import static dev.ingest.cli.LauncherSupport.writeFileConfig;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ingest.cli.LauncherSupport.Result;
+import dev.ingest.testkit.NatsServerExtension;
+import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.Nats;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The launcher's flags, messages and exit codes (see {@link ExitCode}), through the real {@code bin/ingest}. */
+class LauncherExitCodesIT {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    @RegisterExtension
+    static final NatsServerExtension NATS = new NatsServerExtension();
+
+    @RegisterExtension
+    final LauncherSupport.Launcher launcher = new LauncherSupport.Launcher();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void versionExitsZeroAndPrintsTheVersion() throws Exception {
+        Result r = launcher.run(dir, TIMEOUT, Map.of(), "--version");
+
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        assertThat(r.stdout()).as(r.describe()).startsWith("ingest ");
+        assertThat(r.stdout().lines().findFirst().orElse("")).as("the version line")
+                .matches("ingest \\d+\\.\\d+\\.\\d+.*")
+                .doesNotContain("unknown")
+                .doesNotContain("${");
+    }
+
+    @Test
+    void helpExitsZeroAndDocumentsTheQueueEndpointOnceAndTheExitCodes() throws Exception {
+        Result r = launcher.run(dir, TIMEOUT, Map.of(), "--help");
+
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        assertThat(r.stdout()).as(r.describe())
+                .contains("--queue-endpoint", "--once", "--mode", "--config", "--dry-run", "--shutdown-grace")
+                .contains("Exit codes")
+                .contains("  0  success", "  2  wrong command-line usage", "  3  invalid configuration",
+                        "  4  queue unreachable", "  5  stopped by SIGINT/SIGTERM");
+    }
+
+    @Test
+    void missingModeIsAUsageErrorWithExitCode2() throws Exception {
+        Path config = validConfig();
+
+        Result r = launcher.run(dir, TIMEOUT, Map.of(), queueArgs(NATS.url(), unique("nomode"), config, "--once"));
+
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr()).as(r.describe()).contains("--mode is required");
+    }
+
+    @Test
+    void unknownOptionIsAUsageErrorWithExitCode2() throws Exception {
+        Result r = launcher.run(dir, TIMEOUT, Map.of(), "--mode=all", "--no-such-flag");
+
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(2);
+        assertThat(r.stderr()).as(r.describe()).contains("--no-such-flag");
+    }
+
+    @Test
+    void missingConfigFileExitsWith3AndNamesTheFile() throws Exception {
+        Path missing = dir.resolve("no such dir").resolve("absent-config.yaml");
+
+        Result r = launcher.run(dir, TIMEOUT, Map.of(), "--mode=all", "--once", "--queue-endpoint", NATS.url(),
+                "--listen", "127.0.0.1:0", "--config", missing.toString());
+
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(3);
+        assertThat(r.stderr()).as(r.describe()).contains(missing.toString()).contains("does not exist");
+    }
+
+    @Test
+    void badConfigExitsWith3NamingEveryProblemAndCreatesNoStream() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("source"));
+        Path dst = dir.resolve("destination");
+        String stream = unique("badconfig");
+        Path config = dir.resolve("bad.yaml");
+        Files.writeString(config, ""
+                + "sources:\n"
+                + "- name: remote\n"
+                + "  type: ftp\n"
+                + "  path: " + quote(src) + "\n"
+                + "destinations:\n"
+                + "- name: local\n"
+                + "  type: file\n"
+                + "  path: " + quote(dst) + "\n"
+                + "workflows:\n"
+                + "- name: " + stream + "\n"
+                + "  source: remote\n"
+                + "  destinations: [local, archive-that-does-not-exist]\n"
+                + "  interval: tenminutes\n", StandardCharsets.UTF_8);
+
+        Result r = launcher.run(dir, TIMEOUT, Map.of(), queueArgs(NATS.url(), stream, config, "--mode=all", "--once"));
+
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(3);
+        assertThat(r.stderr()).as(r.describe())
+                .contains("'ftp'")
+                .contains("archive-that-does-not-exist")
+                .contains("tenminutes")
+                .contains(config.toString());
+        assertThat(streamExists(stream)).as("stream %s on the NATS server", stream).isFalse();
+    }
+
+    @Test
+    void unreachableQueueExitsWith4AndNamesTheEndpoint() throws Exception {
+        Path config = validConfig();
+        String endpoint = "nats://127.0.0.1:1";
+
+        Result r = launcher.run(dir, TIMEOUT, Map.of(), "--mode=all", "--once", "--queue-endpoint", endpoint,
+                "--listen", "127.0.0.1:0", "--config", config.toString());
+
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(4);
+        assertThat(r.stderr()).as(r.describe()).contains(endpoint);
+        assertThat(r.stdout()).as("no summary: nothing ran").doesNotContain("ingest: copied");
+    }
+
+    @Test
+    void dryRunExitsZeroPrintsTheWorkflowAndCopiesOrQueuesNothing() throws Exception {
+        Path src = dir.resolve("source");
+        generateTree(src, 10, 3, 1024);
+        Path dst = dir.resolve("destination");
+        String name = unique("dryrun");
+        Path config = writeFileConfig(dir, name, src, dst, "batchSize: 5", "interval: 90s");
+
+        Result r = launcher.run(dir, TIMEOUT, Map.of(), queueArgs(NATS.url(), name, config, "--dry-run"));
+
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        assertThat(r.stdout()).as(r.describe())
+                .contains("workflow " + name + ": src -> dst; interval 1m30s, batchSize 5")
+                .contains("nothing was queued or copied");
+        assertThat(regularFiles(dst)).as("files at the destination after a dry run").isEmpty();
+        assertThat(streamExists(name)).as("stream %s after a dry run", name).isFalse();
+        assertThat(regularFiles(src)).as("the source is untouched").hasSize(10);
+    }
+
+    private Path validConfig() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("valid-source"));
+        Files.writeString(src.resolve("a.txt"), "a");
+        return writeFileConfig(dir, unique("valid"), src, dir.resolve("valid-destination"));
+    }
+
+    private static boolean streamExists(String stream) throws Exception {
+        try (Connection nc = Nats.connect(NATS.url())) {
+            List<String> names = nc.jetStreamManagement().getStreamNames();
+            return names.contains(stream);
+        } catch (JetStreamApiException e) {
+            throw new AssertionError("cannot list streams: " + e, e);
+        }
+    }
+}

@@ -1,0 +1,247 @@
+package dev.ingest.cli;
+
+import static dev.ingest.cli.LauncherSupport.countFinalFiles;
+import static dev.ingest.cli.LauncherSupport.generateTree;
+import static dev.ingest.cli.LauncherSupport.generateUniformTree;
+import static dev.ingest.cli.LauncherSupport.hashTree;
+import static dev.ingest.cli.LauncherSupport.queueArgs;
+import static dev.ingest.cli.LauncherSupport.tempFiles;
+import static dev.ingest.cli.LauncherSupport.unique;
+import static dev.ingest.cli.LauncherSupport.writeFileConfig;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.ingest.cli.LauncherSupport.Launch;
+import dev.ingest.cli.LauncherSupport.Result;
+import dev.ingest.testkit.NatsServerExtension;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** SIGTERM to the real {@code bin/ingest}: while it copies, while it idles, in {@code --once} runs. */
+class LauncherSignalIT {
+
+    /** Enough data that batches of 4 copied one at a time take a few seconds (about 2 s on a laptop SSD). */
+    private static final int FILES = 400;
+    private static final int FILE_SIZE = 512 * 1024;
+    private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
+
+    @RegisterExtension
+    static final NatsServerExtension NATS = new NatsServerExtension();
+
+    /** The big tree, shared by the tests that interrupt a copy (each copies it to its own destination). */
+    @TempDir
+    static Path shared;
+
+    private static Path bigTree;
+    private static Map<String, String> bigTreeHashes;
+
+    @RegisterExtension
+    final LauncherSupport.Launcher launcher = new LauncherSupport.Launcher();
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void generateBigTree() throws Exception {
+        bigTree = shared.resolve("big source");
+        bigTreeHashes = generateUniformTree(bigTree, FILES, FILE_SIZE, 99);
+    }
+
+    @Test
+    void sigtermInTheMiddleOfARunLosesNothingAndLeavesNoPartialFile() throws Exception {
+        Path dst = dir.resolve("destination");
+        String name = unique("sigterm");
+        Path config = writeFileConfig(dir, name, bigTree, dst, "batchSize: 4", "concurrency: 1", "interval: 1h");
+
+        Launch service = launcher.start(dir, Map.of(),
+                queueArgs(NATS.url(), name, config, "--mode=all", "--shutdown-grace", "2s"));
+        long beforeSignal = awaitSomeButNotAllCopied(service, dst);
+
+        service.process().destroy(); // SIGTERM
+        Result stopped = service.await(EXIT_TIMEOUT);
+
+        assertThat(stopped.exitCode()).as(stopped.describe()).isZero();
+        assertThat(stopped.stderr()).as(stopped.describe()).contains("signal received: stopping");
+        assertThat(tempFiles(dst)).as("temporary files left at the destination").isEmpty();
+        Map<String, String> partial = hashTree(dst);
+        assertThat(partial.size()).as("files at the destination after SIGTERM (%s before it)", beforeSignal)
+                .isGreaterThanOrEqualTo((int) beforeSignal)
+                .isLessThan(FILES);
+        assertThat(bigTreeHashes).as("every file at the destination is complete and correct")
+                .containsAllEntriesOf(partial);
+
+        Result resumed = launcher.run(dir, Duration.ofSeconds(120), Map.of(),
+                queueArgs(NATS.url(), name, config, "--mode=all", "--once"));
+
+        assertThat(resumed.exitCode()).as(resumed.describe()).isZero();
+        assertThat(resumed.summary()).as(resumed.describe()).contains("failed 0");
+        long copied = copiedCount(resumed.summary());
+        assertThat(copied).as(resumed.summary()).isPositive().isLessThanOrEqualTo(FILES - partial.size());
+        assertThat(tempFiles(dst)).isEmpty();
+        assertThat(hashTree(dst)).as("the destination after resuming").isEqualTo(bigTreeHashes);
+    }
+
+    @Test
+    void sigtermDuringAOnceRunExitsWith5AndTheNextRunFinishesTheWork() throws Exception {
+        Path dst = dir.resolve("destination");
+        String name = unique("oncesigterm");
+        Path config = writeFileConfig(dir, name, bigTree, dst, "batchSize: 4", "concurrency: 1");
+        String[] args = queueArgs(NATS.url(), name, config, "--mode=all", "--once", "--shutdown-grace", "2s");
+
+        Launch run = launcher.start(dir, Map.of(), args);
+        awaitSomeButNotAllCopied(run, dst);
+
+        run.process().destroy(); // SIGTERM
+        Result stopped = run.await(EXIT_TIMEOUT);
+
+        assertThat(stopped.exitCode()).as(stopped.describe()).isEqualTo(5);
+        assertThat(stopped.stdout()).as(stopped.describe())
+                .contains("ingest: copied ")
+                .contains("stopped by signal before the work was done");
+        assertThat(tempFiles(dst)).isEmpty();
+        assertThat(bigTreeHashes).containsAllEntriesOf(hashTree(dst));
+
+        Result resumed = launcher.run(dir, Duration.ofSeconds(120), Map.of(), args);
+
+        assertThat(resumed.exitCode()).as(resumed.describe()).isZero();
+        assertThat(hashTree(dst)).as("the destination after resuming").isEqualTo(bigTreeHashes);
+    }
+
+    @Test
+    void healthEndpointsAnswerWhileRunningAndSigtermStopsAnIdleService() throws Exception {
+        Path src = dir.resolve("source");
+        Path dst = dir.resolve("destination");
+        Map<String, String> expected = generateTree(src, 30, 17, 4096);
+        String name = unique("idle");
+        Path config = writeFileConfig(dir, name, src, dst, "interval: 1h");
+
+        Launch service = launcher.start(dir, Map.of(), queueArgs(NATS.url(), name, config, "--mode=all"));
+        await("every file copied").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                .failFast("the launcher exited", () -> !service.process().isAlive())
+                .until(() -> countFinalFiles(dst) == expected.size());
+        int port = healthPort(service);
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> live = get(http, port, "/live");
+        HttpResponse<String> ready = get(http, port, "/ready");
+
+        assertThat(live.statusCode()).isEqualTo(200);
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(ready.body()).contains("ready");
+        assertThat(hashTree(dst)).isEqualTo(expected);
+
+        service.process().destroy(); // SIGTERM
+        Result stopped = service.await(EXIT_TIMEOUT);
+
+        assertThat(stopped.exitCode()).as(stopped.describe()).isZero();
+        assertThat(stopped.stderr()).as(stopped.describe()).contains("signal received: stopping");
+    }
+
+    @Test
+    @Disabled("BUG: the SIGTERM hook in IngestCommand.runEngine halts the JVM as soon as runEngine returns, before "
+            + "run()'s finally block closes the embedded nats-server: the nats-server child is orphaned and its "
+            + "store /tmp/ingest-nats-* is never deleted. Enable once fixed.")
+    void sigtermWithAnEmbeddedQueueStopsTheEmbeddedNatsServerAndDeletesItsStore() throws Exception {
+        Path src = dir.resolve("source");
+        Path dst = dir.resolve("destination");
+        Map<String, String> expected = generateTree(src, 10, 23, 1024);
+        Path config = writeFileConfig(dir, unique("embedded"), src, dst, "interval: 1h");
+        AtomicReference<List<ProcessHandle>> natsServers = new AtomicReference<>(List.of());
+        AtomicReference<Path> store = new AtomicReference<>();
+        try {
+            Launch service = launcher.start(dir, Map.of(), "--mode=all", "--queue-endpoint=embedded",
+                    "--listen", "127.0.0.1:0", "--config", config.toString());
+            await("every file copied").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .failFast("the launcher exited", () -> !service.process().isAlive())
+                    .until(() -> countFinalFiles(dst) == expected.size());
+            Matcher m = Pattern.compile("started embedded nats-server at \\S+ \\(store ([^)]+)\\)")
+                    .matcher(service.stderr());
+            assertThat(m.find()).as("the embedded nats-server's log line in:\n%s", service.stderr()).isTrue();
+            store.set(Paths.get(m.group(1)));
+            natsServers.set(service.process().descendants()
+                    .filter(h -> h.info().command().orElse("").endsWith("nats-server")).toList());
+            assertThat(natsServers.get()).as("the embedded nats-server child process").hasSize(1);
+            assertThat(store.get()).isDirectory();
+
+            service.process().destroy(); // SIGTERM
+            Result stopped = service.await(EXIT_TIMEOUT);
+
+            assertThat(stopped.exitCode()).as(stopped.describe()).isZero();
+            await("the embedded nats-server stopped").atMost(Duration.ofSeconds(10))
+                    .until(() -> natsServers.get().stream().noneMatch(ProcessHandle::isAlive));
+            assertThat(store.get()).as("the embedded nats-server's temporary store").doesNotExist();
+        } finally {
+            natsServers.get().forEach(ProcessHandle::destroyForcibly);
+            if (store.get() != null && store.get().getFileName().toString().startsWith("ingest-nats-")) {
+                deleteTree(store.get());
+            }
+        }
+    }
+
+    /** Waits until some files have arrived; checks the copy is still under way. */
+    private static long awaitSomeButNotAllCopied(Launch launch, Path dst) {
+        await("the first files at the destination")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(20))
+                .failFast("the launcher exited", () -> !launch.process().isAlive())
+                .until(() -> countFinalFiles(dst) >= 8);
+        long copied = countFinalFiles(dst);
+        assertThat(copied)
+                .as("the copy must still be under way when SIGTERM is sent; make the tree bigger if this fails")
+                .isLessThan(FILES);
+        return copied;
+    }
+
+    private static int healthPort(Launch launch) {
+        Pattern port = Pattern.compile("health endpoints on port (\\d+)");
+        AtomicReference<Integer> found = new AtomicReference<>();
+        await("the health endpoints' port in the log").atMost(Duration.ofSeconds(30)).until(() -> {
+            Matcher m = port.matcher(launch.stderr());
+            if (m.find()) {
+                found.set(Integer.parseInt(m.group(1)));
+                return true;
+            }
+            return false;
+        });
+        return found.get();
+    }
+
+    private static HttpResponse<String> get(HttpClient http, int port, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static long copiedCount(String summary) {
+        Matcher m = Pattern.compile("copied (\\d+),").matcher(summary);
+        assertThat(m.find()).as(summary).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
+    private static void deleteTree(Path root) throws Exception {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
