@@ -1,6 +1,7 @@
 package dev.ingest.cli;
 
 import com.sun.net.httpserver.HttpExchange;
+import dev.ingest.core.metrics.IngestMetrics;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -10,8 +11,8 @@ import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
 /**
- * The operations endpoint on {@code --listen}: {@code /live} (the process is up) and {@code /ready} (connected to
- * NATS and plugins configured; 503 otherwise).
+ * The operations endpoint on {@code --listen}: {@code /live} (the process is up), {@code /ready} (connected to
+ * NATS and plugins configured; 503 otherwise) and {@code /metrics} (Prometheus text format).
  */
 final class HealthServer implements AutoCloseable {
 
@@ -24,10 +25,11 @@ final class HealthServer implements AutoCloseable {
     /**
      * @param listen {@code HOST:PORT}, {@code :PORT} (all interfaces) or {@code HOST:0} (a free port)
      * @param ready whether the process is ready
+     * @param metrics what {@code /metrics} serves
      * @return the started server
      * @throws IOException if the address cannot be bound
      */
-    static HealthServer start(String listen, BooleanSupplier ready) throws IOException {
+    static HealthServer start(String listen, BooleanSupplier ready, IngestMetrics metrics) throws IOException {
         InetSocketAddress address = parse(listen);
         HttpServer server = HttpServer.create(address, 0);
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
@@ -39,6 +41,13 @@ final class HealthServer implements AutoCloseable {
         server.createContext("/ready", ex -> {
             boolean ok = ready.getAsBoolean();
             respond(ex, ok ? 200 : 503, ok ? "ready\n" : "not ready\n");
+        });
+        server.createContext("/metrics", ex -> {
+            ex.getResponseHeaders().set("Content-Type", IngestMetrics.contentType());
+            ex.sendResponseHeaders(200, 0);
+            try (OutputStream out = ex.getResponseBody()) {
+                metrics.writeTo(out);
+            }
         });
         server.start();
         return new HealthServer(server);

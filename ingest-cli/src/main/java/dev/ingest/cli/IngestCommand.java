@@ -8,6 +8,7 @@ import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.engine.IngestEngine;
 import dev.ingest.core.engine.Mode;
 import dev.ingest.core.engine.RunSummary;
+import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.nats.NatsServerProcess;
 import dev.ingest.core.plugin.Configured;
 import dev.ingest.core.plugin.PluginLoadException;
@@ -34,12 +35,14 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code ingest}: runs the enqueuer, the dequeuer or both for the workflows of a configuration file. */
 @Command(
         name = "ingest",
+        subcommands = {DlqCommand.class},
         versionProvider = VersionProvider.class,
         sortOptions = false,
         usageHelpAutoWidth = true,
@@ -76,29 +79,8 @@ final class IngestCommand implements Callable<Integer> {
                     + "before the bundled plugins and ~/.config/ingest/plugins; the first to provide a type wins.")
     List<Path> plugins = new ArrayList<>();
 
-    @Option(names = "--queue-endpoint", paramLabel = "URL", defaultValue = QueueSettings.DEFAULT_ENDPOINT,
-            description = "The NATS server (default: ${DEFAULT-VALUE}). 'embedded' starts a private nats-server "
-                    + "with a temporary store for this run.")
-    String queueEndpoint;
-
-    @Option(names = "--stream", defaultValue = "ingest", description = "The JetStream stream (default: ${DEFAULT-VALUE}).")
-    String stream;
-
-    @Option(names = "--subject", defaultValue = "ingest",
-            description = "The subject prefix; workflow W publishes on SUBJECT.W (default: ${DEFAULT-VALUE}).")
-    String subject;
-
-    @Option(names = "--consumer", defaultValue = "ingest",
-            description = "The prefix of the durable consumer names, CONSUMER__WORKFLOW (default: ${DEFAULT-VALUE}).")
-    String consumer;
-
-    @Option(names = "--stream-replicas", defaultValue = "1",
-            description = "Replicas of the stream when ingest creates it (default: ${DEFAULT-VALUE}).")
-    int streamReplicas;
-
-    @Option(names = "--max-msgs", defaultValue = "-1",
-            description = "Message limit of the stream when ingest creates it; -1 for none (default: ${DEFAULT-VALUE}).")
-    long maxMsgs;
+    @Mixin
+    QueueOptions queue = new QueueOptions();
 
     @Option(names = "--listen", paramLabel = "ADDR", defaultValue = ":9090",
             description = "Address of the health endpoints /live and /ready (default: ${DEFAULT-VALUE}); HOST:0 picks a "
@@ -229,9 +211,9 @@ final class IngestCommand implements Callable<Integer> {
 
     private int run(Configured configured, Duration grace, PrintWriter out, PrintWriter err) {
         NatsServerProcess embedded = null;
-        String endpoint = queueEndpoint;
+        String endpoint = queue.endpoint;
         try {
-            if (EMBEDDED.equals(queueEndpoint)) {
+            if (EMBEDDED.equals(queue.endpoint)) {
                 try {
                     embedded = NatsServerProcess.start();
                 } catch (IOException e) {
@@ -243,15 +225,18 @@ final class IngestCommand implements Callable<Integer> {
             }
             QueueSettings settings;
             try {
-                settings = new QueueSettings(endpoint, stream, subject, consumer, streamReplicas, maxMsgs,
-                        Duration.ofMinutes(2), Duration.ofSeconds(60));
+                settings = queue.settings(endpoint);
             } catch (IllegalArgumentException e) {
                 return usage(e.getMessage());
             }
-            try (JetStreamQueue queue = JetStreamQueue.connect(settings)) {
-                IngestEngine engine = IngestEngine.builder()
-                        .configured(configured).queue(queue).mode(mode).once(once).shutdownGrace(grace).build();
-                try (HealthServer health = startHealth(queue)) {
+            IngestMetrics metrics = IngestMetrics.create();
+            configured.config().workflows().stream()
+                    .filter(w -> !configured.workflows().contains(w))
+                    .forEach(w -> metrics.workflowInstantiationFailed(w.name()));
+            try (JetStreamQueue jetStream = JetStreamQueue.connect(settings)) {
+                IngestEngine engine = IngestEngine.builder().configured(configured).queue(jetStream).mode(mode)
+                        .once(once).shutdownGrace(grace).metrics(metrics).build();
+                try (HealthServer health = startHealth(jetStream, metrics)) {
                     return runEngine(engine, out, err);
                 }
             } catch (IOException e) {
@@ -265,10 +250,10 @@ final class IngestCommand implements Callable<Integer> {
         }
     }
 
-    private HealthServer startHealth(JetStreamQueue queue) throws IOException {
+    private HealthServer startHealth(JetStreamQueue jetStream, IngestMetrics metrics) throws IOException {
         try {
-            HealthServer h = HealthServer.start(listen, queue::isConnected);
-            LOG.info("health endpoints on port {}: /live, /ready", h.port());
+            HealthServer h = HealthServer.start(listen, jetStream::isConnected, metrics);
+            LOG.info("operations endpoints on port {}: /live, /ready, /metrics", h.port());
             return h;
         } catch (IOException | IllegalArgumentException e) {
             if (once) {

@@ -1,6 +1,7 @@
 package dev.ingest.core.engine;
 
 import dev.ingest.core.config.WorkflowConfig;
+import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.queue.JetStreamQueue;
 import io.nats.client.ConsumerContext;
 import io.nats.client.FetchConsumeOptions;
@@ -34,9 +35,12 @@ final class Dequeuer {
     private final Transfer transfer;
     private final ExecutorService workers;
     private final Webhook webhook;
+    private final IngestMetrics metrics;
     private volatile boolean stopping;
 
-    Dequeuer(JetStreamQueue queue, WorkflowConfig workflow, Transfer transfer, ExecutorService workers, Webhook webhook) {
+    Dequeuer(JetStreamQueue queue, WorkflowConfig workflow, Transfer transfer, ExecutorService workers, Webhook webhook,
+             IngestMetrics metrics) {
+        this.metrics = metrics;
         this.queue = queue;
         this.workflow = workflow;
         this.transfer = transfer;
@@ -73,9 +77,11 @@ final class Dequeuer {
                         batch.add(m);
                     }
                 }
+                metrics.queueOperation(workflow.name(), "fetch", true);
             } catch (InterruptedException e) {
                 throw e;
             } catch (Exception e) {
+                metrics.queueOperation(workflow.name(), "fetch", false);
                 // Connection lost, consumer momentarily unavailable: wait and carry on.
                 LOG.warn("workflow {}: fetching messages failed, retrying: {}", workflow.name(), e.toString());
                 consumer = null;

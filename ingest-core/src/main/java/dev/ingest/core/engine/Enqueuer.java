@@ -3,6 +3,7 @@ package dev.ingest.core.engine;
 import dev.ingest.api.Codec;
 import dev.ingest.api.Source;
 import dev.ingest.core.config.WorkflowConfig;
+import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.queue.JetStreamQueue;
 import java.io.IOException;
 import java.util.Optional;
@@ -27,12 +28,17 @@ final class Enqueuer {
     private final WorkflowConfig workflow;
     private final Source source;
     private final RunStats stats;
+    private final IngestMetrics metrics;
+    private final String sourceType;
 
-    Enqueuer(JetStreamQueue queue, WorkflowConfig workflow, Source source, RunStats stats) {
+    Enqueuer(JetStreamQueue queue, WorkflowConfig workflow, Source source, String sourceType, RunStats stats,
+             IngestMetrics metrics) {
         this.queue = queue;
         this.workflow = workflow;
         this.source = source;
+        this.sourceType = sourceType;
         this.stats = stats;
+        this.metrics = metrics;
     }
 
     /**
@@ -48,6 +54,7 @@ final class Enqueuer {
         ConcurrentLinkedQueue<Codec> unconfirmed = new ConcurrentLinkedQueue<>();
         AtomicReference<Throwable> firstError = new AtomicReference<>();
         long listed = 0;
+        boolean listedAll = false;
         try {
             source.reset();
             for (Optional<Codec> next = source.next(); next.isPresent(); next = source.next()) {
@@ -66,6 +73,8 @@ final class Enqueuer {
                                 unconfirmed.add(codec);
                             } else {
                                 stats.queued(ack.isDuplicate());
+                                metrics.enqueued(workflow.name(), workflow.source(), true);
+                                metrics.queueOperation(workflow.name(), "publish", true);
                             }
                         } finally {
                             window.release();
@@ -77,13 +86,16 @@ final class Enqueuer {
                     unconfirmed.add(codec);
                 }
             }
+            listedAll = true;
         } finally {
+            metrics.clientOperation(workflow.name(), workflow.source(), sourceType, "list", listedAll);
             window.acquire(WINDOW); // wait for every outstanding ack, whatever happened
             window.release(WINDOW);
         }
         if (!unconfirmed.isEmpty()) {
             LOG.warn("workflow {}: {} publishes were not confirmed ({}); retrying them one by one",
                     workflow.name(), unconfirmed.size(), firstError.get() == null ? "?" : firstError.get().toString());
+            metrics.queueOperation(workflow.name(), "publish", false);
             for (Codec codec : unconfirmed) {
                 publishWithRetries(codec);
             }
@@ -98,12 +110,14 @@ final class Enqueuer {
         for (int attempt = 1; attempt <= SYNC_RETRIES; attempt++) {
             try {
                 stats.queued(queue.publish(workflow.name(), codec).isDuplicate());
+                metrics.enqueued(workflow.name(), workflow.source(), true);
                 return;
             } catch (IOException | RuntimeException e) {
                 last = e instanceof IOException io ? io : new IOException(e.toString(), e);
                 Thread.sleep(Math.min(5000, 200L << attempt));
             }
         }
+        metrics.enqueued(workflow.name(), workflow.source(), false);
         throw new IOException("could not queue object '" + codec.name() + "' of workflow " + workflow.name()
                 + " after " + SYNC_RETRIES + " attempts: " + last.getMessage(), last);
     }

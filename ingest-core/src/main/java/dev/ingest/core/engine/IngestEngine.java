@@ -1,7 +1,9 @@
 package dev.ingest.core.engine;
 
 import dev.ingest.api.Destination;
+import dev.ingest.core.config.PluginEntry;
 import dev.ingest.core.config.WorkflowConfig;
+import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.plugin.Configured;
 import dev.ingest.core.queue.JetStreamQueue;
 import java.io.IOException;
@@ -41,6 +43,7 @@ public final class IngestEngine {
     private final Mode mode;
     private final boolean once;
     private final Duration grace;
+    private final IngestMetrics metrics;
     private final RunStats stats = new RunStats();
     private final CountDownLatch stopSignal = new CountDownLatch(1);
     private final List<Dequeuer> dequeuers = new ArrayList<>();
@@ -54,6 +57,7 @@ public final class IngestEngine {
         this.mode = Objects.requireNonNull(b.mode, "mode");
         this.once = b.once;
         this.grace = Objects.requireNonNull(b.grace, "grace");
+        this.metrics = b.metrics == null ? IngestMetrics.withoutJvm() : b.metrics;
     }
 
     /** @return a builder */
@@ -68,8 +72,18 @@ public final class IngestEngine {
         private Mode mode = Mode.ALL;
         private boolean once;
         private Duration grace = Duration.ofSeconds(25);
+        private IngestMetrics metrics;
 
         private Builder() {
+        }
+
+        /**
+         * @param metrics where to count (default: a private registry nobody reads)
+         * @return this
+         */
+        public Builder metrics(IngestMetrics metrics) {
+            this.metrics = metrics;
+            return this;
         }
 
         /**
@@ -123,6 +137,11 @@ public final class IngestEngine {
         }
     }
 
+    /** @return the metrics this engine counts into */
+    public IngestMetrics metrics() {
+        return metrics;
+    }
+
     /** @return the counters of this run so far */
     public RunSummary progress() {
         return stats.snapshot();
@@ -144,26 +163,32 @@ public final class IngestEngine {
             queue.ensureConsumer(w);
         }
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(daemon("ingest-progress"));
-        Webhook webhook = new Webhook(stats, Duration.ofSeconds(10), Duration.ofMillis(500));
+        Webhook webhook = new Webhook(stats, metrics, Duration.ofSeconds(10), Duration.ofMillis(500));
         List<Thread> dequeueThreads = new ArrayList<>();
         List<ExecutorService> pools = new ArrayList<>();
         try {
             for (WorkflowConfig w : configured.workflows()) {
                 AtomicBoolean scanDone = new AtomicBoolean(!mode.enqueues());
                 if (mode.enqueues()) {
-                    Enqueuer enqueuer = new Enqueuer(queue, w, configured.source(w.source()), stats);
+                    Enqueuer enqueuer = new Enqueuer(queue, w, configured.source(w.source()),
+                            typeOf(configured.config().source(w.source())), stats, metrics);
                     Thread t = new Thread(() -> scanLoop(w, enqueuer, scanDone), "enqueue-" + w.name());
                     scanners.add(t);
                 }
                 if (mode.dequeues()) {
-                    Map<String, Destination> dests = new LinkedHashMap<>();
+                    Map<String, Transfer.Named<Destination>> dests = new LinkedHashMap<>();
                     for (String d : w.destinations()) {
-                        dests.put(d, configured.destination(d));
+                        dests.put(d, new Transfer.Named<>(d, typeOf(configured.config().destination(d)),
+                                configured.destination(d)));
                     }
+                    ConsumerState state = new ConsumerState(queue, w.name());
+                    metrics.consumerState(w.name(), state::pending, state::ackPending);
                     ExecutorService pool = Executors.newFixedThreadPool(w.concurrency(), daemon("copy-" + w.name()));
                     pools.add(pool);
-                    Transfer transfer = new Transfer(queue, w, configured.source(w.source()), dests, stats, ticker);
-                    Dequeuer dq = new Dequeuer(queue, w, transfer, pool, webhook);
+                    Transfer transfer = new Transfer(queue, w, new Transfer.Named<>(w.source(),
+                            typeOf(configured.config().source(w.source())), configured.source(w.source())), dests, stats,
+                            ticker, metrics);
+                    Dequeuer dq = new Dequeuer(queue, w, transfer, pool, webhook, metrics);
                     synchronized (dequeuers) {
                         dequeuers.add(dq);
                     }
@@ -220,6 +245,10 @@ public final class IngestEngine {
                 LOG.warn("could not flush the last acks to NATS: {}", e.getMessage());
             }
         }
+    }
+
+    private static String typeOf(java.util.Optional<PluginEntry> entry) {
+        return entry.map(PluginEntry::type).orElse("unknown");
     }
 
     private void scanLoop(WorkflowConfig w, Enqueuer enqueuer, AtomicBoolean scanDone) {

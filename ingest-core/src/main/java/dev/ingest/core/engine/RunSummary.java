@@ -9,7 +9,8 @@ import java.util.Locale;
  *
  * @param listed objects the scans listed
  * @param queued messages published
- * @param alreadyQueued publishes JetStream dropped as duplicates (the object was queued recently)
+ * @param alreadyQueued publishes JetStream dropped as duplicates (the object was queued recently); counted as
+ *     skipped in {@link #line()}
  * @param copied objects stored to at least one destination
  * @param skipped objects every destination already had
  * @param failed objects dead-lettered, plus scans that failed
@@ -31,7 +32,8 @@ public record RunSummary(long listed, long queued, long alreadyQueued, long copi
     /** @return the one-line summary printed at the end of {@code --once} */
     public String line() {
         double seconds = elapsed.toMillis() / 1000.0;
-        return String.format(Locale.ROOT, "copied %d, skipped %d, failed %d, %s in %.1fs",
+        String scanned = listed == 0 ? "" : String.format(Locale.ROOT, "listed %d, queued %d, ", listed, queued);
+        return scanned + String.format(Locale.ROOT, "copied %d, skipped %d, failed %d, %s in %.1fs",
                 copied, skipped + alreadyQueued, failed, humanBytes(bytes), seconds)
                 + (webhookFailed > 0 ? " (" + webhookFailed + " webhook deliveries failed)" : "");
     }

@@ -7,6 +7,7 @@ import dev.ingest.api.PoisonException;
 import dev.ingest.api.Source;
 import dev.ingest.core.config.Durations;
 import dev.ingest.core.config.WorkflowConfig;
+import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.queue.CodecJson;
 import dev.ingest.core.queue.JetStreamQueue;
 import io.nats.client.Message;
@@ -49,16 +50,30 @@ final class Transfer {
     private final RunStats stats;
     private final ScheduledExecutorService ticker;
     private final Duration progressEvery;
+    private final IngestMetrics metrics;
+    private final String sourceType;
+    private final Map<String, String> destinationTypes;
 
-    Transfer(JetStreamQueue queue, WorkflowConfig workflow, Source source, Map<String, Destination> destinations,
-             RunStats stats, ScheduledExecutorService ticker) {
+    /** A configured plugin instance with its name and type, for metrics and messages. */
+    record Named<T>(String name, String type, T plugin) {
+    }
+
+    Transfer(JetStreamQueue queue, WorkflowConfig workflow, Named<Source> source, Map<String, Named<Destination>> destinations,
+             RunStats stats, ScheduledExecutorService ticker, IngestMetrics metrics) {
         this.queue = queue;
         this.workflow = workflow;
-        this.source = source;
-        this.destinations = new LinkedHashMap<>(destinations);
+        this.source = source.plugin();
+        this.sourceType = source.type();
+        this.destinations = new LinkedHashMap<>();
+        this.destinationTypes = new LinkedHashMap<>();
+        destinations.forEach((name, d) -> {
+            this.destinations.put(name, d.plugin());
+            this.destinationTypes.put(name, d.type());
+        });
         this.stats = stats;
         this.ticker = ticker;
         this.progressEvery = queue.settings().ackWait().dividedBy(3);
+        this.metrics = metrics;
     }
 
     /**
@@ -69,6 +84,18 @@ final class Transfer {
      */
     List<URI> handle(Message msg) {
         long attempt = attempts(msg);
+        if (attempt > 1) {
+            metrics.redelivered(workflow.name());
+        }
+        metrics.inFlight(workflow.name(), 1);
+        try {
+            return settle(msg, attempt);
+        } finally {
+            metrics.inFlight(workflow.name(), -1);
+        }
+    }
+
+    private List<URI> settle(Message msg, long attempt) {
         Codec codec;
         try {
             codec = CodecJson.decode(msg.getData());
@@ -84,6 +111,8 @@ final class Transfer {
             List<URI> stored = copy(codec);
             keepAlive.cancel(false);
             msg.ack();
+            metrics.queueOperation(workflow.name(), "ack", true);
+            metrics.dequeued(workflow.name(), true);
             return stored;
         } catch (PoisonException e) {
             keepAlive.cancel(false);
@@ -92,6 +121,7 @@ final class Transfer {
             keepAlive.cancel(false);
             LOG.info("interrupted while copying {}; handing it back to the queue", codec.name());
             msg.nak(); // shutting down: another dequeuer takes it at once
+            metrics.queueOperation(workflow.name(), "nak", true);
             Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException e) {
             keepAlive.cancel(false);
@@ -116,7 +146,7 @@ final class Transfer {
         List<URI> present = new ArrayList<>();
         Map<String, Destination> missing = new LinkedHashMap<>();
         for (Map.Entry<String, Destination> d : destinations.entrySet()) {
-            Optional<URI> there = d.getValue().stat(codec);
+            Optional<URI> there = timed(d.getKey(), "stat", () -> d.getValue().stat(codec));
             if (there.isPresent()) {
                 present.add(there.get());
             } else {
@@ -126,18 +156,20 @@ final class Transfer {
         if (missing.isEmpty()) {
             cleanUp(codec);
             stats.skipped();
+            metrics.skipped(workflow.name());
             LOG.debug("{} is already at every destination", codec.name());
             return List.of();
         }
         List<URI> stored = new ArrayList<>();
         long bytes;
-        try (Blob downloaded = source.download(codec)) {
+        try (Blob downloaded = client("download", () -> source.download(codec))) {
             CountingStream counting = new CountingStream(downloaded.stream());
             if (missing.size() == 1) {
                 Blob blob = downloaded.length().isPresent()
                         ? Blob.of(counting, downloaded.length().getAsLong(), downloaded.contentType())
                         : Blob.ofUnknownLength(counting, downloaded.contentType());
-                stored.add(store(missing.values().iterator().next(), codec, blob));
+                String only = missing.keySet().iterator().next();
+                stored.add(store(only, missing.get(only), codec, blob));
                 bytes = counting.count;
             } else {
                 // Several destinations: spool once, so the source is read once and memory stays bounded.
@@ -149,11 +181,12 @@ final class Transfer {
                         throw new IOException("source returned " + bytes + " bytes for " + codec.name()
                                 + " but announced " + downloaded.length().getAsLong());
                     }
-                    for (Destination d : missing.values()) {
+                    for (Map.Entry<String, Destination> d : missing.entrySet()) {
                         if (Thread.currentThread().isInterrupted()) {
                             throw new InterruptedException();
                         }
-                        stored.add(store(d, codec, Blob.of(Files.newInputStream(spool), bytes, downloaded.contentType())));
+                        stored.add(store(d.getKey(), d.getValue(), codec,
+                                Blob.of(Files.newInputStream(spool), bytes, downloaded.contentType())));
                     }
                 } finally {
                     Files.deleteIfExists(spool);
@@ -162,19 +195,52 @@ final class Transfer {
         }
         cleanUp(codec);
         stats.copied(bytes);
+        metrics.copied(workflow.name(), bytes);
         LOG.debug("copied {} ({} bytes) to {}", codec.name(), bytes, missing.keySet());
         return stored;
     }
 
-    private static URI store(Destination d, Codec codec, Blob blob) throws IOException {
+    private URI store(String name, Destination d, Codec codec, Blob blob) throws IOException {
         try (blob) {
-            return d.store(codec, blob);
+            return timed(name, "store", () -> d.store(codec, blob));
         }
     }
 
     private void cleanUp(Codec codec) throws IOException {
         if (workflow.cleanUp()) {
-            source.cleanUp(codec);
+            client("cleanup", () -> {
+                source.cleanUp(codec);
+                return null;
+            });
+        }
+    }
+
+    @FunctionalInterface
+    private interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    private <T> T timed(String destination, String operation, IoCall<T> call) throws IOException {
+        long start = System.nanoTime();
+        boolean ok = false;
+        try {
+            T result = call.call();
+            ok = true;
+            return result;
+        } finally {
+            metrics.storageOperation(workflow.name(), destination, destinationTypes.get(destination), operation, ok,
+                    (System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    private <T> T client(String operation, IoCall<T> call) throws IOException {
+        boolean ok = false;
+        try {
+            T result = call.call();
+            ok = true;
+            return result;
+        } finally {
+            metrics.clientOperation(workflow.name(), workflow.source(), sourceType, operation, ok);
         }
     }
 
@@ -185,6 +251,8 @@ final class Transfer {
         }
         Duration delay = workflow.retryDelay(attempt);
         stats.retried();
+        metrics.dequeued(workflow.name(), false);
+        metrics.queueOperation(workflow.name(), "nak", true);
         LOG.warn("attempt {} of {} to copy {} failed, retrying in {}: {}", attempt, workflow.maxDeliver(),
                 codec.name(), Durations.format(delay), e.toString());
         msg.nakWithDelay(delay);
@@ -200,6 +268,7 @@ final class Transfer {
                     JetStreamQueue.HEADER_LAST_ERROR, lastError == null ? reason : lastError,
                     JetStreamQueue.HEADER_ORIGINAL_SUBJECT, msg.getSubject()));
         } catch (IOException | RuntimeException e) {
+            metrics.queueOperation(workflow.name(), "dead_letter", false);
             // Never drop it: keep it on the workflow's subject and try again later.
             LOG.error("could not dead-letter {} of workflow {} ({}); it stays queued: {}", what, workflow.name(),
                     reason, e.toString());

@@ -1,6 +1,7 @@
 package dev.ingest.core.engine;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ingest.core.metrics.IngestMetrics;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -47,12 +48,14 @@ final class Webhook implements AutoCloseable {
 
     private final HttpClient client;
     private final RunStats stats;
+    private final IngestMetrics metrics;
     private final Duration timeout;
     private final Duration firstRetry;
     private final ThreadPoolExecutor executor;
 
-    Webhook(RunStats stats, Duration timeout, Duration firstRetry) {
+    Webhook(RunStats stats, IngestMetrics metrics, Duration timeout, Duration firstRetry) {
         this.stats = stats;
+        this.metrics = metrics;
         this.timeout = timeout;
         this.firstRetry = firstRetry;
         this.client = HttpClient.newBuilder().connectTimeout(timeout).build();
@@ -114,6 +117,7 @@ final class Webhook implements AutoCloseable {
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             try {
                 int status = client.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+                metrics.webhookRequest(workflow, status / 100 == 2);
                 if (status / 100 == 2) {
                     stats.webhookDelivered();
                     return;
@@ -123,6 +127,7 @@ final class Webhook implements AutoCloseable {
                     break;
                 }
             } catch (IOException e) {
+                metrics.webhookRequest(workflow, false);
                 last = e.toString();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -1,0 +1,226 @@
+package dev.ingest.core.metrics;
+
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * ingest's Prometheus metrics. The names of the original tool are kept so existing dashboards keep working
+ * ({@code ingest_enqueue_attempts_total}, {@code ingest_dequeue_attempts_total}, {@code ingest_queue_operations_total},
+ * {@code ingest_storage_operations_total}, {@code ingest_storage_operation_duration_seconds},
+ * {@code ingest_client_operations_total}, {@code ingest_webhook_http_client_requests_total},
+ * {@code ingest_workflow_instantiation_failures_total}); the rest are new. Results are {@code success} or
+ * {@code error}. Thread-safe; one instance per registry.
+ */
+public final class IngestMetrics {
+
+    /** Result label value of a successful operation. */
+    public static final String SUCCESS = "success";
+    /** Result label value of a failed operation. */
+    public static final String ERROR = "error";
+
+    private final PrometheusRegistry registry;
+    private final Counter enqueueAttempts;
+    private final Counter dequeueAttempts;
+    private final Counter queueOperations;
+    private final Counter storageOperations;
+    private final Histogram storageDuration;
+    private final Counter clientOperations;
+    private final Counter webhookRequests;
+    private final Counter instantiationFailures;
+    private final Counter bytesCopied;
+    private final Counter objectsCopied;
+    private final Counter objectsSkipped;
+    private final Counter deadLetters;
+    private final Counter redeliveries;
+    private final Gauge inFlight;
+    private final Map<String, LongSupplier[]> consumerState = new ConcurrentHashMap<>();
+
+    private IngestMetrics(PrometheusRegistry registry, boolean jvm) {
+        this.registry = registry;
+        enqueueAttempts = Counter.builder().name("ingest_enqueue_attempts_total")
+                .help("Objects the enqueuer tried to queue, by result.")
+                .labelNames("workflow", "source", "result").register(registry);
+        dequeueAttempts = Counter.builder().name("ingest_dequeue_attempts_total")
+                .help("Messages the dequeuer handled, by result (success: every destination has the object).")
+                .labelNames("workflow", "result").register(registry);
+        queueOperations = Counter.builder().name("ingest_queue_operations_total")
+                .help("Interactions with the queue (publish, fetch, ack, nak, term, dead_letter), by result.")
+                .labelNames("workflow", "operation", "result").register(registry);
+        storageOperations = Counter.builder().name("ingest_storage_operations_total")
+                .help("Destination operations (stat, store), by result.")
+                .labelNames("workflow", "destination", "plugin", "operation", "result").register(registry);
+        storageDuration = Histogram.builder().name("ingest_storage_operation_duration_seconds")
+                .help("Duration of destination operations.")
+                .classicExponentialUpperBounds(0.001, 2.5, 14)
+                .labelNames("workflow", "destination", "plugin", "operation").register(registry);
+        clientOperations = Counter.builder().name("ingest_client_operations_total")
+                .help("Source operations (list, download, cleanup), by result.")
+                .labelNames("workflow", "source", "plugin", "operation", "result").register(registry);
+        webhookRequests = Counter.builder().name("ingest_webhook_http_client_requests_total")
+                .help("Webhook HTTP requests, by result.")
+                .labelNames("workflow", "result").register(registry);
+        instantiationFailures = Counter.builder().name("ingest_workflow_instantiation_failures_total")
+                .help("Workflows that could not be set up and were skipped.")
+                .labelNames("workflow").register(registry);
+        bytesCopied = Counter.builder().name("ingest_bytes_copied_total")
+                .help("Bytes read from sources for copied objects.").labelNames("workflow").register(registry);
+        objectsCopied = Counter.builder().name("ingest_objects_copied_total")
+                .help("Objects stored to at least one destination.").labelNames("workflow").register(registry);
+        objectsSkipped = Counter.builder().name("ingest_objects_skipped_total")
+                .help("Objects every destination already had.").labelNames("workflow").register(registry);
+        deadLetters = Counter.builder().name("ingest_dead_letters_total")
+                .help("Messages dead-lettered (poison objects, malformed messages, exhausted retries).")
+                .labelNames("workflow").register(registry);
+        redeliveries = Counter.builder().name("ingest_redeliveries_total")
+                .help("Messages received again after an earlier attempt.").labelNames("workflow").register(registry);
+        inFlight = Gauge.builder().name("ingest_copies_in_flight")
+                .help("Objects being copied now.").labelNames("workflow").register(registry);
+        GaugeWithCallback.builder().name("ingest_consumer_pending")
+                .help("Messages of the workflow not yet delivered to any dequeuer (as of the last check).")
+                .labelNames("workflow")
+                .callback(cb -> consumerState.forEach((w, s) -> cb.call(s[0].getAsLong(), w)))
+                .register(registry);
+        GaugeWithCallback.builder().name("ingest_consumer_ack_pending")
+                .help("Messages delivered and not yet acknowledged, including those waiting for a retry.")
+                .labelNames("workflow")
+                .callback(cb -> consumerState.forEach((w, s) -> cb.call(s[1].getAsLong(), w)))
+                .register(registry);
+        if (jvm) {
+            JvmMetrics.builder().register(registry);
+        }
+    }
+
+    /**
+     * Metrics in a registry of their own, with JVM metrics (what the launcher serves on {@code /metrics}).
+     *
+     * @return the metrics
+     */
+    public static IngestMetrics create() {
+        return new IngestMetrics(new PrometheusRegistry(), true);
+    }
+
+    /**
+     * Metrics in a registry of their own, without JVM metrics (for embedding and tests).
+     *
+     * @return the metrics
+     */
+    public static IngestMetrics withoutJvm() {
+        return new IngestMetrics(new PrometheusRegistry(), false);
+    }
+
+    /** @return the registry, to expose or to add metrics to */
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    /**
+     * Writes every metric in the Prometheus text format.
+     *
+     * @param out where to write
+     * @throws IOException if writing fails
+     */
+    public void writeTo(OutputStream out) throws IOException {
+        PrometheusTextFormatWriter.create().write(out, registry.scrape(), EscapingScheme.DEFAULT);
+    }
+
+    /** @return the content type of {@link #writeTo(OutputStream)} */
+    public static String contentType() {
+        return PrometheusTextFormatWriter.CONTENT_TYPE;
+    }
+
+    static String result(boolean ok) {
+        return ok ? SUCCESS : ERROR;
+    }
+
+    /** @param workflow the workflow @param source its source @param ok whether the publish was confirmed */
+    public void enqueued(String workflow, String source, boolean ok) {
+        enqueueAttempts.labelValues(workflow, source, result(ok)).inc();
+    }
+
+    /** @param workflow the workflow @param ok whether every destination has the object now */
+    public void dequeued(String workflow, boolean ok) {
+        dequeueAttempts.labelValues(workflow, result(ok)).inc();
+    }
+
+    /** @param workflow the workflow @param operation publish, fetch, ack, nak, term or dead_letter @param ok result */
+    public void queueOperation(String workflow, String operation, boolean ok) {
+        queueOperations.labelValues(workflow, operation, result(ok)).inc();
+    }
+
+    /**
+     * @param workflow the workflow
+     * @param destination the destination name
+     * @param plugin its type
+     * @param operation stat or store
+     * @param ok result
+     * @param seconds how long it took
+     */
+    public void storageOperation(String workflow, String destination, String plugin, String operation, boolean ok,
+                                 double seconds) {
+        storageOperations.labelValues(workflow, destination, plugin, operation, result(ok)).inc();
+        storageDuration.labelValues(workflow, destination, plugin, operation).observe(seconds);
+    }
+
+    /** @param workflow w @param source s @param plugin type @param operation list, download or cleanup @param ok result */
+    public void clientOperation(String workflow, String source, String plugin, String operation, boolean ok) {
+        clientOperations.labelValues(workflow, source, plugin, operation, result(ok)).inc();
+    }
+
+    /** @param workflow the workflow @param ok whether the webhook answered 2xx */
+    public void webhookRequest(String workflow, boolean ok) {
+        webhookRequests.labelValues(workflow, result(ok)).inc();
+    }
+
+    /** @param workflow a workflow skipped because it could not be set up */
+    public void workflowInstantiationFailed(String workflow) {
+        instantiationFailures.labelValues(workflow).inc();
+    }
+
+    /** @param workflow the workflow @param bytes bytes read from the source for one copied object */
+    public void copied(String workflow, long bytes) {
+        objectsCopied.labelValues(workflow).inc();
+        bytesCopied.labelValues(workflow).inc(bytes);
+    }
+
+    /** @param workflow an object every destination already had */
+    public void skipped(String workflow) {
+        objectsSkipped.labelValues(workflow).inc();
+    }
+
+    /** @param workflow a message dead-lettered */
+    public void deadLettered(String workflow) {
+        deadLetters.labelValues(workflow).inc();
+    }
+
+    /** @param workflow a message received again */
+    public void redelivered(String workflow) {
+        redeliveries.labelValues(workflow).inc();
+    }
+
+    /** @param workflow the workflow @param delta +1 when a copy starts, -1 when it ends */
+    public void inFlight(String workflow, int delta) {
+        inFlight.labelValues(workflow).inc(delta);
+    }
+
+    /**
+     * Reports a workflow's consumer state on every scrape.
+     *
+     * @param workflow the workflow
+     * @param pending messages not yet delivered
+     * @param ackPending messages delivered and not yet acknowledged
+     */
+    public void consumerState(String workflow, LongSupplier pending, LongSupplier ackPending) {
+        consumerState.put(workflow, new LongSupplier[] {pending, ackPending});
+    }
+}
