@@ -42,7 +42,7 @@ import picocli.CommandLine.Spec;
 /** {@code ingest}: runs the enqueuer, the dequeuer or both for the workflows of a configuration file. */
 @Command(
         name = "ingest",
-        subcommands = {DlqCommand.class},
+        subcommands = {StatusCommand.class, DlqCommand.class, PluginsCommand.class},
         versionProvider = VersionProvider.class,
         sortOptions = false,
         usageHelpAutoWidth = true,
@@ -165,13 +165,7 @@ final class IngestCommand implements Callable<Integer> {
             return ExitCode.CONFIG;
         }
 
-        List<Path> optionalRoots = new ArrayList<>();
-        String home = System.getProperty("ingest.home");
-        if (home != null) {
-            optionalRoots.add(Paths.get(home, "plugins"));
-        }
-        optionalRoots.add(Paths.get(System.getProperty("user.home"), ".config", "ingest", "plugins"));
-        try (PluginRegistry registry = PluginRegistry.load(getClass().getClassLoader(), plugins, optionalRoots)) {
+        try (PluginRegistry registry = PluginRegistry.load(getClass().getClassLoader(), plugins, PluginsCommand.defaultRoots())) {
             Configured configured;
             try {
                 configured = PluginSetup.configure(parsed, registry, strictWorkflows);
@@ -181,8 +175,7 @@ final class IngestCommand implements Callable<Integer> {
             }
             try (configured) {
                 if (dryRun) {
-                    printWorkflows(out, configured);
-                    return ExitCode.OK;
+                    return DryRun.print(out, configured, registry);
                 }
                 return run(configured, grace, out, err);
             }
@@ -197,16 +190,6 @@ final class IngestCommand implements Callable<Integer> {
         cl.getErr().println("ingest: " + message);
         cl.getErr().println("Try 'ingest --help' for more information.");
         return ExitCode.USAGE;
-    }
-
-    private static void printWorkflows(PrintWriter out, Configured configured) {
-        out.println("configuration " + configured.config().origin() + " is valid; every plugin is configured.");
-        for (WorkflowConfig w : configured.workflows()) {
-            out.printf("workflow %s: %s -> %s; interval %s, batchSize %d, concurrency %d, cleanUp %s, webhook %s%n",
-                    w.name(), w.source(), String.join(", ", w.destinations()), Durations.format(w.interval()),
-                    w.batchSize(), w.concurrency(), w.cleanUp(), w.webhook().map(Object::toString).orElse("none"));
-        }
-        out.println("dry run: nothing was queued or copied.");
     }
 
     private int run(Configured configured, Duration grace, PrintWriter out, PrintWriter err) {

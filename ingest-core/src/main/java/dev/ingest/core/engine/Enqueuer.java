@@ -30,6 +30,9 @@ final class Enqueuer {
     private final RunStats stats;
     private final IngestMetrics metrics;
     private final String sourceType;
+    private final java.util.concurrent.atomic.AtomicLong queued = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong alreadyQueued = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long listedInScan;
 
     Enqueuer(JetStreamQueue queue, WorkflowConfig workflow, Source source, String sourceType, RunStats stats,
              IngestMetrics metrics) {
@@ -50,10 +53,29 @@ final class Enqueuer {
      */
     long scan() throws IOException, InterruptedException {
         long started = System.nanoTime();
+        queued.set(0);
+        alreadyQueued.set(0);
+        String error = "";
+        long listed = 0;
+        try {
+            listed = scanOnce();
+            return listed;
+        } catch (IOException | RuntimeException e) {
+            error = e.toString();
+            throw e;
+        } finally {
+            queue.recordScan(workflow.name(), new JetStreamQueue.ScanRecord(java.time.Instant.now(), listedInScan,
+                    queued.get(), alreadyQueued.get(), (System.nanoTime() - started) / 1_000_000, error));
+        }
+    }
+
+    private long scanOnce() throws IOException, InterruptedException {
+        long started = System.nanoTime();
         Semaphore window = new Semaphore(WINDOW);
         ConcurrentLinkedQueue<Codec> unconfirmed = new ConcurrentLinkedQueue<>();
         AtomicReference<Throwable> firstError = new AtomicReference<>();
         long listed = 0;
+        listedInScan = 0;
         boolean listedAll = false;
         try {
             source.reset();
@@ -63,6 +85,7 @@ final class Enqueuer {
                 }
                 Codec codec = next.get();
                 listed++;
+                listedInScan = listed;
                 stats.listed();
                 window.acquire();
                 try {
@@ -72,7 +95,7 @@ final class Enqueuer {
                                 firstError.compareAndSet(null, error);
                                 unconfirmed.add(codec);
                             } else {
-                                stats.queued(ack.isDuplicate());
+                                countQueued(ack.isDuplicate());
                                 metrics.enqueued(workflow.name(), workflow.source(), true);
                                 metrics.queueOperation(workflow.name(), "publish", true);
                             }
@@ -105,11 +128,16 @@ final class Enqueuer {
         return listed;
     }
 
+    private void countQueued(boolean duplicate) {
+        stats.queued(duplicate);
+        (duplicate ? alreadyQueued : queued).incrementAndGet();
+    }
+
     private void publishWithRetries(Codec codec) throws IOException, InterruptedException {
         IOException last = null;
         for (int attempt = 1; attempt <= SYNC_RETRIES; attempt++) {
             try {
-                stats.queued(queue.publish(workflow.name(), codec).isDuplicate());
+                countQueued(queue.publish(workflow.name(), codec).isDuplicate());
                 metrics.enqueued(workflow.name(), workflow.source(), true);
                 return;
             } catch (IOException | RuntimeException e) {

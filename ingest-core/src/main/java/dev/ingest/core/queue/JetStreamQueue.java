@@ -20,11 +20,21 @@ import io.nats.client.api.PublishAck;
 import io.nats.client.api.RetentionPolicy;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
+import io.nats.client.api.KeyValueConfiguration;
+import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.StreamInfo;
+import io.nats.client.api.StreamInfoOptions;
+import io.nats.client.api.Subject;
+import io.nats.client.KeyValue;
 import io.nats.client.impl.Headers;
 import java.io.IOException;
 import java.time.Duration;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Optional;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -161,6 +171,112 @@ public final class JetStreamQueue implements AutoCloseable {
             } catch (JetStreamApiException e2) {
                 throw api("create stream " + settings.stream(), e2);
             }
+        }
+        // The scan records are a convenience for `ingest status`: set them up without delaying start-up.
+        scansBucketReady = CompletableFuture.runAsync(this::ensureScansBucket);
+    }
+
+    private volatile CompletableFuture<Void> scansBucketReady = CompletableFuture.completedFuture(null);
+
+    private String scansBucket() {
+        return settings.stream() + "_scans";
+    }
+
+    private void ensureScansBucket() {
+        try {
+            var kvm = connection.keyValueManagement();
+            try {
+                kvm.getStatus(scansBucket());
+            } catch (JetStreamApiException e) {
+                kvm.create(KeyValueConfiguration.builder().name(scansBucket()).maxHistoryPerKey(1)
+                        .storageType(StorageType.File).replicas(settings.streamReplicas()).build());
+            }
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            LOG.warn("cannot create key-value bucket {} for scan records; ingest status will not show scans: {}",
+                    scansBucket(), e.toString());
+        }
+    }
+
+    /**
+     * What the last scan of a workflow did, as recorded by the enqueuer.
+     *
+     * @param finished when it finished
+     * @param listed objects listed
+     * @param queued messages published (new)
+     * @param alreadyQueued publishes dropped as duplicates
+     * @param millis how long it took
+     * @param error why it failed, or empty
+     */
+    public record ScanRecord(Instant finished, long listed, long queued, long alreadyQueued, long millis, String error) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * Records a workflow's last scan (best effort: failures are logged).
+     *
+     * @param workflow the workflow
+     * @param scan what the scan did
+     */
+    public void recordScan(String workflow, ScanRecord scan) {
+        try {
+            scansBucketReady.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            var node = JSON.createObjectNode();
+            node.put("finished", scan.finished().toString());
+            node.put("listed", scan.listed());
+            node.put("queued", scan.queued());
+            node.put("alreadyQueued", scan.alreadyQueued());
+            node.put("millis", scan.millis());
+            node.put("error", scan.error());
+            connection.keyValue(scansBucket()).put(workflow, JSON.writeValueAsBytes(node));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException | JetStreamApiException | RuntimeException | java.util.concurrent.ExecutionException
+                 | TimeoutException e) {
+            LOG.debug("could not record the scan of {}: {}", workflow, e.toString());
+        }
+    }
+
+    /**
+     * @param workflow the workflow
+     * @return its last recorded scan
+     * @throws IOException if the record cannot be read
+     */
+    public Optional<ScanRecord> lastScan(String workflow) throws IOException {
+        try {
+            KeyValue kv = connection.keyValue(scansBucket());
+            KeyValueEntry e = kv.get(workflow);
+            if (e == null || e.getValue() == null) {
+                return Optional.empty();
+            }
+            JsonNode n = JSON.readTree(e.getValue());
+            return Optional.of(new ScanRecord(Instant.parse(n.path("finished").asText()), n.path("listed").asLong(),
+                    n.path("queued").asLong(), n.path("alreadyQueued").asLong(), n.path("millis").asLong(),
+                    n.path("error").asText("")));
+        } catch (JetStreamApiException e) {
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            throw new IOException("cannot read the scan record of " + workflow + ": " + e, e);
+        }
+    }
+
+    /**
+     * @return the number of messages per subject in the stream (workflow subjects and dead letters)
+     * @throws IOException if the stream cannot be read
+     */
+    public Map<String, Long> subjectCounts() throws IOException {
+        try {
+            StreamInfo info = jsm.getStreamInfo(settings.stream(), StreamInfoOptions.filterSubjects(settings.subject() + ".>"));
+            Map<String, Long> out = new HashMap<>();
+            List<Subject> subjects = info.getStreamState().getSubjects();
+            if (subjects != null) {
+                for (Subject subject : subjects) {
+                    out.put(subject.getName(), subject.getCount());
+                }
+            }
+            return out;
+        } catch (JetStreamApiException e) {
+            throw api("read stream " + settings.stream(), e);
         }
     }
 

@@ -46,16 +46,29 @@ public final class FileDestination implements Destination {
     private final Path root;
 
     /**
-     * Creates a destination over an existing directory. The provider validates the configuration and creates
-     * the directory; this constructor only records it.
+     * Creates a destination over a directory, which is created with the first object stored (so that a dry run
+     * or a run that copies nothing leaves no trace). The provider validates the configuration; this constructor
+     * only records the directory.
      *
      * @param name the configured name of the destination, used in messages
-     * @param root the directory to store into; its real path is used from now on
-     * @throws IOException if the root does not exist or its real path cannot be determined
+     * @param root the directory to store into; the real path of its nearest existing ancestor is used from now on
+     * @throws IOException if no ancestor of the root exists or its real path cannot be determined
      */
     public FileDestination(String name, Path root) throws IOException {
         this.name = Objects.requireNonNull(name, "name");
-        this.root = root.toRealPath();
+        this.root = realPath(root.toAbsolutePath().normalize());
+    }
+
+    /** The real path of {@code dir}, or of its nearest existing ancestor with the missing part appended. */
+    static Path realPath(Path dir) throws IOException {
+        Path existing = dir;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            throw new NoSuchFileException(dir.toString(), null, "no part of the path exists");
+        }
+        return existing.toRealPath().resolve(existing.relativize(dir));
     }
 
     /**
@@ -69,6 +82,10 @@ public final class FileDestination implements Destination {
 
     @Override
     public Optional<URI> stat(Codec codec) throws IOException {
+        if (!Files.exists(root)) {
+            ObjectNames.whyUnsafe(codec.name(), true); // nothing stored yet; unsafe names still fail at store
+            return Optional.empty();
+        }
         Path target = resolve(codec.name());
         BasicFileAttributes attrs;
         try {
@@ -84,6 +101,9 @@ public final class FileDestination implements Destination {
 
     @Override
     public URI store(Codec codec, Blob blob) throws IOException {
+        if (ObjectNames.whyUnsafe(codec.name(), true) == null) {
+            Files.createDirectories(root);
+        }
         Path target = resolve(codec.name());
         Path dir = target.getParent();
         Files.createDirectories(dir);

@@ -102,11 +102,15 @@ public final class FilePluginProvider implements PluginProvider {
             Path dir = path.get();
             if (Files.exists(dir) && !Files.isDirectory(dir)) {
                 config.problem("path", "'" + dir + "' is not a directory");
-            } else {
-                try {
-                    Files.createDirectories(dir);
-                } catch (IOException | UnsupportedOperationException e) {
-                    config.problem("path", "cannot create directory '" + dir + "': " + e);
+            } else if (!Files.exists(dir)) {
+                // Created with the first object stored; check now that it can be.
+                Path existing = dir.getParent();
+                while (existing != null && !Files.exists(existing)) {
+                    existing = existing.getParent();
+                }
+                if (existing == null || !Files.isDirectory(existing) || !Files.isWritable(existing)) {
+                    config.problem("path", "cannot create directory '" + dir + "': "
+                            + (existing == null ? "no part of it exists" : "'" + existing + "' is not a writable directory"));
                 }
             }
         }

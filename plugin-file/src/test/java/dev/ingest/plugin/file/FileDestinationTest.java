@@ -327,12 +327,21 @@ class FileDestinationTest {
     }
 
     @Test
-    void aRemovedRootIsARetryableError() throws IOException {
+    void aMissingRootHoldsNothingAndIsCreatedByTheFirstStore() throws IOException {
         Files.delete(root);
 
-        assertThatThrownBy(() -> destination.stat(codec("a.txt", 1)))
-                .isInstanceOf(IOException.class)
-                .isNotInstanceOf(PoisonException.class);
+        assertThat(destination.stat(codec("a.txt", 1))).isEmpty();
+        assertThat(root).doesNotExist();
+        store("a/b.txt", "file");
+        assertThat(root.resolve("a/b.txt")).hasContent("file");
+    }
+
+    @Test
+    void anUnsafeNameIsPoisonEvenBeforeTheRootExists() throws IOException {
+        Files.delete(root);
+
+        assertThatThrownBy(() -> store("../escape.txt", "x")).isInstanceOf(PoisonException.class);
+        assertThat(root).doesNotExist();
     }
 
     @Test

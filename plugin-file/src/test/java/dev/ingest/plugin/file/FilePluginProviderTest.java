@@ -6,6 +6,7 @@ import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 import static org.assertj.core.api.InstanceOfAssertFactories.list;
 import static org.assertj.core.groups.Tuple.tuple;
 
+import dev.ingest.api.Blob;
 import dev.ingest.api.Codec;
 import dev.ingest.api.ConfigException;
 import dev.ingest.api.ConfigKey;
@@ -15,6 +16,7 @@ import dev.ingest.api.PluginProvider;
 import dev.ingest.api.PluginRole;
 import dev.ingest.api.Source;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -149,13 +151,25 @@ class FilePluginProviderTest {
     }
 
     @Test
-    void aDestinationCreatesItsMissingDirectory() throws Exception {
+    void aDestinationCreatesItsMissingDirectoryOnlyWithTheFirstObjectStored() throws Exception {
         Path dir = base.resolve("out/deeper");
 
         try (Destination destination = provider.createDestination(config("path", dir.toString()))) {
-            assertThat(dir).isDirectory();
+            assertThat(dir).doesNotExist(); // a dry run leaves no trace
             assertThat(destination).isInstanceOf(FileDestination.class);
+            destination.store(Codec.of("x.txt", "x.txt"),
+                    Blob.of(new ByteArrayInputStream(new byte[] {1}), 1, null));
+            assertThat(dir.resolve("x.txt")).hasBinaryContent(new byte[] {1});
         }
+    }
+
+    @Test
+    void aDestinationUnderAFileIsReported() throws Exception {
+        Path file = Files.writeString(base.resolve("plain.txt"), "x");
+
+        assertThatThrownBy(() -> provider.createDestination(config("path", file.resolve("sub").toString())))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("cannot create directory");
     }
 
     @Test

@@ -1,0 +1,64 @@
+package dev.ingest.cli;
+
+import dev.ingest.api.ConfigKey;
+import dev.ingest.api.PluginRole;
+import dev.ingest.core.config.Durations;
+import dev.ingest.core.config.PluginEntry;
+import dev.ingest.core.config.WorkflowConfig;
+import dev.ingest.core.engine.Planner;
+import dev.ingest.core.engine.RunSummary;
+import dev.ingest.core.plugin.Configured;
+import dev.ingest.core.plugin.PluginRegistry;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** {@code --dry-run}: the configuration with secrets masked, and a plan per workflow. */
+final class DryRun {
+
+    static final String MASK = "********";
+
+    private DryRun() {
+    }
+
+    static int print(PrintWriter out, Configured configured, PluginRegistry registry) {
+        out.println("configuration " + configured.config().origin() + " is valid; every plugin is configured.");
+        for (PluginEntry e : configured.config().sources()) {
+            out.println("source " + describe(e, secrets(registry, e, PluginRole.SOURCE)));
+        }
+        for (PluginEntry e : configured.config().destinations()) {
+            out.println("destination " + describe(e, secrets(registry, e, PluginRole.DESTINATION)));
+        }
+        boolean failed = false;
+        for (Planner.WorkflowPlan plan : Planner.plan(configured)) {
+            WorkflowConfig w = configured.workflows().stream().filter(x -> x.name().equals(plan.workflow()))
+                    .findFirst().orElseThrow();
+            out.printf("workflow %s: %s -> %s; interval %s, batchSize %d, concurrency %d, cleanUp %s, webhook %s%s%n",
+                    w.name(), w.source(), String.join(", ", w.destinations()), Durations.format(w.interval()),
+                    w.batchSize(), w.concurrency(), w.cleanUp(), w.webhook().map(Object::toString).orElse("none"),
+                    w.webhookSecret().isPresent() ? " (signed)" : "");
+            out.printf("  plan: %d listed, %d already at every destination, %d to copy (%s%s)%n", plan.listed(),
+                    plan.present(), plan.toCopy(), RunSummary.humanBytes(plan.bytesToCopy()),
+                    plan.unknownSizes() > 0 ? " + " + plan.unknownSizes() + " of unknown size" : "");
+            if (!plan.error().isEmpty()) {
+                out.println("  planning stopped early: " + plan.error());
+                failed = true;
+            }
+        }
+        out.println("dry run: nothing was queued, copied or deleted.");
+        return failed ? ExitCode.RUNTIME : ExitCode.OK;
+    }
+
+    private static Set<String> secrets(PluginRegistry registry, PluginEntry e, PluginRole role) {
+        return registry.get(e.type()).map(p -> p.provider().keys(role).stream().filter(ConfigKey::secret)
+                .map(ConfigKey::name).collect(Collectors.toSet())).orElse(Set.of());
+    }
+
+    private static String describe(PluginEntry e, Set<String> secrets) {
+        List<String> parts = e.options().entrySet().stream()
+                .map(o -> o.getKey() + "=" + (secrets.contains(o.getKey()) ? MASK : o.getValue()))
+                .toList();
+        return e.name() + " (" + e.type() + ")" + (parts.isEmpty() ? "" : ": " + String.join(", ", parts));
+    }
+}
