@@ -113,10 +113,11 @@ final class IngestCommand implements Callable<Integer> {
     @Option(names = "--version", versionHelp = true, description = "Print the version and exit.")
     boolean version;
 
-    private final boolean handleSignals;
+    private final Shutdown shutdown;
 
-    IngestCommand(boolean handleSignals) {
-        this.handleSignals = handleSignals;
+    /** @param shutdown signal handling, or {@code null} when embedded (tests) */
+    IngestCommand(Shutdown shutdown) {
+        this.shutdown = shutdown;
     }
 
     static CommandLine commandLine(IngestCommand command) {
@@ -248,29 +249,13 @@ final class IngestCommand implements Callable<Integer> {
     }
 
     private int runEngine(IngestEngine engine, PrintWriter out, PrintWriter err) {
-        AtomicBoolean signalled = new AtomicBoolean();
-        AtomicInteger exit = new AtomicInteger(ExitCode.RUNTIME);
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = null;
-        if (handleSignals) {
-            AtomicReference<Duration> graceRef = new AtomicReference<>(Durations.parse(shutdownGrace).orElseThrow());
-            hook = new Thread(() -> {
-                signalled.set(true);
-                LOG.info("signal received: stopping (in-flight copies get {} to finish)", Durations.format(graceRef.get()));
+        if (shutdown != null) {
+            shutdown.onSignal(() -> {
+                LOG.info("signal received: stopping (in-flight copies get {} to finish)", shutdownGrace);
                 engine.stop();
-                try {
-                    if (finished.await(graceRef.get().toSeconds() + 20, TimeUnit.SECONDS)) {
-                        System.out.flush();
-                        System.err.flush();
-                        Runtime.getRuntime().halt(exit.get());
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "ingest-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
+            }, Durations.parse(shutdownGrace).orElseThrow().plusSeconds(30));
         }
-        try {
+        try (Progress progress = once ? Progress.start(engine) : null) {
             RunSummary summary = engine.run();
             int code = ExitCode.OK;
             if (once) {
@@ -278,7 +263,7 @@ final class IngestCommand implements Callable<Integer> {
                 for (String f : summary.failures()) {
                     out.println("  failed: " + f);
                 }
-                if (signalled.get()) {
+                if (shutdown != null && shutdown.signalled()) {
                     out.println("ingest: stopped by signal before the work was done; unfinished objects stay queued");
                     code = ExitCode.INTERRUPTED;
                 } else if (summary.failed() > 0) {
@@ -286,25 +271,13 @@ final class IngestCommand implements Callable<Integer> {
                 }
             }
             out.flush();
-            exit.set(code);
             return code;
         } catch (IOException e) {
             err.println("ingest: " + e.getMessage());
-            exit.set(ExitCode.RUNTIME);
             return ExitCode.RUNTIME;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            exit.set(ExitCode.INTERRUPTED);
             return ExitCode.INTERRUPTED;
-        } finally {
-            finished.countDown();
-            if (hook != null && !signalled.get()) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException e) {
-                    // already shutting down
-                }
-            }
         }
     }
 }

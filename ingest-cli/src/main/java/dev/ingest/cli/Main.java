@@ -12,7 +12,10 @@ public final class Main {
      * @param args the arguments
      */
     public static void main(String[] args) {
-        int code = IngestCommand.commandLine(new IngestCommand(true)).execute(args);
+        Shutdown shutdown = new Shutdown();
+        shutdown.install();
+        int code = IngestCommand.commandLine(new IngestCommand(shutdown)).execute(args);
+        shutdown.finished(code);
         System.out.flush();
         System.err.flush();
         System.exit(code);

@@ -25,10 +25,13 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
@@ -41,8 +44,7 @@ final class LauncherSupport {
     static final Pattern TEMP_FILE = Pattern.compile("\\..+\\.ingest-[0-9a-zA-Z]+\\.tmp", Pattern.DOTALL);
 
     /** Environment variables of the test JVM that must not leak into the launcher. */
-    private static final List<String> SCRUBBED_ENV = List.of("JAVA_OPTS", "INGEST_OUTPUT", "INGEST_SAMPLE_TREE",
-            "INGEST_NATS_SERVER_ARGS");
+    private static final List<String> SCRUBBED_ENV = List.of("JAVA_OPTS", "INGEST_OUTPUT", "INGEST_SAMPLE_TREE");
 
     private static final AtomicInteger UNIQUE = new AtomicInteger();
 
@@ -52,11 +54,31 @@ final class LauncherSupport {
     // ---------------------------------------------------------------------------------------------------------
     // Locations
 
+    /** The system property Failsafe sets to the packaged distribution (see ingest-cli/pom.xml). */
+    static final String DISTRIBUTION_PROPERTY = "ingest.distribution";
+
+    /**
+     * Runs a launcher test class only under Failsafe, which sets {@value #DISTRIBUTION_PROPERTY} after
+     * {@code package}. Surefire also picks the classes up when called with {@code -Dtest='Launcher*'}; it runs
+     * before the distribution is (re)built, so there they are skipped rather than run against a missing or stale
+     * distribution.
+     */
+    static final class RequiresDistribution implements ExecutionCondition {
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            return System.getProperty(DISTRIBUTION_PROPERTY) != null
+                    ? ConditionEvaluationResult.enabled(DISTRIBUTION_PROPERTY + " is set")
+                    : ConditionEvaluationResult.disabled("needs the packaged distribution: run with 'mvn verify' "
+                            + "(Failsafe sets " + DISTRIBUTION_PROPERTY + "), or set -D" + DISTRIBUTION_PROPERTY
+                            + "=ingest-cli/target/ingest");
+        }
+    }
+
     /** @return the runnable distribution (Failsafe's {@code ingest.distribution}), checked to hold bin/ingest */
     static Path distribution() {
-        String prop = System.getProperty("ingest.distribution");
-        Path dist = prop != null ? Paths.get(prop) : Paths.get("target", "ingest");
-        dist = dist.toAbsolutePath().normalize();
+        String prop = System.getProperty(DISTRIBUTION_PROPERTY);
+        assertThat(prop).as("system property %s (set by Failsafe)", DISTRIBUTION_PROPERTY).isNotBlank();
+        Path dist = Paths.get(prop).toAbsolutePath().normalize();
         Path launcher = dist.resolve("bin").resolve("ingest");
         assertThat(Files.isRegularFile(launcher))
                 .as("the distribution's launcher %s must exist (run the tests with 'mvn verify' so that the "
@@ -95,6 +117,12 @@ final class LauncherSupport {
     // ---------------------------------------------------------------------------------------------------------
     // Running the launcher
 
+    /** The summary line {@code --once} prints on stdout. */
+    static final Pattern SUMMARY = Pattern.compile(
+            "^ingest: .*\\bcopied \\d+, skipped \\d+, failed \\d+, .* in [0-9.]+s", Pattern.MULTILINE);
+
+    private static final Pattern COUNTER = Pattern.compile("\\b([a-z]+) (\\d+)(?=,)");
+
     /** The outcome of a finished launcher run. */
     record Result(int exitCode, String stdout, String stderr, List<String> args) {
 
@@ -105,10 +133,39 @@ final class LauncherSupport {
                     + stderr.substring(Math.max(0, stderr.length() - 8000));
         }
 
-        /** @return the {@code ingest: copied ...} summary line of {@code --once}, or fails */
+        /**
+         * @return the summary line of {@code --once}, {@code ingest: [listed N, queued N, ]copied N, skipped N,
+         *     failed N, <bytes> in Xs}, or fails
+         */
         String summary() {
-            return stdout.lines().filter(l -> l.startsWith("ingest: copied ")).findFirst()
-                    .orElseGet(() -> fail("no summary line 'ingest: copied ...' on stdout of:\n" + describe()));
+            return stdout.lines().filter(l -> SUMMARY.matcher(l).find()).findFirst()
+                    .orElseGet(() -> fail("no summary line 'ingest: ... copied N, skipped N, failed N, ...' on stdout "
+                            + "of:\n" + describe()));
+        }
+
+        /**
+         * @return the counters of the summary line by name: {@code copied}, {@code skipped}, {@code failed} (and
+         *     {@code listed}, {@code queued} when it has them)
+         */
+        Map<String, Long> counts() {
+            Map<String, Long> out = new TreeMap<>();
+            Matcher m = COUNTER.matcher(summary());
+            while (m.find()) {
+                out.putIfAbsent(m.group(1), Long.parseLong(m.group(2)));
+            }
+            return out;
+        }
+
+        /**
+         * @param counter {@code copied}, {@code skipped} or {@code failed}
+         * @return that counter of the summary line
+         */
+        long count(String counter) {
+            Long n = counts().get(counter);
+            if (n == null) {
+                fail("no '" + counter + " N' in the summary line of:\n" + describe());
+            }
+            return n;
         }
     }
 
@@ -192,9 +249,21 @@ final class LauncherSupport {
         private String testName = "test";
 
         @Override
-        public void beforeEach(ExtensionContext context) {
+        public void beforeEach(ExtensionContext context) throws IOException {
             testName = context.getRequiredTestClass().getSimpleName() + "-"
                     + context.getRequiredTestMethod().getName();
+            Path logs = logDir();
+            if (Files.isDirectory(logs)) {
+                try (Stream<Path> old = Files.list(logs)) { // the logs of this test's earlier builds
+                    for (Path p : old.filter(p -> p.getFileName().toString().startsWith(testName + "-")).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        }
+
+        private static Path logDir() {
+            return Paths.get("target", "launcher-logs").toAbsolutePath();
         }
 
         @Override
@@ -216,7 +285,7 @@ final class LauncherSupport {
          * @return the running launch
          */
         Launch start(Path workDir, Map<String, String> env, String... args) throws IOException {
-            Path logs = Files.createDirectories(Paths.get("target", "launcher-logs").toAbsolutePath());
+            Path logs = Files.createDirectories(logDir());
             int n = UNIQUE.incrementAndGet();
             Path out = logs.resolve(testName + "-" + n + ".out");
             Path err = logs.resolve(testName + "-" + n + ".err");

@@ -119,7 +119,16 @@ public final class FileDestination implements Destination {
                 copy(codec, blob, channel);
                 channel.force(true);
             }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (NoSuchFileException e) {
+                // A concurrent writer of the same object finished first and removed our temporary file as stale:
+                // its complete copy is in place.
+                if (!Files.isRegularFile(target, NOFOLLOW)) {
+                    throw e;
+                }
+                return target.toUri();
+            }
         } catch (IOException | RuntimeException | Error e) {
             try {
                 Files.deleteIfExists(temp);
@@ -129,7 +138,23 @@ public final class FileDestination implements Destination {
             throw e;
         }
         syncDirectory(dir);
+        removeStaleTempFiles(dir, target.getFileName().toString());
         return target.toUri();
+    }
+
+    /**
+     * Removes temporary files of the same name left by a writer that died (a killed process). Should one belong
+     * to a writer still running, its rename fails and the object is retried, when it finds this copy present.
+     */
+    private static void removeStaleTempFiles(Path dir, String fileName) {
+        try (java.nio.file.DirectoryStream<Path> siblings = Files.newDirectoryStream(dir,
+                p -> ObjectNames.isTempFileOf(p.getFileName().toString(), fileName))) {
+            for (Path stale : siblings) {
+                Files.deleteIfExists(stale);
+            }
+        } catch (IOException e) {
+            // Best effort: leftovers are invisible under the object's name and removed by the next store.
+        }
     }
 
     private void copy(Codec codec, Blob blob, FileChannel channel) throws IOException {

@@ -42,6 +42,19 @@ final class ObjectNames {
         return "." + shorten(fileName) + ".ingest-" + "0".repeat(16 - suffix.length()) + suffix + ".tmp";
     }
 
+    /**
+     * Whether {@code candidate} is a temporary file of {@code fileName} (of any writer).
+     *
+     * @param candidate a file name in the same directory
+     * @param fileName the final file name
+     * @return true if {@code candidate} is {@code .<fileName>.ingest-<16 hex>.tmp}
+     */
+    static boolean isTempFileOf(String candidate, String fileName) {
+        String prefix = "." + shorten(fileName) + ".ingest-";
+        return candidate.startsWith(prefix) && candidate.endsWith(".tmp")
+                && candidate.length() == prefix.length() + 16 + 4;
+    }
+
     private static String shorten(String fileName) {
         int bytes = 0;
         int end = 0;

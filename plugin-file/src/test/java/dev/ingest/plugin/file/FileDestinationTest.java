@@ -395,4 +395,19 @@ class FileDestinationTest {
         assertThat(destination.stat(codec.get())).isPresent();
         assertThat(root.resolve("dossier é/ファイル 1.txt")).hasContent("contenu");
     }
+
+    @Test
+    void aStoreRemovesTemporaryFilesADeadWriterLeftForTheSameName() throws IOException {
+        Files.createDirectories(root.resolve("d"));
+        Path stale = root.resolve("d/" + ObjectNames.tempFileName("x.txt", 42));
+        Path other = root.resolve("d/" + ObjectNames.tempFileName("y.txt", 42));
+        Files.writeString(stale, "half");
+        Files.writeString(other, "half");
+
+        store("d/x.txt", "whole");
+
+        assertThat(root.resolve("d/x.txt")).hasContent("whole");
+        assertThat(stale).doesNotExist();
+        assertThat(other).exists(); // another object's: left to its own next store
+    }
 }
