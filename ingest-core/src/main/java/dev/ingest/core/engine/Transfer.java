@@ -117,12 +117,17 @@ final class Transfer {
         } catch (PoisonException e) {
             keepAlive.cancel(false);
             deadLetter(msg, codec, attempt, e.getMessage(), null);
-        } catch (InterruptedException | InterruptedIOException | ClosedByInterruptException e) {
+        } catch (InterruptedException | ClosedByInterruptException e) {
             keepAlive.cancel(false);
-            LOG.info("interrupted while copying {}; handing it back to the queue", codec.name());
-            msg.nak(); // shutting down: another dequeuer takes it at once
-            metrics.queueOperation(workflow.name(), "nak", true);
-            Thread.currentThread().interrupt();
+            handBack(msg, codec);
+        } catch (InterruptedIOException e) {
+            keepAlive.cancel(false);
+            // A socket timeout is an InterruptedIOException too: only a real interrupt means shutdown.
+            if (Thread.currentThread().isInterrupted()) {
+                handBack(msg, codec);
+            } else {
+                retryOrGiveUp(msg, codec, attempt, e);
+            }
         } catch (IOException | RuntimeException e) {
             keepAlive.cancel(false);
             retryOrGiveUp(msg, codec, attempt, e);
@@ -132,6 +137,13 @@ final class Transfer {
             MDC.remove("object");
         }
         return List.of();
+    }
+
+    private void handBack(Message msg, Codec codec) {
+        LOG.info("interrupted while copying {}; handing it back to the queue", codec.name());
+        msg.nak(); // shutting down: another dequeuer takes it at once
+        metrics.queueOperation(workflow.name(), "nak", true);
+        Thread.currentThread().interrupt();
     }
 
     private static long attempts(Message msg) {
@@ -272,7 +284,7 @@ final class Transfer {
             // Never drop it: keep it on the workflow's subject and try again later.
             LOG.error("could not dead-letter {} of workflow {} ({}); it stays queued: {}", what, workflow.name(),
                     reason, e.toString());
-            msg.nakWithDelay(workflow.maxBackoff());
+            msg.nakWithDelay(workflow.retryDelay(attempt));
             return;
         }
         msg.term();

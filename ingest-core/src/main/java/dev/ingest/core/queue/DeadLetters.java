@@ -87,7 +87,7 @@ public final class DeadLetters {
 
     private static String header(Headers h, String name) {
         String v = h == null ? null : h.getFirst(name);
-        return v == null ? "" : v;
+        return v == null ? "" : JetStreamQueue.decodeHeader(v);
     }
 
     /**

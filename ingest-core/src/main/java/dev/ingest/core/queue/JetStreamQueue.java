@@ -348,7 +348,7 @@ public final class JetStreamQueue implements AutoCloseable {
      */
     public void publishDeadLetter(String workflow, byte[] data, Map<String, String> headers) throws IOException {
         Headers h = new Headers();
-        headers.forEach((k, v) -> h.put(k, sanitize(v)));
+        headers.forEach((k, v) -> h.put(k, encodeHeader(v)));
         try {
             js.publish(settings.deadLetterSubjectOf(workflow), h, data);
         } catch (JetStreamApiException e) {
@@ -356,9 +356,49 @@ public final class JetStreamQueue implements AutoCloseable {
         }
     }
 
-    private static String sanitize(String v) {
-        String oneLine = v.replaceAll("[\\r\\n]+", " ");
-        return oneLine.length() > 1024 ? oneLine.substring(0, 1024) + "..." : oneLine;
+    /**
+     * NATS header values are printable ASCII: other characters (an object name with accents, a line break in an
+     * error) are written as {@code %XX} escapes of their UTF-8 bytes, as is {@code %} itself; see
+     * {@link #decodeHeader(String)}. Long values are cut to 1,024 characters.
+     */
+    static String encodeHeader(String v) {
+        String cut = v.length() > 1024 ? v.substring(0, 1024) + "..." : v;
+        StringBuilder out = new StringBuilder(cut.length());
+        for (byte b : cut.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if (c >= 0x20 && c < 0x7f && c != '%') {
+                out.append((char) c);
+            } else {
+                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * @param v a header value written by {@link #encodeHeader(String)}
+     * @return the original text
+     */
+    public static String decodeHeader(String v) {
+        if (v.indexOf('%') < 0) {
+            return v;
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(v.length());
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c == '%' && i + 2 < v.length()) {
+                int hi = Character.digit(v.charAt(i + 1), 16);
+                int lo = Character.digit(v.charAt(i + 2), 16);
+                if (hi >= 0 && lo >= 0) {
+                    bytes.write(hi << 4 | lo);
+                    i += 2;
+                    continue;
+                }
+            }
+            bytes.write(c);
+        }
+        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /**

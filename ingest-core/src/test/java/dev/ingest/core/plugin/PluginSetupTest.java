@@ -67,16 +67,16 @@ class PluginSetupTest {
         return e;
     }
 
-    private String fileToFile() {
+    private String dirToDir() {
         return """
                 sources:
                   - name: inbox
-                    type: file
+                    type: dir
                     path: "%s"
                     include: ["*.txt"]
                 destinations:
                   - name: archive
-                    type: file
+                    type: dir
                     path: "%s"
                 workflows:
                   - name: inbox-archive
@@ -87,19 +87,19 @@ class PluginSetupTest {
     }
 
     @Test
-    void classPathRegistryFindsTheFilePlugin() {
-        assertThat(registry.types()).contains("file");
-        assertThat(registry.get("file")).get()
+    void classPathRegistryFindsTheTestPlugin() {
+        assertThat(registry.types()).contains("dir");
+        assertThat(registry.get("dir")).get()
                 .satisfies(p -> assertThat(p.location()).isEqualTo("class path"));
         assertThat(registry.get("s3")).isEmpty();
     }
 
     @Test
-    void validFileToFileConfigYieldsLiveSourceAndDestination() throws Exception {
+    void validDirToDirConfigYieldsLiveSourceAndDestination() throws Exception {
         Files.writeString(in.resolve("hello.txt"), "hello", StandardCharsets.UTF_8);
         Files.writeString(in.resolve("skip.bin"), "no", StandardCharsets.UTF_8);
 
-        try (Configured configured = configure(fileToFile(), true)) {
+        try (Configured configured = configure(dirToDir(), true)) {
             assertThat(configured.workflows()).singleElement().satisfies(w -> {
                 assertThat(w.name()).isEqualTo("inbox-archive");
                 assertThat(w.source()).isEqualTo("inbox");
@@ -108,7 +108,7 @@ class PluginSetupTest {
             });
             assertThat(configured.skippedProblems()).isEmpty();
             assertThat(configured.config().origin()).isEqualTo("ingest.yaml");
-            assertThat(Files.isDirectory(out)).as("the file destination creates its directory").isTrue();
+            assertThat(Files.isDirectory(out)).as("the dir destination creates its directory").isTrue();
 
             Source source = configured.source("inbox");
             source.reset();
@@ -131,7 +131,7 @@ class PluginSetupTest {
 
     @Test
     void closingConfiguredTwiceIsHarmless() throws Exception {
-        Configured configured = configure(fileToFile(), true);
+        Configured configured = configure(dirToDir(), true);
         configured.close();
         configured.close();
     }
@@ -145,7 +145,7 @@ class PluginSetupTest {
                     bucket: foo
                 destinations:
                   - name: bar_1
-                    type: file
+                    type: dir
                     path: "%s"
                 workflows:
                   - name: foo_1-bar_1
@@ -166,7 +166,7 @@ class PluginSetupTest {
         assertThat(e.getMessage())
                 .contains("invalid configuration ingest.yaml: 3 problems")
                 .contains("unknown plugin type 's3'")
-                .contains("(available: file)")
+                .contains("(available: dir)")
                 .contains("destination 'nowhere' is not defined")
                 .contains("'tenminutes' is not a duration")
                 .contains("line " + line(yaml, "interval: tenminutes") + ": workflows[0].interval");
@@ -177,11 +177,11 @@ class PluginSetupTest {
         String yaml = """
                 sources:
                   - name: inbox
-                    type: file
+                    type: dir
                     pth: /typo
                 destinations:
                   - name: archive
-                    type: file
+                    type: dir
                     path: "%s"
                     recursive: true
                 workflows:
@@ -198,15 +198,15 @@ class PluginSetupTest {
                         tuple("sources[0].pth", line(yaml, "pth: /typo")),
                         tuple("sources[0].path", line(yaml, "- name: inbox")),
                         tuple("destinations[0].recursive", line(yaml, "recursive: true")));
-        assertThat(message(e, "sources[0].pth")).contains("unknown key for plugin type 'file'")
+        assertThat(message(e, "sources[0].pth")).contains("unknown key for plugin type 'dir'")
                 .contains("path").contains("include");
-        assertThat(message(e, "sources[0].path")).contains("is required by plugin type 'file'");
+        assertThat(message(e, "sources[0].path")).contains("is required by plugin type 'dir'");
         assertThat(message(e, "destinations[0].recursive")).contains("known: path");
     }
 
     @Test
     void pluginsOwnValidationIsReportedUnderTheEntrysKey() {
-        String yaml = fileToFile().replace("path: \"" + in + "\"", "path: \"" + tmp.resolve("absent") + "\"");
+        String yaml = dirToDir().replace("path: \"" + in + "\"", "path: \"" + tmp.resolve("absent") + "\"");
 
         InvalidConfigException e = failure(yaml, true);
 
@@ -219,7 +219,7 @@ class PluginSetupTest {
 
     @Test
     void unsetVariableInAPluginKeyIsReportedOnce() {
-        String yaml = fileToFile().replace("path: \"" + in + "\"", "path: ${INBOX_DIR}");
+        String yaml = dirToDir().replace("path: \"" + in + "\"", "path: ${INBOX_DIR}");
 
         InvalidConfigException e = failure(parse(yaml, Map.of()), true);
 
@@ -232,7 +232,7 @@ class PluginSetupTest {
 
     @Test
     void setVariableInAPluginKeyIsExpandedBeforeThePluginSeesIt() throws Exception {
-        String yaml = fileToFile().replace("path: \"" + in + "\"", "path: ${INBOX_DIR}");
+        String yaml = dirToDir().replace("path: \"" + in + "\"", "path: ${INBOX_DIR}");
 
         try (Configured configured = PluginSetup.configure(parse(yaml, Map.of("INBOX_DIR", in.toString())),
                 registry, true)) {
@@ -243,7 +243,7 @@ class PluginSetupTest {
 
     @Test
     void nonStrictModeSkipsOnlyTheBrokenWorkflow() throws Exception {
-        String yaml = fileToFile() + """
+        String yaml = dirToDir() + """
                   - name: broken
                     source: inbox
                     destinations: [nowhere]
@@ -262,7 +262,7 @@ class PluginSetupTest {
 
     @Test
     void nonStrictModeSkipsAWorkflowWhoseSourceIsBroken() throws Exception {
-        String yaml = fileToFile() + """
+        String yaml = dirToDir() + """
                   - name: from-s3
                     source: bucket
                     destinations: [archive]
@@ -282,7 +282,7 @@ class PluginSetupTest {
 
     @Test
     void strictModeFailsOnTheSameBrokenWorkflow() {
-        String yaml = fileToFile() + """
+        String yaml = dirToDir() + """
                   - name: broken
                     source: inbox
                     destinations: [nowhere]
@@ -295,7 +295,7 @@ class PluginSetupTest {
 
     @Test
     void nonStrictModeStillFailsOnATopLevelProblem() {
-        String yaml = fileToFile() + """
+        String yaml = dirToDir() + """
                   - name: broken
                     source: inbox
                     destinations: [nowhere]
@@ -313,7 +313,7 @@ class PluginSetupTest {
 
     @Test
     void nonStrictModeFailsWhenNoWorkflowIsLeft() {
-        String yaml = fileToFile().replace("destinations: [archive]", "destinations: [nowhere]");
+        String yaml = dirToDir().replace("destinations: [archive]", "destinations: [nowhere]");
 
         InvalidConfigException e = failure(yaml, false);
 
@@ -322,7 +322,7 @@ class PluginSetupTest {
 
     @Test
     void configWithoutWorkflowsIsRejected() {
-        String yaml = fileToFile().substring(0, fileToFile().indexOf("  - name: inbox-archive")).replace(
+        String yaml = dirToDir().substring(0, dirToDir().indexOf("  - name: inbox-archive")).replace(
                 "workflows:\n", "workflows: []\n");
 
         InvalidConfigException e = failure(yaml, true);
@@ -336,8 +336,8 @@ class PluginSetupTest {
 
     @Test
     void unknownDestinationTypeIsReportedWithTheKnownTypes() {
-        String yaml = fileToFile().replace("""
-                    type: file
+        String yaml = dirToDir().replace("""
+                    type: dir
                     path: "%s"
                 """.formatted(out), """
                     type: nope
@@ -347,7 +347,7 @@ class PluginSetupTest {
 
         assertThat(e.problems()).singleElement().satisfies(p -> {
             assertThat(p.path()).isEqualTo("destinations[0].type");
-            assertThat(p.message()).contains("unknown plugin type 'nope'").contains("file");
+            assertThat(p.message()).contains("unknown plugin type 'nope'").contains("(available: dir)");
         });
     }
 
@@ -356,7 +356,7 @@ class PluginSetupTest {
         String yaml = """
                 sources:
                   - name: inbox
-                    type: file
+                    type: dir
                     pth: x
                 destinations:
                   - name: archive
@@ -376,7 +376,7 @@ class PluginSetupTest {
 
     @Test
     void destinationPathThatIsAFileIsReportedByThePlugin() throws Exception {
-        String yaml = fileToFile().replace("path: \"" + out + "\"", "path: \"" + in.resolve("f") + "\"");
+        String yaml = dirToDir().replace("path: \"" + out + "\"", "path: \"" + in.resolve("f") + "\"");
         Files.writeString(in.resolve("f"), "x");
 
         InvalidConfigException e = failure(yaml, true);
