@@ -28,6 +28,10 @@ final class Logging {
             return;
         }
         ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(l);
+        // HTTP clients inside plugins log request headers (credentials) below INFO: never let them.
+        for (String sensitive : new String[] {"org.apache.hc", "software.amazon.awssdk", "okhttp3"}) {
+            ctx.getLogger(sensitive).setLevel(l.isGreaterOrEqual(Level.INFO) ? l : Level.INFO);
+        }
         Logger nats = ctx.getLogger("io.nats");
         nats.setLevel(l.isGreaterOrEqual(Level.WARN) ? l : (l == Level.ALL ? Level.ALL : Level.WARN));
     }

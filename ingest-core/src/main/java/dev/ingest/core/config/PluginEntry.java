@@ -22,4 +22,10 @@ public record PluginEntry(String name, String type, Map<String, Object> options,
         Objects.requireNonNull(path, "path");
         options = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(options, "options")));
     }
+
+    /** Names the keys but prints no value: some are credentials, and only the plugin knows which. */
+    @Override
+    public String toString() {
+        return "PluginEntry[name=" + name + ", type=" + type + ", keys=" + options.keySet() + ", path=" + path + "]";
+    }
 }

@@ -1,0 +1,149 @@
+package dev.ingest.plugin.s3;
+
+import dev.ingest.api.ConfigException;
+import dev.ingest.api.ConfigKey;
+import dev.ingest.api.Destination;
+import dev.ingest.api.PluginConfig;
+import dev.ingest.api.PluginProvider;
+import dev.ingest.api.PluginRole;
+import dev.ingest.api.Source;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code s3} plugin: a bucket of AWS S3 or of any S3-compatible store (MinIO, Ceph, s3proxy, ...) as a
+ * source ({@link S3Source}) or a destination ({@link S3Destination}), on the AWS SDK for Java v2.
+ *
+ * <pre>{@code
+ * sources:
+ *   - name: inbox
+ *     type: s3
+ *     endpoint: minio.internal:9000      # host[:port] or a URL; AWS when absent
+ *     insecure: true                     # plain http for an endpoint without a scheme
+ *     bucket: incoming
+ *     prefix: exports/                   # only keys under it; names are the keys without it
+ *     recursive: true
+ *     accessKeyID: ${S3_KEY}
+ *     secretAccessKey: ${S3_SECRET}
+ * destinations:
+ *   - name: archive
+ *     type: s3
+ *     bucket: archive                    # on AWS, region us-east-1, default credentials chain
+ *     region: eu-central-1
+ *     prefix: 2026/
+ *     metafilesPrefix: .ingest/done      # <metafilesPrefix>/<name>.done after each object
+ *     partSize: 16MiB
+ * }</pre>
+ *
+ * <p>Creating a source or destination checks every key, reports all problems together, then asks S3 about the
+ * bucket ({@code HeadBucket}), so that a missing bucket or refused credentials show at start-up.
+ *
+ * <p>Stateless and thread-safe. Registered with {@link java.util.ServiceLoader}.
+ */
+public final class S3PluginProvider implements PluginProvider {
+
+    /** The type name used in configuration. */
+    public static final String TYPE = "s3";
+
+    private static final Logger LOG = LoggerFactory.getLogger(S3PluginProvider.class);
+
+    private static final List<ConfigKey> COMMON_KEYS = List.of(
+            ConfigKey.optional("endpoint", "S3 endpoint, host[:port] or http(s)://host[:port]; AWS S3 when absent"),
+            ConfigKey.optional("insecure", "use plain http for an endpoint given without a scheme (default false)"),
+            ConfigKey.required("bucket", "the bucket"),
+            ConfigKey.optional("prefix", "key prefix: source lists keys under it, destination stores under it"),
+            ConfigKey.optional("region", "region to sign requests for (default us-east-1)"),
+            ConfigKey.optional("pathStyle", "bucket in the URL path rather than the host name (default true with an endpoint)"),
+            ConfigKey.optional("accessKeyID", "access key id; without it, the AWS default credentials chain"),
+            ConfigKey.secret("secretAccessKey", "secret access key, with accessKeyID"),
+            ConfigKey.secret("sessionToken", "session token of temporary credentials, with accessKeyID"));
+
+    private static final List<ConfigKey> SOURCE_KEYS = with(COMMON_KEYS,
+            ConfigKey.optional("recursive", "list every key under the prefix (true, default) or only its first level"));
+
+    private static final List<ConfigKey> DESTINATION_KEYS = with(COMMON_KEYS,
+            ConfigKey.optional("recursive", "accepted for compatibility with the original tool; has no effect"),
+            ConfigKey.optional("metafilesPrefix", "write an empty <metafilesPrefix>/<name>.done after each object, and trust it"),
+            ConfigKey.optional("partSize", "part size of multipart uploads, e.g. 16MiB (default 16 MiB, min 5 MiB)"),
+            ConfigKey.optional("multipartThreshold", "objects this large or of unknown length go in parts (default partSize)"));
+
+    /** Creates the provider; does no work. */
+    public S3PluginProvider() {
+    }
+
+    private static List<ConfigKey> with(List<ConfigKey> common, ConfigKey... more) {
+        List<ConfigKey> keys = new ArrayList<>(common);
+        keys.addAll(List.of(more));
+        return List.copyOf(keys);
+    }
+
+    @Override
+    public String type() {
+        return TYPE;
+    }
+
+    @Override
+    public Set<PluginRole> roles() {
+        return Set.of(PluginRole.SOURCE, PluginRole.DESTINATION);
+    }
+
+    @Override
+    public List<ConfigKey> keys(PluginRole role) {
+        return switch (role) {
+            case SOURCE -> SOURCE_KEYS;
+            case DESTINATION -> DESTINATION_KEYS;
+        };
+    }
+
+    @Override
+    public Source createSource(PluginConfig config) throws ConfigException, IOException {
+        S3Connection connection = connect(config, PluginRole.SOURCE);
+        LOG.info("s3 source '{}': bucket '{}' at {}, prefix '{}'{}", config.name(), connection.settings().bucket(),
+                connection.settings().endpointLabel(), connection.settings().prefix(),
+                connection.settings().recursive() ? "" : ", top level only");
+        return new S3Source(connection, null);
+    }
+
+    @Override
+    public Destination createDestination(PluginConfig config) throws ConfigException, IOException {
+        S3Connection connection = connect(config, PluginRole.DESTINATION);
+        S3Settings s = connection.settings();
+        LOG.info("s3 destination '{}': bucket '{}' at {}, prefix '{}', parts of {} from {}{}", config.name(), s.bucket(),
+                s.endpointLabel(), s.prefix(), S3Settings.human(s.partSize()), S3Settings.human(s.multipartThreshold()),
+                s.metafilesPrefix() == null ? "" : ", markers under '" + s.metafilesPrefix() + "'");
+        return new S3Destination(connection);
+    }
+
+    /**
+     * Parses and checks the configuration, builds the client and checks the bucket.
+     *
+     * @param config the keys of one entry
+     * @param role source or destination
+     * @return the connection, owned by the caller
+     * @throws ConfigException every problem of the keys, or the bucket's
+     * @throws IOException if S3 cannot be reached
+     */
+    static S3Connection connect(PluginConfig config, PluginRole role) throws ConfigException, IOException {
+        S3Settings settings = S3Settings.parse(config, role);
+        config.validate();
+        S3Connection connection;
+        try {
+            connection = S3Connection.open(settings);
+        } catch (RuntimeException e) {
+            throw new ConfigException("endpoint: cannot configure an S3 client for " + settings.endpointLabel() + ": "
+                    + e.getMessage());
+        }
+        try {
+            connection.checkBucket();
+            return connection;
+        } catch (ConfigException | IOException | RuntimeException | Error e) {
+            connection.close();
+            throw e;
+        }
+    }
+}

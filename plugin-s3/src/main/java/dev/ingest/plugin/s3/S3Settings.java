@@ -1,0 +1,275 @@
+package dev.ingest.plugin.s3;
+
+import dev.ingest.api.PluginConfig;
+import dev.ingest.api.PluginRole;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The parsed configuration of one S3 source or destination. Parsing records every problem in the
+ * {@link PluginConfig}; the provider calls {@link PluginConfig#validate()} afterwards.
+ *
+ * <p>Immutable. {@link #toString()} never shows the secret key or session token.
+ *
+ * @param name the configured name of the source or destination
+ * @param endpoint the S3 endpoint with its scheme, or {@code null} for AWS
+ * @param region the region requests are signed for
+ * @param pathStyle whether buckets go in the path ({@code http://host/bucket/key}) rather than the host name
+ * @param bucket the bucket
+ * @param prefix the key prefix (source: listed keys start with it; destination: keys are put under it); may be
+ *     empty
+ * @param recursive source only: list every key under the prefix (true) or only the first level below it
+ * @param credentials the static credentials, or {@code null} for the SDK's default credentials chain
+ * @param metafilesPrefix destination only: where the {@code .done} markers go; {@code null} for no markers
+ * @param partSize destination only: the size of each part of a multipart upload
+ * @param multipartThreshold destination only: objects of at least this many bytes (or of unknown length) are
+ *     uploaded in parts
+ */
+record S3Settings(
+        String name,
+        URI endpoint,
+        String region,
+        boolean pathStyle,
+        String bucket,
+        String prefix,
+        boolean recursive,
+        Credentials credentials,
+        String metafilesPrefix,
+        int partSize,
+        long multipartThreshold) {
+
+    static final long KIB = 1024;
+    static final long MIB = 1024 * KIB;
+    static final long GIB = 1024 * MIB;
+
+    /** S3's smallest part (except the last). */
+    static final long MIN_PART_SIZE = 5 * MIB;
+    /** The largest part this plugin buffers (S3 allows 5 GiB; parts are held in memory here). */
+    static final long MAX_PART_SIZE = GIB;
+    /** S3's largest single PUT. */
+    static final long MAX_SINGLE_PUT = 5 * GIB;
+    static final long DEFAULT_PART_SIZE = 16 * MIB;
+    static final String DEFAULT_REGION = "us-east-1";
+
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmg]i?b?)?", Pattern.CASE_INSENSITIVE);
+    private static final Pattern USER_INFO = Pattern.compile("^((?:[a-zA-Z][a-zA-Z0-9+.-]*://)?)[^/@]*@");
+    private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]*[a-z0-9]");
+
+    /**
+     * Static credentials.
+     *
+     * @param accessKeyId the access key id
+     * @param secretAccessKey the secret key; never logged
+     * @param sessionToken the session token, or {@code null}; never logged
+     */
+    record Credentials(String accessKeyId, String secretAccessKey, String sessionToken) {
+        @Override
+        public String toString() {
+            return "Credentials[accessKeyId=" + accessKeyId + ", secretAccessKey=****"
+                    + (sessionToken == null ? "" : ", sessionToken=****") + "]";
+        }
+    }
+
+    /**
+     * Reads and checks every key, recording all problems in {@code config}.
+     *
+     * @param config the plugin configuration
+     * @param role whether this is a source or a destination
+     * @return the settings; meaningful only if {@code config} recorded no problem
+     */
+    static S3Settings parse(PluginConfig config, PluginRole role) {
+        URI endpoint = endpoint(config);
+        String region = config.optionalString("region").map(String::trim).orElse(DEFAULT_REGION);
+        if (!REGION.matcher(region).matches()) {
+            config.problem("region", "'" + region + "' is not a region name (such as us-east-1 or eu-central-1)");
+        }
+        boolean pathStyle = config.bool("pathStyle", endpoint != null);
+        String bucket = config.string("bucket").trim();
+        if (!bucket.isEmpty() && (bucket.contains("/") || bucket.chars().anyMatch(Character::isWhitespace))) {
+            config.problem("bucket", "'" + bucket + "' is not a bucket name (no '/' or spaces; put folders in prefix)");
+        }
+        String prefix = config.optionalString("prefix").orElse("");
+        boolean recursive = config.bool("recursive", true); // accepted for destinations too, as in the original
+        Credentials credentials = credentials(config);
+
+        String metafilesPrefix = null;
+        int partSize = (int) DEFAULT_PART_SIZE;
+        long threshold = DEFAULT_PART_SIZE;
+        if (role == PluginRole.DESTINATION) {
+            metafilesPrefix = config.optionalString("metafilesPrefix").orElse(null);
+            long part = size(config, "partSize", DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE);
+            partSize = (int) part;
+            threshold = size(config, "multipartThreshold", part, 0, MAX_SINGLE_PUT);
+        }
+        return new S3Settings(config.name(), endpoint, region, pathStyle, bucket, prefix, recursive, credentials,
+                metafilesPrefix, partSize, threshold);
+    }
+
+    /**
+     * Where requests go, for messages: the endpoint URL, or AWS and the region.
+     *
+     * @return for example {@code http://127.0.0.1:9000} or {@code AWS S3 (us-east-1)}
+     */
+    String endpointLabel() {
+        return endpoint != null ? endpoint.toString() : "AWS S3 (" + region + ")";
+    }
+
+    private static URI endpoint(PluginConfig config) {
+        Optional<String> value = config.optionalString("endpoint").map(String::trim);
+        boolean insecure = config.bool("insecure", false);
+        if (value.isEmpty()) {
+            if (insecure) {
+                config.problem("insecure", "only applies to an endpoint given without a scheme; AWS is always reached over https");
+            }
+            return null;
+        }
+        String url0 = value.get();
+        boolean hasScheme = url0.contains("://");
+        String url = hasScheme ? url0 : (insecure ? "http://" : "https://") + url0;
+        String raw = USER_INFO.matcher(url0).replaceFirst("$1****@"); // for messages: never echo a password
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            config.problem("endpoint", "'" + raw + "' is not host[:port] or an http(s) URL: " + e.getReason());
+            return null;
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            config.problem("endpoint", "'" + raw + "' must use http or https, not '" + scheme + "'");
+            return null;
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            config.problem("endpoint", "'" + raw + "' has no host name (write host[:port] or http(s)://host[:port])");
+            return null;
+        }
+        if (uri.getRawUserInfo() != null) {
+            config.problem("endpoint", "'" + raw + "' must not carry credentials; use accessKeyID and secretAccessKey");
+            return null;
+        }
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        if (!path.isEmpty() && !path.equals("/") || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            config.problem("endpoint", "'" + raw + "' must be just host[:port] or a scheme, host and port; put folders in prefix");
+            return null;
+        }
+        if (hasScheme && insecure && scheme.equals("https")) {
+            config.problem("insecure", "contradicts endpoint '" + raw + "', which says https; drop one of them");
+        }
+        try {
+            return new URI(scheme, null, uri.getHost(), uri.getPort(), null, null, null);
+        } catch (URISyntaxException e) {
+            config.problem("endpoint", "'" + raw + "' is not a valid URL: " + e.getReason());
+            return null;
+        }
+    }
+
+    private static Credentials credentials(PluginConfig config) {
+        Optional<String> accessKey = config.optionalString("accessKeyID").map(String::trim);
+        Optional<String> secretKey = config.optionalString("secretAccessKey");
+        Optional<String> token = config.optionalString("sessionToken");
+        if (accessKey.isPresent() && secretKey.isEmpty() && !config.has("secretAccessKey")) {
+            config.problem("secretAccessKey", "is required with accessKeyID");
+        }
+        if (secretKey.isPresent() && accessKey.isEmpty() && !config.has("accessKeyID")) {
+            config.problem("accessKeyID", "is required with secretAccessKey");
+        }
+        if (token.isPresent() && (accessKey.isEmpty() || secretKey.isEmpty())) {
+            config.problem("sessionToken", "needs accessKeyID and secretAccessKey too");
+        }
+        if (accessKey.isPresent() && secretKey.isPresent()) {
+            return new Credentials(accessKey.get(), secretKey.get(), token.orElse(null));
+        }
+        return null;
+    }
+
+    /**
+     * A byte size: a whole number of bytes, or a number with KiB, MiB or GiB (K, M, G, KB, MB and GB mean the
+     * same binary units). Records a problem when the value is not a size or is out of bounds.
+     *
+     * @param config the configuration
+     * @param key the key
+     * @param defaultValue the value when the key is absent or wrong
+     * @param min the smallest allowed size
+     * @param max the largest allowed size
+     * @return the size in bytes
+     */
+    static long size(PluginConfig config, String key, long defaultValue, long min, long max) {
+        Object value = config.values().get(key);
+        if (value == null) {
+            return defaultValue;
+        }
+        if (value instanceof java.util.Map || value instanceof java.util.List) {
+            config.problem(key, "must be a size such as 16MiB or 16777216, not a list or map");
+            return defaultValue;
+        }
+        String s = value.toString().trim();
+        Matcher m = SIZE.matcher(s);
+        long n;
+        if (!m.matches()) {
+            config.problem(key, "'" + s + "' is not a size (write e.g. 16MiB, 5242880 or 1GiB)");
+            return defaultValue;
+        }
+        try {
+            n = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            config.problem(key, "'" + s + "' is too large");
+            return defaultValue;
+        }
+        String unit = m.group(2) == null ? "" : m.group(2).toLowerCase(Locale.ROOT);
+        long factor = switch (unit.isEmpty() ? ' ' : unit.charAt(0)) {
+            case 'k' -> KIB;
+            case 'm' -> MIB;
+            case 'g' -> GIB;
+            default -> 1;
+        };
+        if (!unit.isEmpty() && unit.length() > 1 && !unit.endsWith("b")) {
+            config.problem(key, "'" + s + "' is not a size (write e.g. 16MiB, 5242880 or 1GiB)");
+            return defaultValue;
+        }
+        if (n > Long.MAX_VALUE / factor) {
+            config.problem(key, "'" + s + "' is too large");
+            return defaultValue;
+        }
+        n *= factor;
+        if (n < min) {
+            config.problem(key, "must be at least " + human(min) + ", got " + human(n));
+            return defaultValue;
+        }
+        if (n > max) {
+            config.problem(key, "must be at most " + human(max) + ", got " + human(n));
+            return defaultValue;
+        }
+        return n;
+    }
+
+    /**
+     * A byte count in the largest binary unit that divides it.
+     *
+     * @param n bytes
+     * @return e.g. {@code 16 MiB} or {@code 1000 bytes}
+     */
+    static String human(long n) {
+        if (n >= GIB && n % GIB == 0) {
+            return n / GIB + " GiB";
+        }
+        if (n >= MIB && n % MIB == 0) {
+            return n / MIB + " MiB";
+        }
+        if (n >= KIB && n % KIB == 0) {
+            return n / KIB + " KiB";
+        }
+        return n + " bytes";
+    }
+
+    @Override
+    public String toString() {
+        return "S3Settings[" + name + ": s3://" + bucket + "/" + prefix + " at " + endpointLabel()
+                + (pathStyle ? ", path-style" : "") + (credentials == null ? ", default credentials" : ", " + credentials)
+                + (metafilesPrefix == null ? "" : ", markers under " + metafilesPrefix) + "]";
+    }
+}

@@ -1,0 +1,259 @@
+package dev.ingest.plugin.s3;
+
+import dev.ingest.api.Blob;
+import dev.ingest.api.Codec;
+import dev.ingest.api.PoisonException;
+import dev.ingest.api.Source;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketTimeoutException;
+import java.util.Iterator;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * A bucket (or the part of it under a prefix) as a source: lists its objects and serves them, then deletes them
+ * once every destination holds them.
+ *
+ * <p>Listing uses {@code ListObjectsV2} page by page: only the current page (at most 1000 keys) is held in
+ * memory, whatever the size of the bucket. With {@code recursive: false} only the first level below the prefix
+ * is listed ({@code /} as the delimiter). Keys ending in {@code /} (the "folders" consoles create) are skipped.
+ *
+ * <p>Each object travels as a codec whose id is its key, whose name is the key without the prefix (see
+ * {@link Keys#nameOf}), whose version is its ETag and whose size is its length.
+ *
+ * <p>Thread-safety: {@link #reset()} and {@link #next()} are called by one thread at a time; {@link #download}
+ * and {@link #cleanUp} are safe for concurrent use and may run concurrently with them.
+ */
+final class S3Source implements Source {
+
+    private static final Logger LOG = LoggerFactory.getLogger(S3Source.class);
+
+    private final S3Connection connection;
+    private final S3Settings settings;
+    private final Integer pageSize;
+
+    /** The current scan; owned by the scanning thread. */
+    private Iterator<S3Object> scan;
+
+    /**
+     * @param connection the client, owned (and closed) by this source from now on
+     * @param pageSize keys per listing request, or {@code null} for the server's default (1000 on AWS); for tests
+     */
+    S3Source(S3Connection connection, Integer pageSize) {
+        this.connection = Objects.requireNonNull(connection, "connection");
+        this.settings = connection.settings();
+        this.pageSize = pageSize;
+    }
+
+    @Override
+    public synchronized void reset() {
+        ListObjectsV2Request.Builder request = ListObjectsV2Request.builder().bucket(settings.bucket());
+        if (!settings.prefix().isEmpty()) {
+            request.prefix(settings.prefix());
+        }
+        if (!settings.recursive()) {
+            request.delimiter("/");
+        }
+        if (pageSize != null) {
+            request.maxKeys(pageSize);
+        }
+        // Lazy: the first page is requested by the first next(), each further page when the previous is used up.
+        scan = connection.client().listObjectsV2Paginator(request.build()).contents().iterator();
+    }
+
+    @Override
+    public synchronized Optional<Codec> next() throws IOException {
+        if (scan == null) {
+            return Optional.empty();
+        }
+        try {
+            while (scan.hasNext()) {
+                S3Object o = scan.next();
+                String key = o.key();
+                if (key == null || key.isEmpty() || key.endsWith("/")) {
+                    continue; // a "folder" marker, not an object
+                }
+                String name = Keys.nameOf(key, settings.prefix());
+                long size = o.size() == null ? -1 : o.size();
+                return Optional.of(Codec.of(key, name, etag(o.eTag()), size));
+            }
+        } catch (SdkException e) {
+            scan = null;
+            throw S3Errors.retryable("listing " + where(settings.prefix()), e);
+        }
+        scan = null;
+        return Optional.empty();
+    }
+
+    private static String etag(String etag) {
+        if (etag == null) {
+            return "";
+        }
+        return etag.length() >= 2 && etag.startsWith("\"") && etag.endsWith("\"") ? etag.substring(1, etag.length() - 1) : etag;
+    }
+
+    /**
+     * Opens the object. The blob's stream reads straight from the HTTP response; closing it before the end
+     * aborts the request instead of reading the rest.
+     *
+     * @throws PoisonException if the object no longer exists, or is archived and must be restored first
+     */
+    @Override
+    public Blob download(Codec codec) throws IOException {
+        String key = codec.id();
+        ResponseInputStream<GetObjectResponse> response;
+        try {
+            response = connection.client().getObject(b -> b.bucket(settings.bucket()).key(key));
+        } catch (SdkException e) {
+            if (S3Errors.notFound(e)) {
+                throw new PoisonException("object '" + key + "' in bucket '" + settings.bucket() + "' at "
+                        + settings.endpointLabel() + " vanished between listing and download (" + S3Errors.describe(e)
+                        + ")", e);
+            }
+            if (S3Errors.status(e) == 403 && "InvalidObjectState".equals(S3Errors.code(e))) {
+                throw new PoisonException("object '" + key + "' in bucket '" + settings.bucket() + "' at "
+                        + settings.endpointLabel() + " is archived and must be restored before it can be copied ("
+                        + S3Errors.describe(e) + ")", e);
+            }
+            throw S3Errors.retryable("downloading " + where(key), e);
+        }
+        GetObjectResponse meta = response.response();
+        InputStream stream = new AbortingStream(response, "downloading " + where(key));
+        Long length = meta.contentLength();
+        return length != null && length >= 0
+                ? Blob.of(stream, length, meta.contentType())
+                : Blob.ofUnknownLength(stream, meta.contentType());
+    }
+
+    /**
+     * Deletes the object; already gone counts as success. An object whose ETag differs from the codec's version
+     * (it was overwritten after it was listed) is left alone: its new content has not been copied yet, and the
+     * next scan queues it again.
+     */
+    @Override
+    public void cleanUp(Codec codec) throws IOException {
+        String key = codec.id();
+        String what = where(key);
+        if (!codec.version().isEmpty()) {
+            HeadObjectResponse head;
+            try {
+                head = connection.client().headObject(b -> b.bucket(settings.bucket()).key(key));
+            } catch (SdkException e) {
+                if (S3Errors.notFound(e)) {
+                    return;
+                }
+                throw S3Errors.retryable("checking " + what + " before deleting it", e);
+            }
+            if (!codec.version().equals(etag(head.eTag()))) {
+                LOG.info("not deleting {}: it changed after it was listed (ETag {} instead of {}); the next scan queues it",
+                        what, etag(head.eTag()), codec.version());
+                return;
+            }
+        }
+        try {
+            connection.client().deleteObject(b -> b.bucket(settings.bucket()).key(key));
+        } catch (SdkException e) {
+            if (S3Errors.notFound(e)) {
+                return;
+            }
+            throw S3Errors.retryable("deleting " + what, e);
+        }
+    }
+
+    private String where(String key) {
+        return "s3://" + settings.bucket() + "/" + key + " at " + settings.endpointLabel()
+                + " (source '" + settings.name() + "')";
+    }
+
+    /** Forgets the current scan and closes the client. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            scan = null;
+        }
+        connection.close();
+    }
+
+    @Override
+    public String toString() {
+        return "S3Source[" + settings.name() + ": s3://" + settings.bucket() + "/" + settings.prefix() + " at "
+                + settings.endpointLabel() + (settings.recursive() ? "" : ", top level only") + "]";
+    }
+
+    /**
+     * The body of a GET: closing it after the last byte returns the connection to the pool; closing it earlier
+     * aborts the request, so an abandoned copy neither reads the rest of a large object nor keeps it open.
+     *
+     * <p>A read that times out fails with a plain {@link IOException} that says so: a
+     * {@link SocketTimeoutException} is an {@link java.io.InterruptedIOException}, easily taken for a shutdown
+     * interrupting the copy.
+     */
+    static final class AbortingStream extends FilterInputStream {
+        private final ResponseInputStream<?> response;
+        private final String what;
+        private boolean ended;
+        private boolean closed;
+
+        AbortingStream(ResponseInputStream<?> response, String what) {
+            super(response);
+            this.response = response;
+            this.what = what;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b;
+            try {
+                b = super.read();
+            } catch (SocketTimeoutException e) {
+                throw timedOut(e);
+            }
+            if (b < 0) {
+                ended = true;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            int n;
+            try {
+                n = super.read(buf, off, len);
+            } catch (SocketTimeoutException e) {
+                throw timedOut(e);
+            }
+            if (n < 0) {
+                ended = true;
+            }
+            return n;
+        }
+
+        private IOException timedOut(SocketTimeoutException e) {
+            return new IOException(what + ": no data for " + S3Connection.SOCKET_TIMEOUT_SECONDS + " s ("
+                    + e.getMessage() + ")", e);
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (!ended) {
+                response.abort();
+            }
+            super.close();
+        }
+    }
+}

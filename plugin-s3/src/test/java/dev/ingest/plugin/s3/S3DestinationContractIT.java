@@ -1,0 +1,39 @@
+package dev.ingest.plugin.s3;
+
+import dev.ingest.api.Destination;
+import dev.ingest.api.PluginConfig;
+import dev.ingest.testkit.S3ServerExtension;
+import dev.ingest.testkit.contract.DestinationContract;
+import java.io.InputStream;
+import java.util.Optional;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+
+/**
+ * The testkit's destination contract, against an S3 destination under a prefix on s3proxy, with 5 MiB parts so
+ * that the 64 MiB object goes in parts and the heap it may use (16 MiB) holds one part with room to spare.
+ */
+class S3DestinationContractIT extends DestinationContract {
+
+    @RegisterExtension
+    static final S3ServerExtension S3 = new S3ServerExtension();
+
+    private static final String PREFIX = "stored/";
+
+    private final String bucket = S3.createBucket();
+
+    @Override
+    protected Destination createDestination() throws Exception {
+        return new S3PluginProvider().createDestination(PluginConfig.of("contract",
+                S3PluginIT.config(S3, bucket, "prefix", PREFIX, "partSize", "5MiB")));
+    }
+
+    @Override
+    protected Optional<InputStream> readStored(String name) {
+        try {
+            return Optional.of(S3.client().getObject(b -> b.bucket(bucket).key(PREFIX + name)));
+        } catch (NoSuchKeyException e) {
+            return Optional.empty();
+        }
+    }
+}

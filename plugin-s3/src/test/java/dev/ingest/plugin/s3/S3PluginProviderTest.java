@@ -1,0 +1,176 @@
+package dev.ingest.plugin.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ingest.api.ConfigException;
+import dev.ingest.api.ConfigKey;
+import dev.ingest.api.PluginConfig;
+import dev.ingest.api.PluginProvider;
+import dev.ingest.api.PluginRole;
+import java.net.URI;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import org.junit.jupiter.api.Test;
+
+/** Configuration handling; nothing here contacts a server. */
+class S3PluginProviderTest {
+
+    private final S3PluginProvider provider = new S3PluginProvider();
+
+    private static Map<String, Object> map(Object... keyValues) {
+        Map<String, Object> m = new HashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return m;
+    }
+
+    private static S3Settings parse(PluginRole role, Object... keyValues) {
+        PluginConfig config = PluginConfig.of("t", map(keyValues));
+        S3Settings settings = S3Settings.parse(config, role);
+        assertThat(config.problems()).as("problems").isEmpty();
+        return settings;
+    }
+
+    private static List<String> problems(PluginRole role, Object... keyValues) {
+        PluginConfig config = PluginConfig.of("t", map(keyValues));
+        S3Settings.parse(config, role);
+        return config.problems();
+    }
+
+    @Test
+    void isFoundByServiceLoaderAsTypeS3WithBothRoles() {
+        assertThat(ServiceLoader.load(PluginProvider.class).stream().map(ServiceLoader.Provider::type))
+                .contains(S3PluginProvider.class);
+        assertThat(provider.type()).isEqualTo("s3");
+        assertThat(provider.roles()).containsExactlyInAnyOrder(PluginRole.SOURCE, PluginRole.DESTINATION);
+    }
+
+    @Test
+    void declaresTheOriginalKeysAndMarksSecretsAsSecret() {
+        assertThat(provider.keys(PluginRole.SOURCE)).extracting(ConfigKey::name).containsExactlyInAnyOrder(
+                "endpoint", "insecure", "bucket", "prefix", "recursive", "accessKeyID", "secretAccessKey",
+                "sessionToken", "region", "pathStyle");
+        assertThat(provider.keys(PluginRole.DESTINATION)).extracting(ConfigKey::name).containsExactlyInAnyOrder(
+                "endpoint", "insecure", "bucket", "prefix", "recursive", "accessKeyID", "secretAccessKey",
+                "sessionToken", "region", "pathStyle", "metafilesPrefix", "partSize", "multipartThreshold");
+        for (PluginRole role : PluginRole.values()) {
+            assertThat(provider.keys(role)).filteredOn(ConfigKey::secret).extracting(ConfigKey::name)
+                    .containsExactlyInAnyOrder("secretAccessKey", "sessionToken");
+            assertThat(provider.keys(role)).filteredOn(ConfigKey::required).extracting(ConfigKey::name)
+                    .containsExactly("bucket");
+        }
+    }
+
+    @Test
+    void withoutEndpointItIsAwsWithVirtualHostsAndTheDefaultCredentialsChain() {
+        S3Settings s = parse(PluginRole.SOURCE, "bucket", "b");
+        assertThat(s.endpoint()).isNull();
+        assertThat(s.region()).isEqualTo("us-east-1");
+        assertThat(s.pathStyle()).isFalse();
+        assertThat(s.credentials()).isNull();
+        assertThat(s.recursive()).isTrue();
+        assertThat(s.prefix()).isEmpty();
+        assertThat(s.endpointLabel()).isEqualTo("AWS S3 (us-east-1)");
+    }
+
+    @Test
+    void anEndpointWithoutSchemeIsHttpsUnlessInsecureAndImpliesPathStyle() {
+        assertThat(parse(PluginRole.SOURCE, "bucket", "b", "endpoint", "minio:9000").endpoint())
+                .isEqualTo(URI.create("https://minio:9000"));
+        S3Settings s = parse(PluginRole.SOURCE, "bucket", "b", "endpoint", "minio:9000", "insecure", true);
+        assertThat(s.endpoint()).isEqualTo(URI.create("http://minio:9000"));
+        assertThat(s.pathStyle()).isTrue();
+        assertThat(parse(PluginRole.SOURCE, "bucket", "b", "endpoint", "http://127.0.0.1:9000/", "pathStyle", "false")
+                .pathStyle()).isFalse();
+        assertThat(parse(PluginRole.SOURCE, "bucket", "b", "endpoint", "HTTPS://s3.example.com").endpoint())
+                .isEqualTo(URI.create("https://s3.example.com"));
+    }
+
+    @Test
+    void staticCredentialsNeedBothKeysAndAreNeverPrinted() {
+        S3Settings s = parse(PluginRole.SOURCE, "bucket", "b", "accessKeyID", "AKIA1", "secretAccessKey", "s3cr3t",
+                "sessionToken", "t0k3n");
+        assertThat(s.credentials()).isEqualTo(new S3Settings.Credentials("AKIA1", "s3cr3t", "t0k3n"));
+        assertThat(s.toString()).contains("AKIA1").doesNotContain("s3cr3t").doesNotContain("t0k3n");
+        assertThat(problems(PluginRole.SOURCE, "bucket", "b", "accessKeyID", "AKIA1"))
+                .containsExactly("secretAccessKey: is required with accessKeyID");
+        assertThat(problems(PluginRole.SOURCE, "bucket", "b", "secretAccessKey", "s3cr3t"))
+                .containsExactly("accessKeyID: is required with secretAccessKey");
+        assertThat(problems(PluginRole.SOURCE, "bucket", "b", "sessionToken", "t"))
+                .containsExactly("sessionToken: needs accessKeyID and secretAccessKey too");
+    }
+
+    @Test
+    void destinationPartSizesAcceptBytesAndBinaryUnitsAndThresholdDefaultsToPartSize() {
+        S3Settings s = parse(PluginRole.DESTINATION, "bucket", "b");
+        assertThat(s.partSize()).isEqualTo(16 * TestData.MIB);
+        assertThat(s.multipartThreshold()).isEqualTo(16L * TestData.MIB);
+        assertThat(s.metafilesPrefix()).isNull();
+        s = parse(PluginRole.DESTINATION, "bucket", "b", "partSize", "8MiB", "metafilesPrefix", "meta");
+        assertThat(s.partSize()).isEqualTo(8 * TestData.MIB);
+        assertThat(s.multipartThreshold()).isEqualTo(8L * TestData.MIB);
+        assertThat(s.metafilesPrefix()).isEqualTo("meta");
+        s = parse(PluginRole.DESTINATION, "bucket", "b", "partSize", 5242880, "multipartThreshold", "100 KiB");
+        assertThat(s.partSize()).isEqualTo(5 * TestData.MIB);
+        assertThat(s.multipartThreshold()).isEqualTo(100 * 1024L);
+        assertThat(parse(PluginRole.DESTINATION, "bucket", "b", "partSize", "1g").partSize()).isEqualTo(1024 * TestData.MIB);
+    }
+
+    @Test
+    void everyProblemIsReportedTogetherBeforeAnyServerIsContacted() {
+        PluginConfig config = PluginConfig.of("bad", map(
+                "endpoint", "ftp://host", "region", "Not A Region", "accessKeyID", "AKIA1",
+                "partSize", "1MiB", "multipartThreshold", "lots", "pathStyle", "maybe"));
+        assertThatThrownBy(() -> provider.createDestination(config))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
+                        "endpoint: 'ftp://host' must use http or https, not 'ftp'",
+                        "region: 'Not A Region' is not a region name (such as us-east-1 or eu-central-1)",
+                        "pathStyle: must be true or false, got 'maybe'",
+                        "bucket: is required",
+                        "secretAccessKey: is required with accessKeyID",
+                        "partSize: must be at least 5 MiB, got 1 MiB",
+                        "multipartThreshold: 'lots' is not a size (write e.g. 16MiB, 5242880 or 1GiB)"));
+    }
+
+    @Test
+    void badEndpointsAreExplained() {
+        assertThat(problems(PluginRole.SOURCE, "bucket", "b", "endpoint", "http://host:9000/some/path"))
+                .singleElement().asString().startsWith("endpoint: 'http://host:9000/some/path' must be just host[:port]");
+        assertThat(problems(PluginRole.SOURCE, "bucket", "b", "endpoint", "http://user:pw@host"))
+                .containsExactly("endpoint: 'http://****@host' must not carry credentials; use accessKeyID and secretAccessKey");
+        assertThat(problems(PluginRole.SOURCE, "bucket", "b", "endpoint", "user:pw@ho st:9000"))
+                .singleElement().asString().startsWith("endpoint: '****@ho st:9000' is not").doesNotContain("pw");
+        assertThat(problems(PluginRole.SOURCE, "bucket", "b", "endpoint", "https://host", "insecure", true))
+                .containsExactly("insecure: contradicts endpoint 'https://host', which says https; drop one of them");
+        assertThat(problems(PluginRole.SOURCE, "bucket", "b", "insecure", true)).singleElement().asString()
+                .startsWith("insecure: only applies to an endpoint given without a scheme");
+        assertThat(problems(PluginRole.SOURCE, "bucket", "b", "endpoint", "host:notaport")).singleElement().asString()
+                .startsWith("endpoint: 'host:notaport'");
+        assertThat(problems(PluginRole.SOURCE, "bucket", "my/bucket")).singleElement().asString()
+                .startsWith("bucket: 'my/bucket' is not a bucket name");
+    }
+
+    @Test
+    void sizesOutsideTheLimitsAreRefused() {
+        assertThat(problems(PluginRole.DESTINATION, "bucket", "b", "partSize", "2GiB"))
+                .containsExactly("partSize: must be at most 1 GiB, got 2 GiB");
+        assertThat(problems(PluginRole.DESTINATION, "bucket", "b", "multipartThreshold", "6GiB"))
+                .containsExactly("multipartThreshold: must be at most 5 GiB, got 6 GiB");
+        assertThat(problems(PluginRole.DESTINATION, "bucket", "b", "partSize", "-5"))
+                .containsExactly("partSize: '-5' is not a size (write e.g. 16MiB, 5242880 or 1GiB)");
+        assertThat(problems(PluginRole.DESTINATION, "bucket", "b", "partSize", List.of(1)))
+                .containsExactly("partSize: must be a size such as 16MiB or 16777216, not a list or map");
+    }
+
+    @Test
+    void destinationOnlyKeysAreIgnoredForSources() {
+        S3Settings s = parse(PluginRole.SOURCE, "bucket", "b", "prefix", "in/", "recursive", "false");
+        assertThat(s.prefix()).isEqualTo("in/");
+        assertThat(s.recursive()).isFalse();
+        assertThat(s.metafilesPrefix()).isNull();
+    }
+}
