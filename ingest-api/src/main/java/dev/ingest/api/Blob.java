@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -21,11 +22,13 @@ public final class Blob implements Closeable {
     private final InputStream stream;
     private final long length;
     private final String contentType;
+    private final BlobOrigin origin;
 
-    private Blob(InputStream stream, long length, String contentType) {
+    private Blob(InputStream stream, long length, String contentType, BlobOrigin origin) {
         this.stream = Objects.requireNonNull(stream, "stream");
         this.length = length;
         this.contentType = contentType == null || contentType.isBlank() ? DEFAULT_CONTENT_TYPE : contentType;
+        this.origin = origin;
     }
 
     /**
@@ -41,7 +44,7 @@ public final class Blob implements Closeable {
         if (length < 0) {
             throw new IllegalArgumentException("length must be >= 0, got " + length);
         }
-        return new Blob(stream, length, contentType);
+        return new Blob(stream, length, contentType, null);
     }
 
     /**
@@ -52,7 +55,27 @@ public final class Blob implements Closeable {
      * @return the blob
      */
     public static Blob ofUnknownLength(InputStream stream, String contentType) {
-        return new Blob(stream, -1, contentType);
+        return new Blob(stream, -1, contentType, null);
+    }
+
+    /**
+     * The same content, stream and metadata, with the location it comes from. Use the returned blob instead of
+     * this one (they share the stream).
+     *
+     * @param origin where the content lives
+     * @return a blob carrying the origin
+     */
+    public Blob withOrigin(BlobOrigin origin) {
+        return new Blob(stream, length, contentType, Objects.requireNonNull(origin, "origin"));
+    }
+
+    /**
+     * Where the content lives, when the source said; destinations may use it to copy server-side.
+     *
+     * @return the origin, or empty
+     */
+    public Optional<BlobOrigin> origin() {
+        return Optional.ofNullable(origin);
     }
 
     /**

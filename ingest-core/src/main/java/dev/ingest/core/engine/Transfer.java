@@ -177,12 +177,13 @@ final class Transfer {
         try (Blob downloaded = client("download", () -> source.download(codec))) {
             CountingStream counting = new CountingStream(downloaded.stream());
             if (missing.size() == 1) {
-                Blob blob = downloaded.length().isPresent()
+                Blob blob = withOrigin(downloaded, downloaded.length().isPresent()
                         ? Blob.of(counting, downloaded.length().getAsLong(), downloaded.contentType())
-                        : Blob.ofUnknownLength(counting, downloaded.contentType());
+                        : Blob.ofUnknownLength(counting, downloaded.contentType()));
                 String only = missing.keySet().iterator().next();
                 stored.add(store(only, missing.get(only), codec, blob));
-                bytes = counting.count;
+                // A destination that copied server-side read nothing: count what the source announced.
+                bytes = counting.count > 0 ? counting.count : downloaded.length().orElse(0);
             } else {
                 // Several destinations: spool once, so the source is read once and memory stays bounded.
                 Path spool = Files.createTempFile("ingest-spool-", ".tmp");
@@ -198,7 +199,7 @@ final class Transfer {
                             throw new InterruptedException();
                         }
                         stored.add(store(d.getKey(), d.getValue(), codec,
-                                Blob.of(Files.newInputStream(spool), bytes, downloaded.contentType())));
+                                withOrigin(downloaded, Blob.of(Files.newInputStream(spool), bytes, downloaded.contentType()))));
                     }
                 } finally {
                     Files.deleteIfExists(spool);
@@ -210,6 +211,11 @@ final class Transfer {
         metrics.copied(workflow.name(), bytes);
         LOG.debug("copied {} ({} bytes) to {}", codec.name(), bytes, missing.keySet());
         return stored;
+    }
+
+    /** Keeps the source's origin on a re-wrapped blob, so destinations can still copy server-side. */
+    private static Blob withOrigin(Blob from, Blob to) {
+        return from.origin().map(to::withOrigin).orElse(to);
     }
 
     private URI store(String name, Destination d, Codec codec, Blob blob) throws IOException {

@@ -48,8 +48,8 @@ import org.slf4j.LoggerFactory;
  * {@code ingest.>}), a subject and a durable pull consumer per workflow, and dead letters on
  * {@code ingest.dlq.<workflow>}. The connection reconnects forever with backoff.
  *
- * <p>Thread-safe. Lifecycle: {@link #connect(QueueSettings)}, {@link #ensureStream()}, {@link #ensureConsumer}
- * per workflow, use, {@link #close()}.
+ * <p>Thread-safe. Lifecycle: {@link #connect(QueueSettings)} (or {@link #wrap(Connection, QueueSettings)}),
+ * {@link #ensureStream()}, {@link #ensureConsumer} per workflow, use, {@link #close()}.
  */
 public final class JetStreamQueue implements AutoCloseable {
 
@@ -70,12 +70,34 @@ public final class JetStreamQueue implements AutoCloseable {
     private final Connection connection;
     private final JetStream js;
     private final JetStreamManagement jsm;
+    private final boolean ownsConnection;
 
-    private JetStreamQueue(QueueSettings settings, Connection connection) throws IOException {
+    private JetStreamQueue(QueueSettings settings, Connection connection, boolean ownsConnection) throws IOException {
         this.settings = settings;
         this.connection = connection;
+        this.ownsConnection = ownsConnection;
         this.js = connection.jetStream();
         this.jsm = connection.jetStreamManagement();
+    }
+
+    /**
+     * Uses a connection the caller opened and keeps owning: {@link #close()} flushes it but does not close it.
+     * Reconnection and connection listeners are whatever the caller configured on it.
+     *
+     * @param connection an open connection to a server with JetStream enabled
+     * @param settings the queue settings; their {@link QueueSettings#endpoint() endpoint} only names the server in
+     *     messages
+     * @return the queue
+     * @throws IOException if JetStream cannot be used on the connection
+     * @throws IllegalArgumentException if the connection is already closed
+     */
+    public static JetStreamQueue wrap(Connection connection, QueueSettings settings) throws IOException {
+        Objects.requireNonNull(connection, "connection");
+        Objects.requireNonNull(settings, "settings");
+        if (connection.getStatus() == Connection.Status.CLOSED) {
+            throw new IllegalArgumentException("the NATS connection is closed");
+        }
+        return new JetStreamQueue(settings, connection, false);
     }
 
     /**
@@ -100,7 +122,7 @@ public final class JetStreamQueue implements AutoCloseable {
                 })
                 .build();
         try {
-            return new JetStreamQueue(settings, Nats.connect(options));
+            return new JetStreamQueue(settings, Nats.connect(options), true);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while connecting to NATS at " + settings.endpoint(), e);
@@ -448,7 +470,10 @@ public final class JetStreamQueue implements AutoCloseable {
         return new IOException("JetStream refused to " + what + " at " + settings.endpoint() + ": " + e.getMessage(), e);
     }
 
-    /** Drains and closes the connection. Idempotent. */
+    /**
+     * Flushes and closes the connection; a connection given to {@link #wrap(Connection, QueueSettings)} is only
+     * flushed and stays open. Idempotent.
+     */
     @Override
     public void close() {
         if (connection.getStatus() == Connection.Status.CLOSED) {
@@ -460,6 +485,9 @@ public final class JetStreamQueue implements AutoCloseable {
             LOG.debug("flush before close failed: {}", e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (!ownsConnection) {
+            return;
         }
         try {
             connection.close();
