@@ -103,6 +103,8 @@ public final class Ingest implements AutoCloseable {
     private IngestEngine current;
     /** The engine of the last run, for {@link #progress()}. Guarded by {@link #lock}. */
     private IngestEngine last;
+    /** What the last run did once it ended (its elapsed time frozen), or null. Guarded by {@link #lock}. */
+    private RunSummary lastSummary;
     /** The background thread of {@link #start()}, or null. Guarded by {@link #lock}. */
     private Thread background;
     /** Whether {@link #start()} was called. Guarded by {@link #lock}. */
@@ -431,10 +433,12 @@ public final class Ingest implements AutoCloseable {
             checkIdle();
             engine = engine(true);
         }
+        RunSummary summary = null;
         try {
-            return engine.run();
+            summary = engine.run();
+            return summary;
         } finally {
-            finished();
+            finished(summary);
         }
     }
 
@@ -465,19 +469,20 @@ public final class Ingest implements AutoCloseable {
             synchronized (lock) {
                 started = false; // nothing ran: start() may be tried again
             }
-            finished();
+            finished(null);
             throw e;
         }
         Thread t = new Thread(() -> {
+            RunSummary summary = null;
             try {
-                engine.run();
+                summary = engine.run();
             } catch (InterruptedException e) {
                 LOG.info("ingest engine interrupted");
             } catch (IOException | RuntimeException | Error e) {
                 failure = e;
                 LOG.error("ingest engine failed: {}", e.toString(), e);
             } finally {
-                finished();
+                finished(summary);
             }
         }, "ingest-engine");
         t.setDaemon(false);
@@ -505,13 +510,16 @@ public final class Ingest implements AutoCloseable {
                 .shutdownGrace(grace).metrics(metrics).build();
         current = e;
         last = e;
+        lastSummary = null;
         return e;
     }
 
-    private void finished() {
+    /** @param summary what the run returned, or null when it failed or never began */
+    private void finished(RunSummary summary) {
         synchronized (lock) {
             current = null;
             background = null;
+            lastSummary = summary;
             lock.notifyAll();
         }
     }
@@ -534,6 +542,9 @@ public final class Ingest implements AutoCloseable {
      */
     public RunSummary progress() {
         synchronized (lock) {
+            if (current == null && lastSummary != null) {
+                return lastSummary;
+            }
             return last != null ? last.progress() : new RunStats().snapshot();
         }
     }

@@ -1,0 +1,223 @@
+package dev.ingest.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.ingest.core.engine.Mode;
+import dev.ingest.core.engine.RunSummary;
+import dev.ingest.core.nats.NatsServerProcess;
+import dev.ingest.core.plugin.PluginRegistry;
+import io.nats.client.Connection;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link Ingest} against a real nats-server, with core's test plugin (type {@code dir}). */
+class IngestIT {
+
+    private static NatsServerProcess nats;
+    private static final AtomicInteger RUN = new AtomicInteger();
+
+    @TempDir
+    Path tmp;
+
+    private final String name = "embed" + RUN.incrementAndGet();
+
+    @BeforeAll
+    static void startNats() throws IOException {
+        nats = NatsServerProcess.start();
+    }
+
+    @AfterAll
+    static void stopNats() {
+        if (nats != null) {
+            nats.close();
+        }
+    }
+
+    /** A configuration with variables IN and OUT, so paths never need YAML quoting. */
+    private static final String CONFIG = """
+            sources: [{name: in, type: dir, path: '${IN}'}]
+            destinations: [{name: out, type: dir, path: '${OUT}'}]
+            workflows: [{name: copy, source: in, destinations: [out], interval: 200ms}]
+            """;
+
+    private Map<String, String> dirs() {
+        return Map.of("IN", tmp.resolve("in").toString(), "OUT", tmp.resolve("out").toString());
+    }
+
+    private Ingest.Builder builder() throws IOException {
+        Files.createDirectories(tmp.resolve("in"));
+        return Ingest.builder().config(CONFIG).variables(dirs()).natsUrl(nats.url())
+                .stream(name).subject(name).consumer(name).shutdownGrace(Duration.ofSeconds(5));
+    }
+
+    private void files(int count, String prefix) throws IOException {
+        Files.createDirectories(tmp.resolve("in"));
+        for (int i = 0; i < count; i++) {
+            byte[] bytes = new byte[i * 997];
+            for (int j = 0; j < bytes.length; j++) {
+                bytes[j] = (byte) (j * 31 + i);
+            }
+            Files.write(tmp.resolve("in").resolve(prefix + i + ".bin"), bytes);
+        }
+    }
+
+    private static Map<String, byte[]> contents(Path dir) throws IOException {
+        Map<String, byte[]> out = new TreeMap<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (Stream<Path> list = Files.list(dir)) {
+            for (Path p : list.filter(Files::isRegularFile).toList()) {
+                out.put(p.getFileName().toString(), Files.readAllBytes(p));
+            }
+        }
+        return out;
+    }
+
+    private void assertCopied() throws IOException {
+        Map<String, byte[]> in = contents(tmp.resolve("in"));
+        Map<String, byte[]> out = contents(tmp.resolve("out"));
+        assertThat(out.keySet()).isEqualTo(in.keySet());
+        in.forEach((k, v) -> assertThat(out.get(k)).as(k).isEqualTo(v));
+    }
+
+    @Test
+    void runOnceCopiesEverythingAndASecondRunCopiesNothing() throws Exception {
+        files(12, "f");
+        try (Ingest ingest = builder().build()) {
+            assertThat(ingest.workflows()).containsExactly("copy");
+            assertThat(ingest.isConnected()).isTrue();
+            RunSummary first = ingest.runOnce();
+            assertThat(first.copied()).isEqualTo(12);
+            assertThat(first.failed()).isZero();
+            assertCopied();
+
+            RunSummary second = ingest.runOnce();
+            assertThat(second.copied()).isZero();
+            assertThat(second.skipped() + second.alreadyQueued()).isEqualTo(12);
+            assertThat(ingest.progress()).isEqualTo(second); // the last run's summary, its elapsed time frozen
+            assertThat(ingest.isRunning()).isFalse();
+        }
+    }
+
+    @Test
+    void theConfigurationCanBeAFile() throws Exception {
+        files(3, "p");
+        Path file = tmp.resolve("ingest.yaml");
+        Files.writeString(file, CONFIG);
+        try (Ingest ingest = builder().config(file).build()) {
+            assertThat(ingest.runOnce().copied()).isEqualTo(3);
+        }
+        assertCopied();
+    }
+
+    @Test
+    void aConnectionOfTheCallerIsUsedAndLeftOpen() throws Exception {
+        files(4, "c");
+        try (Connection connection = Nats.connect(nats.url());
+             PluginRegistry plugins = PluginRegistry.fromClassPath(getClass().getClassLoader())) {
+            try (Ingest ingest = builder().natsConnection(connection).plugins(plugins).build()) {
+                assertThat(ingest.runOnce().copied()).isEqualTo(4);
+            }
+            assertThat(connection.getStatus()).isEqualTo(Connection.Status.CONNECTED);
+            // the queue settings were applied: stream NAME and consumer NAME__copy
+            JetStreamManagement jsm = connection.jetStreamManagement();
+            assertThat(jsm.getStreamInfo(name).getConfiguration().getSubjects()).containsExactly(name + ".>");
+            assertThat(jsm.getConsumerNames(name)).containsExactly(name + "__copy");
+            // and the registry still works for the caller
+            assertThat(plugins.types()).contains("dir");
+        }
+        assertCopied();
+    }
+
+    @Test
+    void startRunsInTheBackgroundUntilClose() throws Exception {
+        files(5, "a");
+        Ingest ingest = builder().build();
+        try {
+            ingest.start();
+            assertThat(ingest.isRunning()).isTrue();
+            assertThatThrownBy(ingest::start).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(ingest::runOnce).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("start()");
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(this::assertCopied);
+
+            files(3, "later"); // picked up by a later scan (interval 200ms)
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(this::assertCopied);
+            assertThat(ingest.progress().copied()).isEqualTo(8);
+        } finally {
+            long t0 = System.nanoTime();
+            ingest.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+        }
+        assertThat(ingest.isRunning()).isFalse();
+        assertThat(ingest.failure()).isEmpty();
+        assertThat(ingest.isConnected()).isFalse(); // its own connection is closed
+        assertThatThrownBy(ingest::runOnce).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(ingest::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        ingest.close(); // idempotent
+    }
+
+    @Test
+    void anEnqueuerAndADequeuerShareTheWork() throws Exception {
+        files(6, "m");
+        try (Ingest enqueuer = builder().mode(Mode.ENQUEUE).build();
+             Ingest dequeuer = builder().mode(Mode.DEQUEUE).build()) {
+            RunSummary queued = enqueuer.runOnce();
+            assertThat(queued.queued()).isEqualTo(6);
+            assertThat(queued.copied()).isZero();
+            assertThat(contents(tmp.resolve("out"))).isEmpty();
+
+            assertThat(dequeuer.runOnce().copied()).isEqualTo(6);
+        }
+        assertCopied();
+    }
+
+    @Test
+    void withoutStrictWorkflowsABrokenWorkflowIsSkipped() throws Exception {
+        files(2, "s");
+        String yaml = """
+                sources: [{name: in, type: dir, path: '${IN}'}]
+                destinations: [{name: out, type: dir, path: '${OUT}'}]
+                workflows:
+                - {name: copy, source: in, destinations: [out]}
+                - {name: broken, source: in, destinations: [nowhere]}
+                """;
+        try (Ingest ingest = builder().config(yaml).strictWorkflows(false).build()) {
+            assertThat(ingest.workflows()).containsExactly("copy");
+            assertThat(ingest.runOnce().copied()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void closeFromAnotherThreadEndsARunOnce() throws Exception {
+        files(1, "x");
+        try (Ingest ingest = builder().build()) {
+            Thread closer = new Thread(ingest::close);
+            closer.start();
+            // whichever comes first: the run finishes, or close() stops it; either way it returns
+            try {
+                RunSummary s = ingest.runOnce();
+                assertThat(s.failed()).isZero();
+            } catch (IllegalStateException alreadyClosed) {
+                assertThat(alreadyClosed).hasMessageContaining("closed");
+            }
+            closer.join(15_000);
+            assertThat(closer.isAlive()).isFalse();
+        }
+    }
+}
