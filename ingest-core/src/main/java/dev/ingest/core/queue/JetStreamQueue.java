@@ -133,10 +133,17 @@ public final class JetStreamQueue implements AutoCloseable {
     }
 
     private static final class Listener implements ConnectionListener {
+        private volatile boolean connected;
+
         @Override
         public void connectionEvent(Connection conn, Events type) {
             switch (type) {
-                case DISCONNECTED -> LOG.warn("lost the connection to NATS; reconnecting");
+                case CONNECTED -> connected = true;
+                case DISCONNECTED -> {
+                    if (connected) { // not while the first connection attempt fails
+                        LOG.warn("lost the connection to NATS; reconnecting");
+                    }
+                }
                 case RECONNECTED -> LOG.info("reconnected to NATS at {}", conn.getConnectedUrl());
                 case CLOSED -> LOG.debug("NATS connection closed");
                 default -> LOG.debug("NATS connection event {}", type);
