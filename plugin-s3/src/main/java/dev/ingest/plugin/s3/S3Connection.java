@@ -28,13 +28,16 @@ import software.amazon.awssdk.utils.SdkAutoCloseable;
  * One configured S3 client and what it talks to: builds the client from {@link S3Settings}, checks the bucket
  * at start-up and closes everything once.
  *
- * <p>HTTP: a pool of {@value #MAX_CONNECTIONS} connections (each running copy holds one or two), a
+ * <p>HTTP: a pool of {@code maxConnections} connections (64 by default; a running copy holds one for its download
+ * and up to {@code uploadConcurrency} for its parts), kept alive and reused across requests, a
  * {@value #CONNECT_TIMEOUT_SECONDS} s connect timeout, a {@value #SOCKET_TIMEOUT_SECONDS} s read timeout and
  * at most {@value #MAX_ATTEMPTS} attempts per request: ingest retries whole objects with its own backoff, so the
  * SDK only smooths over brief hiccups.
  *
- * <p>Checksums are computed and validated only where S3 requires them: S3-compatible stores differ in their
- * support of the newer checksum trailers, and content lengths are checked on both ends anyway.
+ * <p>Checksums are computed and validated only where S3 requires them ({@code WHEN_REQUIRED}; since SDK 2.30 the
+ * default is to compute a CRC32 of every upload): S3-compatible stores differ in their support of the newer
+ * checksum trailers, and content lengths are checked on both ends anyway. Nothing is asked per operation beyond
+ * the operation itself: the bucket is checked once, at start-up.
  *
  * <p>Thread-safe; the client is shared by all threads of a source or destination.
  */
@@ -42,7 +45,6 @@ final class S3Connection implements Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(S3Connection.class);
 
-    static final int MAX_CONNECTIONS = 64;
     static final int CONNECT_TIMEOUT_SECONDS = 10;
     static final int SOCKET_TIMEOUT_SECONDS = 60;
     static final int ACQUIRE_TIMEOUT_SECONDS = 60;
@@ -75,7 +77,7 @@ final class S3Connection implements Closeable {
                     .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                     .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                     .httpClientBuilder(Apache5HttpClient.builder()
-                            .maxConnections(MAX_CONNECTIONS)
+                            .maxConnections(settings.maxConnections())
                             .connectionTimeout(Duration.ofSeconds(CONNECT_TIMEOUT_SECONDS))
                             .socketTimeout(Duration.ofSeconds(SOCKET_TIMEOUT_SECONDS))
                             .connectionAcquisitionTimeout(Duration.ofSeconds(ACQUIRE_TIMEOUT_SECONDS))

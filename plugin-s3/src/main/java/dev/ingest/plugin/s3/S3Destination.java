@@ -1,6 +1,7 @@
 package dev.ingest.plugin.s3;
 
 import dev.ingest.api.Blob;
+import dev.ingest.api.BlobOrigin;
 import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
 import dev.ingest.api.PoisonException;
@@ -10,30 +11,47 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.MetadataDirective;
 
 /**
  * A bucket as a destination: stores each object at its key ({@link Keys#join prefix + name}).
  *
- * <p>Storing streams. An object of known length below {@code multipartThreshold} is sent with one
+ * <p><b>Server-side copy.</b> With {@code serverSideCopy} (the default), a blob whose {@link BlobOrigin} is in this
+ * destination's {@link S3Settings#realm() realm} (an S3 source on the same endpoint, region and access key) is
+ * copied within S3: {@code CopyObject} up to {@code copyPartSize}, a multipart upload of {@code UploadPartCopy}
+ * parts ({@code uploadConcurrency} at once) above it. The copy gets the blob's content type and the same version
+ * metadata and marker as a streamed object, and is conditional on the source's ETag (the codec's version), so it
+ * copies exactly the version that was listed. The blob is then closed unread, which aborts its download. When S3
+ * refuses the copy because the source is not accessible to this destination ({@code 403}, {@code 404}), has
+ * changed ({@code 412}) or copies are not implemented ({@code 501}), the blob is streamed instead; the first such
+ * fallback is logged at WARN, later ones at DEBUG.
+ *
+ * <p><b>Streaming.</b> An object of known length below {@code multipartThreshold} is sent with one
  * {@code PutObject} straight from the blob's stream. A larger object, or one of unknown length, is read in parts
- * of {@code partSize} bytes into one buffer that is reused for every part, and uploaded with a multipart upload;
- * if its content turns out to fit in a single part, it is sent with one {@code PutObject} instead. Memory per
- * running copy is thus at most about {@code partSize}, whatever the object's size. S3 makes an object visible only
- * once its {@code PutObject} or {@code CompleteMultipartUpload} succeeds; on any failure the multipart upload is
- * aborted, so neither a partial object nor its parts stay behind.
+ * of {@code partSize} bytes and uploaded with a multipart upload, {@code uploadConcurrency} parts at once while
+ * the next part is read; if its content turns out to fit in a single part, it is sent with one {@code PutObject}
+ * instead. A copy thus holds at most {@code uploadConcurrency + 1} part buffers, {@code partSize} each; the
+ * buffers come from the process-wide {@link BufferPool}, which reuses them and keeps all copies together within a
+ * quarter of the heap (copies wait for a buffer rather than exceed it). S3 makes an object visible only once its
+ * {@code PutObject} or {@code CompleteMultipartUpload} succeeds; on any failure the parts in flight are stopped and
+ * the multipart upload is aborted, so neither a partial object nor its parts stay behind.
  *
  * <p>Each object is stored with its codec's version as user metadata ({@code x-amz-meta-ingest-version}), when
  * the version is printable ASCII. {@link #stat} asks {@code HeadObject}: the object is present when it exists with
@@ -44,8 +62,9 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
  * its marker exists, and an object that exists (with the listed size) without its marker gets the marker and
  * counts as present.
  *
- * <p>Thread-safety: safe for concurrent use; each store has its own buffer. Two concurrent stores of the same
- * name race; the last to finish wins.
+ * <p>Thread-safety: safe for concurrent use; each store has its own buffers. Two concurrent stores of the same
+ * name race; the last to finish wins. Parts are sent by the destination's own daemon threads, created on demand
+ * and stopped by {@link #close()}.
  */
 final class S3Destination implements Destination {
 
@@ -61,15 +80,61 @@ final class S3Destination implements Destination {
     static final String VERSION_METADATA = "ingest-version";
     private static final int MAX_VERSION_LENGTH = 256;
 
+    private static final AtomicInteger DESTINATIONS = new AtomicInteger();
+
     private final S3Connection connection;
     private final S3Settings settings;
+    private final BufferPool buffers;
+    private final ExecutorService partThreads;
+    private final String realm;
+    private final AtomicBoolean warnedFallback = new AtomicBoolean();
+    private final AtomicLong serverSideCopies = new AtomicLong();
+    private final AtomicLong copyFallbacks = new AtomicLong();
 
     /**
      * @param connection the client, owned (and closed) by this destination from now on
      */
     S3Destination(S3Connection connection) {
+        this(connection, BufferPool.SHARED);
+    }
+
+    /**
+     * @param connection the client, owned (and closed) by this destination from now on
+     * @param buffers where part buffers come from
+     */
+    S3Destination(S3Connection connection, BufferPool buffers) {
         this.connection = Objects.requireNonNull(connection, "connection");
         this.settings = connection.settings();
+        this.buffers = Objects.requireNonNull(buffers, "buffers");
+        this.realm = settings.realm();
+        this.partThreads = Executors.newCachedThreadPool(partThreadFactory(settings.name()));
+    }
+
+    private static ThreadFactory partThreadFactory(String name) {
+        ClassLoader loader = S3Destination.class.getClassLoader();
+        String prefix = "s3-parts-" + name + "-" + DESTINATIONS.incrementAndGet() + "-";
+        AtomicInteger count = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + count.incrementAndGet());
+            t.setDaemon(true);
+            t.setContextClassLoader(loader); // as the engine does for calls into the plugin
+            return t;
+        };
+    }
+
+    /** @return the settings it was created with */
+    S3Settings settings() {
+        return settings;
+    }
+
+    /** @return how many objects this destination copied server-side; for tests and logs */
+    long serverSideCopies() {
+        return serverSideCopies.get();
+    }
+
+    /** @return how many server-side copies fell back to streaming; for tests and logs */
+    long copyFallbacks() {
+        return copyFallbacks.get();
     }
 
     @Override
@@ -133,6 +198,164 @@ final class S3Destination implements Destination {
     @Override
     public URI store(Codec codec, Blob blob) throws IOException {
         String key = keyOf(codec);
+        if (!copyServerSide(codec, key, blob)) {
+            stream(codec, key, blob);
+        }
+        if (settings.metafilesPrefix() != null) {
+            putMarker(Keys.markerOf(settings.metafilesPrefix(), codec.name()));
+        }
+        return Keys.uri(settings.bucket(), key);
+    }
+
+    // ---- server-side copy ----
+
+    /** Where a blob lives in this destination's realm. */
+    private record CopySource(String bucket, String key, long length) {
+    }
+
+    /** The blob's origin, when this destination can copy from it; otherwise empty (and the blob is streamed). */
+    private Optional<CopySource> copySource(Codec codec, Blob blob) {
+        if (!settings.serverSideCopy() || blob.origin().isEmpty()) {
+            return Optional.empty();
+        }
+        BlobOrigin origin = blob.origin().get();
+        if (!realm.equals(origin.realm())) {
+            LOG.debug("streaming {}: its origin {} is in another realm", codec.name(), origin.uri());
+            return Optional.empty();
+        }
+        URI uri = origin.uri();
+        String bucket = uri.getAuthority();
+        String path = uri.getPath();
+        if (!"s3".equalsIgnoreCase(uri.getScheme()) || bucket == null || path == null || path.length() < 2) {
+            LOG.debug("streaming {}: its origin {} is not s3://bucket/key", codec.name(), uri);
+            return Optional.empty();
+        }
+        long length = blob.length().orElse(codec.size());
+        if (length < 0) {
+            return Optional.empty();
+        }
+        return Optional.of(new CopySource(bucket, path.substring(1), length));
+    }
+
+    /**
+     * Copies the blob within S3 when it comes from this realm.
+     *
+     * @return true if copied (and the blob closed), false if the blob must be streamed
+     */
+    private boolean copyServerSide(Codec codec, String key, Blob blob) throws IOException {
+        Optional<CopySource> found = copySource(codec, blob);
+        if (found.isEmpty()) {
+            return false;
+        }
+        CopySource source = found.get();
+        // Copy exactly the version that was listed (the S3 source's version is the ETag): if the object changed
+        // since, S3 answers 412 and the blob, which holds what the source now serves, is streamed.
+        String ifMatch = storable(codec.version()) && codec.version().indexOf('"') < 0
+                ? "\"" + codec.version() + "\"" : null;
+        String from = "s3://" + source.bucket() + "/" + source.key();
+        try {
+            if (source.length() <= settings.copyPartSize()) {
+                copyObject(codec, key, blob.contentType(), source, ifMatch);
+            } else {
+                copyInParts(codec, key, blob.contentType(), source, ifMatch);
+            }
+        } catch (CopySourceUnavailable e) {
+            copyFallbacks.incrementAndGet();
+            if (warnedFallback.compareAndSet(false, true)) {
+                LOG.warn("cannot copy {} to {} within S3 ({}); streaming it instead. Further fallbacks of this "
+                        + "destination are logged at DEBUG; set serverSideCopy: false to always stream", from, where(key),
+                        e.getMessage());
+            } else {
+                LOG.debug("cannot copy {} to {} within S3 ({}); streaming it", from, where(key), e.getMessage());
+            }
+            return false;
+        }
+        serverSideCopies.incrementAndGet();
+        LOG.debug("copied {} to {} within S3 ({} bytes)", from, where(key), source.length());
+        try {
+            blob.close(); // unread: aborts the download at once rather than when the engine closes it
+        } catch (IOException e) {
+            LOG.debug("closing the unread download of {} failed: {}", from, e.toString());
+        }
+        return true;
+    }
+
+    /** S3 refused a copy because of its source: the blob can still be streamed. */
+    private static final class CopySourceUnavailable extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        CopySourceUnavailable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * The failure of a copy request: {@link CopySourceUnavailable} when streaming may still work (the source is
+     * forbidden or missing for this destination's credentials, it changed, or the store cannot copy), otherwise as
+     * any failure to store.
+     */
+    private static IOException copyFailure(String what, SdkException e) {
+        if (S3Errors.copySourceUnavailable(e)) {
+            return new CopySourceUnavailable(S3Errors.describe(e), e);
+        }
+        return S3Errors.storing(what, e);
+    }
+
+    private void copyObject(Codec codec, String key, String contentType, CopySource source, String ifMatch)
+            throws IOException {
+        try {
+            connection.client().copyObject(b -> b.sourceBucket(source.bucket()).sourceKey(source.key())
+                    .destinationBucket(settings.bucket()).destinationKey(key)
+                    .metadataDirective(MetadataDirective.REPLACE).contentType(contentType).metadata(metadataOf(codec))
+                    .copySourceIfMatch(ifMatch));
+        } catch (SdkException e) {
+            throw copyFailure("copying s3://" + source.bucket() + "/" + source.key() + " to " + where(key), e);
+        }
+    }
+
+    /** A multipart copy: parts of (at least) copyPartSize, copied uploadConcurrency at a time. */
+    private void copyInParts(Codec codec, String key, String contentType, CopySource source, String ifMatch)
+            throws IOException {
+        long length = source.length();
+        long partSize = Math.max(settings.copyPartSize(), (length + MAX_PARTS - 1) / MAX_PARTS);
+        if (partSize > S3Settings.MAX_COPY_PART_SIZE) {
+            throw new PoisonException("copying to " + where(key) + ": an object of " + length
+                    + " bytes needs parts larger than S3's " + S3Settings.human(S3Settings.MAX_COPY_PART_SIZE));
+        }
+        String uploadId = createUpload(key, contentType, metadataOf(codec));
+        ParallelParts parts = new ParallelParts(partThreads, settings.uploadConcurrency(), "copying to " + where(key));
+        try {
+            int number = 0;
+            for (long first = 0; first < length; first += partSize) {
+                int n = ++number;
+                String range = "bytes=" + first + "-" + (Math.min(length, first + partSize) - 1);
+                parts.submit(() -> copyPart(key, uploadId, n, source, range, ifMatch), () -> { });
+            }
+            complete(key, uploadId, parts.awaitAll());
+            LOG.debug("copied {} to {} in {} parts", source, where(key), number);
+        } catch (IOException | RuntimeException | Error e) {
+            parts.cancel();
+            abort(key, uploadId, e);
+            throw e;
+        }
+    }
+
+    private CompletedPart copyPart(String key, String uploadId, int number, CopySource source, String range,
+                                   String ifMatch) throws IOException {
+        try {
+            String etag = connection.client().uploadPartCopy(b -> b.sourceBucket(source.bucket()).sourceKey(source.key())
+                    .destinationBucket(settings.bucket()).destinationKey(key).uploadId(uploadId).partNumber(number)
+                    .copySourceRange(range).copySourceIfMatch(ifMatch)).copyPartResult().eTag();
+            return CompletedPart.builder().partNumber(number).eTag(etag).build();
+        } catch (SdkException e) {
+            throw copyFailure("copying part " + number + " of s3://" + source.bucket() + "/" + source.key() + " to "
+                    + where(key), e);
+        }
+    }
+
+    // ---- streaming ----
+
+    private void stream(Codec codec, String key, Blob blob) throws IOException {
         OptionalLong length = blob.length();
         if (length.isPresent() && length.getAsLong() < settings.multipartThreshold()) {
             putStream(key, blob.stream(), length.getAsLong(), blob.contentType(), metadataOf(codec));
@@ -140,10 +363,6 @@ final class S3Destination implements Destination {
             putInParts(key, blob.stream(), length.isPresent() ? length.getAsLong() : -1, blob.contentType(),
                     metadataOf(codec));
         }
-        if (settings.metafilesPrefix() != null) {
-            putMarker(Keys.markerOf(settings.metafilesPrefix(), codec.name()));
-        }
-        return Keys.uri(settings.bucket(), key);
     }
 
     /**
@@ -180,63 +399,93 @@ final class S3Destination implements Destination {
     }
 
     /**
-     * Reads the stream in parts of (at least) {@code partSize} bytes into one reused buffer and uploads them;
-     * content that fits one part is sent with one PutObject.
+     * Reads the stream in parts of (at least) {@code partSize} bytes and uploads them, {@code uploadConcurrency}
+     * at once while the next one is read; content that fits one part is sent with one PutObject.
      */
     private void putInParts(String key, InputStream in, long length, String contentType, Map<String, String> metadata)
             throws IOException {
         int partSize = partSizeFor(key, length);
-        // With a known length below partSize (multipartThreshold < partSize) one byte more sees the end at once.
-        byte[] buffer = new byte[(int) Math.min(partSize, length >= 0 ? length + 1 : FIRST_BUFFER)];
-        Part first = fill(in, buffer, partSize);
-        buffer = first.buffer;
-        if (first.eof) {
-            checkTotal(key, length, first.size);
-            putBuffer(key, first.buffer, first.size, contentType, metadata);
-            return;
-        }
-        String uploadId;
+        BufferPool.Lease lease = lease(key, partSize);
         try {
-            uploadId = connection.client().createMultipartUpload(b -> b.bucket(settings.bucket()).key(key)
+            // With a known length below partSize (multipartThreshold < partSize) one byte more sees the end at once;
+            // of unknown length, the first buffer starts small and grows, so that a small object stays small.
+            Part first = fill(key, in, lease, (int) Math.min(partSize, length >= 0 ? length + 1 : FIRST_BUFFER));
+            if (first.eof) {
+                checkTotal(key, length, first.size);
+                putBuffer(key, lease.buffer(0), first.size, contentType, metadata);
+                return;
+            }
+            String uploadId = createUpload(key, contentType, metadata);
+            ParallelParts parts = new ParallelParts(partThreads, settings.uploadConcurrency(), "storing " + where(key));
+            try {
+                long total = 0;
+                int number = 0;
+                Part part = first;
+                while (true) {
+                    number++;
+                    if (number > MAX_PARTS) {
+                        throw new PoisonException("storing " + where(key) + ": the object is larger than " + MAX_PARTS
+                                + " parts of " + S3Settings.human(partSize) + "; raise partSize");
+                    }
+                    total += part.size;
+                    if (length >= 0 && total > length) {
+                        throw new IOException("storing " + where(key) + ": the source sent more than the " + length
+                                + " bytes it announced");
+                    }
+                    BufferPool.Lease sent = lease;
+                    lease = null; // from here on the part owns it, and gives it back once uploaded
+                    int n = number;
+                    int size = part.size;
+                    parts.submit(() -> uploadPart(key, uploadId, n, sent.buffer(0), size), sent::release);
+                    if (part.eof) {
+                        break;
+                    }
+                    lease = lease(key, partSize);
+                    part = fill(key, in, lease, partSize);
+                    if (part.size == 0) {
+                        break;
+                    }
+                }
+                checkTotal(key, length, total);
+                List<CompletedPart> done = parts.awaitAll();
+                complete(key, uploadId, done);
+                LOG.debug("stored {} in {} parts ({} bytes)", where(key), done.size(), total);
+            } catch (IOException | RuntimeException | Error e) {
+                parts.cancel();
+                abort(key, uploadId, e);
+                throw e;
+            }
+        } finally {
+            if (lease != null) {
+                lease.release();
+            }
+        }
+    }
+
+    /** A part buffer from the pool; waits while the pool's budget is used up. */
+    private BufferPool.Lease lease(String key, int size) throws IOException {
+        try {
+            return buffers.acquire(size);
+        } catch (InterruptedException e) {
+            throw S3Errors.interruption("storing " + where(key), e);
+        }
+    }
+
+    private String createUpload(String key, String contentType, Map<String, String> metadata) throws IOException {
+        try {
+            return connection.client().createMultipartUpload(b -> b.bucket(settings.bucket()).key(key)
                     .contentType(contentType).metadata(metadata)).uploadId();
         } catch (SdkException e) {
             throw S3Errors.storing("starting a multipart upload of " + where(key), e);
         }
+    }
+
+    private void complete(String key, String uploadId, List<CompletedPart> parts) throws IOException {
         try {
-            List<CompletedPart> parts = new ArrayList<>();
-            long total = 0;
-            Part part = first;
-            while (true) {
-                int number = parts.size() + 1;
-                if (number > MAX_PARTS) {
-                    throw new PoisonException("storing " + where(key) + ": the object is larger than " + MAX_PARTS
-                            + " parts of " + S3Settings.human(partSize) + "; raise partSize");
-                }
-                total += part.size;
-                if (length >= 0 && total > length) {
-                    throw new IOException("storing " + where(key) + ": the source sent more than the " + length
-                            + " bytes it announced");
-                }
-                parts.add(uploadPart(key, uploadId, number, part.buffer, part.size));
-                if (part.eof) {
-                    break;
-                }
-                part = fill(in, buffer, partSize);
-                if (part.size == 0) {
-                    break;
-                }
-            }
-            checkTotal(key, length, total);
-            try {
-                connection.client().completeMultipartUpload(b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId)
-                        .multipartUpload(m -> m.parts(parts)));
-            } catch (SdkException e) {
-                throw S3Errors.storing("completing the multipart upload of " + where(key), e);
-            }
-            LOG.debug("stored {} in {} parts ({} bytes)", where(key), parts.size(), total);
-        } catch (IOException | RuntimeException | Error e) {
-            abort(key, uploadId, e);
-            throw e;
+            connection.client().completeMultipartUpload(b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId)
+                    .multipartUpload(m -> m.parts(parts)));
+        } catch (SdkException e) {
+            throw S3Errors.storing("completing the multipart upload of " + where(key), e);
         }
     }
 
@@ -329,29 +578,39 @@ final class S3Destination implements Destination {
         }
     }
 
-    /** A part read from the stream. */
-    private record Part(byte[] buffer, int size, boolean eof) {
+    /** A part read from the stream into a lease's buffer. */
+    private record Part(int size, boolean eof) {
     }
 
     /**
-     * Reads up to {@code limit} bytes into the buffer, growing it (by doubling, up to {@code limit}) while the
-     * stream has more. Returns when the part is full or the stream ends.
+     * Reads up to {@code lease.size()} bytes into the lease's buffer (allocated with {@code initial} bytes when it
+     * has none), growing it by doubling while the stream has more. Returns when the part is full or the stream
+     * ends. Fails as interrupted when the thread was interrupted meanwhile (a shutdown): reads from a source may
+     * not notice, and the part would be sent by another thread, which would not either.
      */
-    private static Part fill(InputStream in, byte[] buffer, int limit) throws IOException {
+    private Part fill(String key, InputStream in, BufferPool.Lease lease, int initial) throws IOException {
+        byte[] buffer = lease.buffer(initial);
         int size = 0;
         while (true) {
             if (size == buffer.length) {
-                if (buffer.length >= limit) {
-                    return new Part(buffer, size, false);
+                if (buffer.length >= lease.size()) {
+                    return interruptible(key, new Part(size, false));
                 }
-                buffer = Arrays.copyOf(buffer, (int) Math.min(limit, Math.max(2L * buffer.length, 1)));
+                buffer = lease.grow();
             }
             int n = in.read(buffer, size, buffer.length - size);
             if (n < 0) {
-                return new Part(buffer, size, true);
+                return interruptible(key, new Part(size, true));
             }
             size += n;
         }
+    }
+
+    private Part interruptible(String key, Part part) throws IOException {
+        if (Thread.currentThread().isInterrupted()) {
+            throw S3Errors.interruption("storing " + where(key), new InterruptedException("interrupted while reading"));
+        }
+        return part;
     }
 
     private String keyOf(Codec codec) throws PoisonException {
@@ -369,9 +628,10 @@ final class S3Destination implements Destination {
                 + " (destination '" + settings.name() + "')";
     }
 
-    /** Closes the client. Idempotent. */
+    /** Stops the part threads and closes the client. Idempotent. */
     @Override
     public void close() {
+        partThreads.shutdownNow();
         connection.close();
     }
 
@@ -379,7 +639,7 @@ final class S3Destination implements Destination {
     public String toString() {
         return "S3Destination[" + settings.name() + ": s3://" + settings.bucket() + "/" + settings.prefix() + " at "
                 + settings.endpointLabel() + (settings.metafilesPrefix() == null ? "" : ", markers under "
-                + settings.metafilesPrefix()) + "]";
+                + settings.metafilesPrefix()) + (settings.serverSideCopy() ? ", server-side copy" : "") + "]";
     }
 
     /**

@@ -144,6 +144,23 @@ final class S3Errors {
     }
 
     /**
+     * Whether a server-side copy failed because of its source, so that streaming the object may still work: the
+     * source is forbidden ({@code 403}) or missing ({@code 404}) for the destination's credentials, it changed
+     * since it was listed ({@code 412}, the copy being conditional on its ETag), or the store does not implement
+     * copies ({@code 501 NotImplemented}).
+     *
+     * @param e the SDK's exception from CopyObject or UploadPartCopy
+     * @return true if the object should be streamed instead
+     */
+    static boolean copySourceUnavailable(SdkException e) {
+        if (interrupted(e)) {
+            return false;
+        }
+        int status = status(e);
+        return status == 403 || status == 404 || status == 412 || status == 501 || "NotImplemented".equals(code(e));
+    }
+
+    /**
      * Wraps an interruption so that the engine hands the message back to the queue. Restores the thread's
      * interrupt status, which the SDK clears when it aborts a call: the engine tells a shutdown from a socket
      * timeout (also an {@link InterruptedIOException}) by that status.

@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  *     region: eu-central-1
  *     prefix: 2026/
  *     metafilesPrefix: .ingest/done      # <metafilesPrefix>/<name>.done after each object
- *     partSize: 16MiB
+ *     partSize: 8MiB                     # uploadConcurrency parts of one object at once
+ *     uploadConcurrency: 4
+ *     serverSideCopy: true               # CopyObject from an s3 source on the same endpoint and key
  * }</pre>
  *
  * <p>Creating a source or destination checks every key, reports all problems together, then asks S3 about the
@@ -61,7 +63,8 @@ public final class S3PluginProvider implements PluginProvider {
             ConfigKey.optional("pathStyle", "bucket in the URL path rather than the host name (default true with an endpoint)"),
             ConfigKey.optional("accessKeyID", "access key id; without it, the AWS default credentials chain"),
             ConfigKey.secret("secretAccessKey", "secret access key, with accessKeyID"),
-            ConfigKey.secret("sessionToken", "session token of temporary credentials, with accessKeyID"));
+            ConfigKey.secret("sessionToken", "session token of temporary credentials, with accessKeyID"),
+            ConfigKey.optional("maxConnections", "size of the HTTP connection pool (default 64)"));
 
     private static final List<ConfigKey> SOURCE_KEYS = with(COMMON_KEYS,
             ConfigKey.optional("recursive", "list every key under the prefix (true, default) or only its first level"));
@@ -69,8 +72,13 @@ public final class S3PluginProvider implements PluginProvider {
     private static final List<ConfigKey> DESTINATION_KEYS = with(COMMON_KEYS,
             ConfigKey.optional("recursive", "accepted for compatibility with the original tool; has no effect"),
             ConfigKey.optional("metafilesPrefix", "write an empty <metafilesPrefix>/<name>.done after each object, and trust it"),
-            ConfigKey.optional("partSize", "part size of multipart uploads, e.g. 16MiB (default 16 MiB, min 5 MiB)"),
-            ConfigKey.optional("multipartThreshold", "objects this large or of unknown length go in parts (default partSize)"));
+            ConfigKey.optional("partSize", "part size of multipart uploads, e.g. 16MiB (default 8 MiB, min 5 MiB)"),
+            ConfigKey.optional("multipartThreshold", "objects this large or of unknown length go in parts (default partSize)"),
+            ConfigKey.optional("uploadConcurrency", "parts of one object uploaded at once (default 4)"),
+            ConfigKey.optional("serverSideCopy", "copy within S3 objects of an s3 source on the same endpoint, region and "
+                    + "access key (default true)"),
+            ConfigKey.optional("copyPartSize", "server-side copies larger than this go in parts of this size (default "
+                    + "5GiB, S3's limit)"));
 
     /** Creates the provider; does no work. */
     public S3PluginProvider() {
@@ -113,8 +121,10 @@ public final class S3PluginProvider implements PluginProvider {
     public Destination createDestination(PluginConfig config) throws ConfigException, IOException {
         S3Connection connection = connect(config, PluginRole.DESTINATION);
         S3Settings s = connection.settings();
-        LOG.info("s3 destination '{}': bucket '{}' at {}, prefix '{}', parts of {} from {}{}", config.name(), s.bucket(),
-                s.endpointLabel(), s.prefix(), S3Settings.human(s.partSize()), S3Settings.human(s.multipartThreshold()),
+        LOG.info("s3 destination '{}': bucket '{}' at {}, prefix '{}', parts of {} from {}, {} at once{}{}", config.name(),
+                s.bucket(), s.endpointLabel(), s.prefix(), S3Settings.human(s.partSize()),
+                S3Settings.human(s.multipartThreshold()), s.uploadConcurrency(),
+                s.serverSideCopy() ? ", server-side copy" : "",
                 s.metafilesPrefix() == null ? "" : ", markers under '" + s.metafilesPrefix() + "'");
         return new S3Destination(connection);
     }

@@ -5,6 +5,10 @@ import dev.ingest.api.PluginRole;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -29,6 +33,12 @@ import java.util.regex.Pattern;
  * @param partSize destination only: the size of each part of a multipart upload
  * @param multipartThreshold destination only: objects of at least this many bytes (or of unknown length) are
  *     uploaded in parts
+ * @param uploadConcurrency destination only: how many parts of one object are uploaded (or copied) at once
+ * @param serverSideCopy destination only: copy objects of a source in the same {@link #realm() realm} within S3
+ *     rather than streaming them
+ * @param copyPartSize destination only: server-side copies larger than this are copied in parts of (at least)
+ *     this size; smaller ones with one {@code CopyObject}
+ * @param maxConnections the size of the HTTP connection pool
  */
 record S3Settings(
         String name,
@@ -41,7 +51,11 @@ record S3Settings(
         Credentials credentials,
         String metafilesPrefix,
         int partSize,
-        long multipartThreshold) {
+        long multipartThreshold,
+        int uploadConcurrency,
+        boolean serverSideCopy,
+        long copyPartSize,
+        int maxConnections) {
 
     static final long KIB = 1024;
     static final long MIB = 1024 * KIB;
@@ -53,7 +67,13 @@ record S3Settings(
     static final long MAX_PART_SIZE = GIB;
     /** S3's largest single PUT. */
     static final long MAX_SINGLE_PUT = 5 * GIB;
-    static final long DEFAULT_PART_SIZE = 16 * MIB;
+    static final long DEFAULT_PART_SIZE = 8 * MIB;
+    /** S3's largest part, and its largest CopyObject source. */
+    static final long MAX_COPY_PART_SIZE = 5 * GIB;
+    static final int DEFAULT_UPLOAD_CONCURRENCY = 4;
+    static final int MAX_UPLOAD_CONCURRENCY = 64;
+    static final int DEFAULT_MAX_CONNECTIONS = 64;
+    static final int MAX_MAX_CONNECTIONS = 4096;
     static final String DEFAULT_REGION = "us-east-1";
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmg]i?b?)?", Pattern.CASE_INSENSITIVE);
@@ -97,17 +117,63 @@ record S3Settings(
         boolean recursive = config.bool("recursive", true); // accepted for destinations too, as in the original
         Credentials credentials = credentials(config);
 
+        int maxConnections = (int) bounded(config, "maxConnections", DEFAULT_MAX_CONNECTIONS, 1, MAX_MAX_CONNECTIONS);
+
         String metafilesPrefix = null;
         int partSize = (int) DEFAULT_PART_SIZE;
         long threshold = DEFAULT_PART_SIZE;
+        int uploadConcurrency = DEFAULT_UPLOAD_CONCURRENCY;
+        boolean serverSideCopy = false;
+        long copyPartSize = MAX_COPY_PART_SIZE;
         if (role == PluginRole.DESTINATION) {
             metafilesPrefix = config.optionalString("metafilesPrefix").orElse(null);
             long part = size(config, "partSize", DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE);
             partSize = (int) part;
             threshold = size(config, "multipartThreshold", part, 0, MAX_SINGLE_PUT);
+            uploadConcurrency = (int) bounded(config, "uploadConcurrency", DEFAULT_UPLOAD_CONCURRENCY, 1,
+                    MAX_UPLOAD_CONCURRENCY);
+            serverSideCopy = config.bool("serverSideCopy", true);
+            copyPartSize = size(config, "copyPartSize", MAX_COPY_PART_SIZE, MIN_PART_SIZE, MAX_COPY_PART_SIZE);
         }
         return new S3Settings(config.name(), endpoint, region, pathStyle, bucket, prefix, recursive, credentials,
-                metafilesPrefix, partSize, threshold);
+                metafilesPrefix, partSize, threshold, uploadConcurrency, serverSideCopy, copyPartSize, maxConnections);
+    }
+
+    /** A whole number between {@code min} and {@code max}; records a problem otherwise. */
+    private static long bounded(PluginConfig config, String key, long defaultValue, long min, long max) {
+        long n = config.number(key, defaultValue, min);
+        if (n > max) {
+            config.problem(key, "must be at most " + max + ", got " + n);
+            return defaultValue;
+        }
+        return n;
+    }
+
+    /**
+     * Who stores the objects and who may read them: the endpoint (its scheme, host and port, or {@code aws}), the
+     * region and the access key id (or the default credentials chain), hashed. Two sources or destinations of one
+     * process with the same realm reach the same store with the same identity, so an object one can read the
+     * other can copy within S3. Never contains a secret, nor (being a hash) the access key id.
+     *
+     * @return {@code s3:} and a SHA-256 in hex
+     */
+    String realm() {
+        String where = endpoint == null ? "aws" : normalised(endpoint);
+        String who = credentials == null ? "default-credentials-chain" : "key=" + credentials.accessKeyId();
+        String joined = "endpoint=" + where + "\nregion=" + region + "\n" + who;
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            return "s3:" + HexFormat.of().formatHex(sha.digest(joined.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    }
+
+    /** {@code scheme://host:port} in lower case, with the scheme's default port written out. */
+    private static String normalised(URI endpoint) {
+        String scheme = endpoint.getScheme().toLowerCase(Locale.ROOT);
+        int port = endpoint.getPort() >= 0 ? endpoint.getPort() : scheme.equals("http") ? 80 : 443;
+        return scheme + "://" + endpoint.getHost().toLowerCase(Locale.ROOT) + ":" + port;
     }
 
     /**
@@ -270,6 +336,7 @@ record S3Settings(
     public String toString() {
         return "S3Settings[" + name + ": s3://" + bucket + "/" + prefix + " at " + endpointLabel()
                 + (pathStyle ? ", path-style" : "") + (credentials == null ? ", default credentials" : ", " + credentials)
-                + (metafilesPrefix == null ? "" : ", markers under " + metafilesPrefix) + "]";
+                + (metafilesPrefix == null ? "" : ", markers under " + metafilesPrefix) + ", " + maxConnections
+                + " connections]";
     }
 }

@@ -1,6 +1,7 @@
 package dev.ingest.plugin.s3;
 
 import dev.ingest.api.Blob;
+import dev.ingest.api.BlobOrigin;
 import dev.ingest.api.Codec;
 import dev.ingest.api.PoisonException;
 import dev.ingest.api.Source;
@@ -32,6 +33,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * <p>Each object travels as a codec whose id is its key, whose name is the key without the prefix (see
  * {@link Keys#nameOf}), whose version is its ETag and whose size is its length.
  *
+ * <p>Each downloaded blob carries its {@link BlobOrigin}: {@code s3://bucket/key} and the source's
+ * {@link S3Settings#realm() realm}, so that an S3 destination reaching the same store with the same identity
+ * copies the object within S3 ({@code CopyObject}) and only closes the blob, which aborts the download unread.
+ *
  * <p>Thread-safety: {@link #reset()} and {@link #next()} are called by one thread at a time; {@link #download}
  * and {@link #cleanUp} are safe for concurrent use and may run concurrently with them.
  */
@@ -42,6 +47,7 @@ final class S3Source implements Source {
     private final S3Connection connection;
     private final S3Settings settings;
     private final Integer pageSize;
+    private final String realm;
 
     /** The current scan; owned by the scanning thread. */
     private Iterator<S3Object> scan;
@@ -54,6 +60,7 @@ final class S3Source implements Source {
         this.connection = Objects.requireNonNull(connection, "connection");
         this.settings = connection.settings();
         this.pageSize = pageSize;
+        this.realm = settings.realm();
     }
 
     @Override
@@ -105,7 +112,8 @@ final class S3Source implements Source {
 
     /**
      * Opens the object. The blob's stream reads straight from the HTTP response; closing it before the end
-     * aborts the request instead of reading the rest.
+     * aborts the request instead of reading the rest (so a destination that copies server-side closes it
+     * unread). The blob carries the object's origin, {@code s3://bucket/key} in this source's realm.
      *
      * @throws PoisonException if the object no longer exists, or is archived and must be restored first
      */
@@ -129,11 +137,21 @@ final class S3Source implements Source {
             throw S3Errors.retryable("downloading " + where(key), e);
         }
         GetObjectResponse meta = response.response();
-        InputStream stream = new AbortingStream(response, "downloading " + where(key));
         Long length = meta.contentLength();
-        return length != null && length >= 0
+        InputStream stream = new AbortingStream(response, "downloading " + where(key), length == null ? -1 : length);
+        Blob blob = length != null && length >= 0
                 ? Blob.of(stream, length, meta.contentType())
                 : Blob.ofUnknownLength(stream, meta.contentType());
+        return withOrigin(blob, key);
+    }
+
+    private Blob withOrigin(Blob blob, String key) {
+        try {
+            return blob.withOrigin(new BlobOrigin(Keys.uri(settings.bucket(), key), realm));
+        } catch (IllegalArgumentException e) { // not expressible as a URI: destinations simply stream it
+            LOG.debug("no origin for {}: {}", where(key), e.getMessage());
+            return blob;
+        }
     }
 
     /**
@@ -193,22 +211,41 @@ final class S3Source implements Source {
 
     /**
      * The body of a GET: closing it after the last byte returns the connection to the pool; closing it earlier
-     * aborts the request, so an abandoned copy neither reads the rest of a large object nor keeps it open.
+     * aborts the request, so an abandoned copy neither reads the rest of a large object nor keeps it open. When
+     * what is left (at most {@value #DRAIN_LIMIT} bytes) has already arrived, closing reads it instead of
+     * aborting, without waiting for the network: the connection then goes back to the pool, so that copying many
+     * small objects server-side (which closes their downloads unread) does not open a connection per object.
      *
      * <p>A read that times out fails with a plain {@link IOException} that says so: a
      * {@link SocketTimeoutException} is an {@link java.io.InterruptedIOException}, easily taken for a shutdown
      * interrupting the copy.
      */
     static final class AbortingStream extends FilterInputStream {
+        /** The most bytes read at close rather than aborting the request. */
+        static final int DRAIN_LIMIT = 64 * 1024;
+
         private final ResponseInputStream<?> response;
         private final String what;
+        private final long length;
+        private long position;
         private boolean ended;
         private boolean closed;
+        private boolean aborted;
 
         AbortingStream(ResponseInputStream<?> response, String what) {
+            this(response, what, -1);
+        }
+
+        /**
+         * @param response the body
+         * @param what what is being read, for messages
+         * @param length the body's length, or -1 when unknown (then an early close always aborts)
+         */
+        AbortingStream(ResponseInputStream<?> response, String what, long length) {
             super(response);
             this.response = response;
             this.what = what;
+            this.length = length;
         }
 
         @Override
@@ -221,6 +258,8 @@ final class S3Source implements Source {
             }
             if (b < 0) {
                 ended = true;
+            } else {
+                position++;
             }
             return b;
         }
@@ -235,6 +274,8 @@ final class S3Source implements Source {
             }
             if (n < 0) {
                 ended = true;
+            } else {
+                position += n;
             }
             return n;
         }
@@ -250,10 +291,41 @@ final class S3Source implements Source {
                 return;
             }
             closed = true;
-            if (!ended) {
+            if (!ended && !drainedWithoutWaiting()) {
+                aborted = true;
                 response.abort();
             }
             super.close();
+        }
+
+        /** @return whether closing aborted the request (rather than leaving the connection for reuse) */
+        boolean aborted() {
+            return aborted;
+        }
+
+        /** Reads the rest when it is small and has arrived already; never blocks. */
+        private boolean drainedWithoutWaiting() {
+            long remaining = length - position;
+            if (length < 0 || remaining > DRAIN_LIMIT) {
+                return false;
+            }
+            try {
+                byte[] scrap = remaining == 0 ? null : new byte[(int) remaining];
+                while (remaining > 0) {
+                    int available = in.available();
+                    if (available <= 0) {
+                        return false;
+                    }
+                    int n = in.read(scrap, 0, (int) Math.min(available, remaining));
+                    if (n < 0) {
+                        return false;
+                    }
+                    remaining -= n;
+                }
+                return true;
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
         }
     }
 }

@@ -51,4 +51,33 @@ class AbortingStreamTest {
         }
         assertThat(aborted).isFalse();
     }
+
+    @Test
+    void closingEarlyReadsASmallRestThatHasArrivedInsteadOfAborting() throws IOException {
+        AtomicBoolean aborted = new AtomicBoolean();
+        try (InputStream unread = new S3Source.AbortingStream(response(new ByteArrayInputStream(new byte[4096]), aborted),
+                "x", 4096)) {
+            assertThat(unread).isNotNull(); // closed without reading anything
+        }
+        assertThat(aborted).as("the connection is kept").isFalse();
+
+        int large = S3Source.AbortingStream.DRAIN_LIMIT + 100;
+        try (InputStream stream = new S3Source.AbortingStream(response(new ByteArrayInputStream(new byte[large]), aborted),
+                "x", large)) {
+            assertThat(stream.read()).isZero();
+        }
+        assertThat(aborted).as("a large rest is never read").isTrue();
+
+        aborted.set(false);
+        InputStream notYetArrived = new ByteArrayInputStream(new byte[100]) {
+            @Override
+            public synchronized int available() {
+                return 0;
+            }
+        };
+        try (InputStream waiting = new S3Source.AbortingStream(response(notYetArrived, aborted), "x", 100)) {
+            assertThat(waiting).isNotNull();
+        }
+        assertThat(aborted).as("closing never waits for the network").isTrue();
+    }
 }

@@ -11,7 +11,9 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * The testkit's destination contract, against an S3 destination under a prefix on s3proxy, with 5 MiB parts so
- * that the 64 MiB object goes in parts and the heap it may use (16 MiB) holds one part with room to spare.
+ * that the 64 MiB object goes in parts. A copy may hold {@code uploadConcurrency + 1} part buffers (4 uploading,
+ * 1 being read: 25 MiB), so the heap it may use is that plus the contract's usual 16 MiB of slack: still well
+ * below the object's size, so buffering the object would fail.
  */
 class S3DestinationContractIT extends DestinationContract {
 
@@ -19,6 +21,7 @@ class S3DestinationContractIT extends DestinationContract {
     static final S3ServerExtension S3 = new S3ServerExtension();
 
     private static final String PREFIX = "stored/";
+    private static final long PART = 5L * 1024 * 1024;
 
     private final String bucket = S3.createBucket();
 
@@ -26,6 +29,11 @@ class S3DestinationContractIT extends DestinationContract {
     protected Destination createDestination() throws Exception {
         return new S3PluginProvider().createDestination(PluginConfig.of("contract",
                 S3PluginIT.config(S3, bucket, "prefix", PREFIX, "partSize", "5MiB")));
+    }
+
+    @Override
+    protected long largeObjectHeapAllowance() {
+        return PART * (S3Settings.DEFAULT_UPLOAD_CONCURRENCY + 1) + super.largeObjectHeapAllowance();
     }
 
     @Override

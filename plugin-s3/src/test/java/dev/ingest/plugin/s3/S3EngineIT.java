@@ -126,7 +126,7 @@ class S3EngineIT {
                 sources: [%s]
                 destinations: [%s]
                 workflows: [{name: copy, source: s, destinations: [d], batchSize: 4, concurrency: 4}]
-                """.formatted(s3("s", src, "prefix: in/"), s3("d", dst, "prefix: out, partSize: 5MiB")));
+                """.formatted(s3("s", src, "prefix: in/"), s3("d", dst, "prefix: out, partSize: 5MiB, serverSideCopy: false")));
         assertThat(summary.failures()).isEmpty();
         assertThat(summary.copied()).isEqualTo(expected.size());
         assertThat(hashes(dst, "out/")).isEqualTo(expected);
@@ -135,6 +135,53 @@ class S3EngineIT {
         assertThat(S3.client().headObject(b -> b.bucket(dst).key("out/big/multi.bin")).eTag()).endsWith("-2\"");
         assertThat(S3.pendingUploads(dst)).isEmpty();
         assertThat(hashes(src, "in/")).as("the source is left alone without cleanUp").isEqualTo(expected);
+    }
+
+    @Test
+    void s3ToS3OnOneServerWithTheSameCredentialsCopiesWithinS3() throws Exception {
+        String src = S3.createBucket();
+        String dst = S3.createBucket();
+        Map<String, String> expected = seed(src, "in/");
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(S3Destination.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logs.start();
+        ch.qos.logback.classic.Level level = logger.getLevel();
+        logger.setLevel(ch.qos.logback.classic.Level.DEBUG);
+        logger.addAppender(logs);
+        RunSummary summary;
+        try {
+            summary = runOnce("""
+                    sources: [%s]
+                    destinations: [%s]
+                    workflows: [{name: within, source: s, destinations: [d], batchSize: 4, concurrency: 4}]
+                    """.formatted(s3("s", src, "prefix: in/"), s3("d", dst, "prefix: out, copyPartSize: 5MiB")));
+        } finally {
+            logger.detachAppender(logs);
+            logger.setLevel(level);
+        }
+        assertThat(summary.failures()).isEmpty();
+        assertThat(summary.copied()).isEqualTo(expected.size());
+        assertThat(summary.bytes()).as("counted as announced, though not read")
+                .isEqualTo(S3.client().listObjectsV2Paginator(b -> b.bucket(src).prefix("in/")).contents().stream()
+                        .mapToLong(S3Object::size).sum());
+        assertThat(hashes(dst, "out/")).isEqualTo(expected);
+        assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().startsWith("copied s3://" + src + "/in/")
+                && e.getFormattedMessage().contains(" within S3 ")).as("every object copied within S3")
+                .hasSize(expected.size());
+        assertThat(S3.client().headObject(b -> b.bucket(dst).key("out/dir/b.csv")).contentType())
+                .isEqualTo("application/x-seed");
+        assertThat(S3.client().headObject(b -> b.bucket(dst).key("out/big/multi.bin")).eTag())
+                .as("above copyPartSize: copied in parts (streamed, it would have been one PutObject of 8 MiB parts)")
+                .endsWith("-2\"");
+        assertThat(S3.pendingUploads(dst)).isEmpty();
+        assertThat(runOnce("""
+                sources: [%s]
+                destinations: [%s]
+                workflows: [{name: within, source: s, destinations: [d]}]
+                """.formatted(s3("s", src, "prefix: in/"), s3("d", dst, "prefix: out"))).skipped())
+                .as("copies carry the version: a rerun finds them all").isEqualTo(expected.size());
     }
 
     @Test

@@ -59,6 +59,20 @@ class S3ErrorsTest {
     }
 
     @Test
+    void aCopyFallsBackToStreamingOnlyWhenItsSourceIsForbiddenMissingChangedOrCopiesAreUnsupported() {
+        assertThat(S3Errors.copySourceUnavailable(answer(403, "AccessDenied", "no"))).isTrue();
+        assertThat(S3Errors.copySourceUnavailable(answer(404, "NoSuchKey", "gone"))).isTrue();
+        assertThat(S3Errors.copySourceUnavailable(answer(404, "NoSuchBucket", "gone"))).isTrue();
+        assertThat(S3Errors.copySourceUnavailable(answer(412, "PreconditionFailed", "changed"))).isTrue();
+        assertThat(S3Errors.copySourceUnavailable(answer(501, "NotImplemented", "no copies here"))).isTrue();
+        assertThat(S3Errors.copySourceUnavailable(answer(400, "NotImplemented", "no copies here"))).isTrue();
+        assertThat(S3Errors.copySourceUnavailable(answer(503, "SlowDown", "later"))).as("retried, not streamed").isFalse();
+        assertThat(S3Errors.copySourceUnavailable(answer(500, "InternalError", "oops"))).isFalse();
+        assertThat(S3Errors.copySourceUnavailable(answer(400, "InvalidRequest", "bad"))).isFalse();
+        assertThat(S3Errors.copySourceUnavailable(AbortedException.builder().message("aborted").build())).isFalse();
+    }
+
+    @Test
     void anAbortedCallIsAnInterruptionAndTheThreadStaysInterrupted() {
         try {
             IOException e = S3Errors.retryable("downloading s3://b/k", AbortedException.builder().message("aborted").build());

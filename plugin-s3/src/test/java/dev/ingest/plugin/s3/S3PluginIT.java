@@ -219,6 +219,26 @@ class S3PluginIT {
     }
 
     @Test
+    void closingTheDownloadOfASmallObjectUnreadKeepsItsConnectionAndALargeOneAbortsIt() throws Exception {
+        String bucket = S3.createBucket();
+        putBytes(bucket, "small", TestData.bytes(2, 4000));
+        putBytes(bucket, "large", TestData.bytes(3, 2 * TestData.MIB));
+        Source source = source(bucket);
+        for (Codec codec : scan(source)) {
+            Blob blob = source.download(codec);
+            blob.close(); // as a destination that copied it server-side does
+            assertThat(((S3Source.AbortingStream) blob.stream()).aborted()).as(codec.name())
+                    .isEqualTo(codec.name().equals("large"));
+        }
+        for (int i = 0; i < 100; i++) { // more than the pool holds: every connection came back
+            source.download(Codec.of("small", "small")).close();
+        }
+        try (Blob blob = source.download(Codec.of("small", "small"))) {
+            assertThat(blob.stream().readAllBytes()).isEqualTo(TestData.bytes(2, 4000));
+        }
+    }
+
+    @Test
     void downloadingAnObjectThatVanishedIsPoisonNamingBucketAndKey() throws Exception {
         String bucket = S3.createBucket();
         S3.put(bucket, "gone.txt", "soon gone");

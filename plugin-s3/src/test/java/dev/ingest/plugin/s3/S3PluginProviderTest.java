@@ -53,10 +53,11 @@ class S3PluginProviderTest {
     void declaresTheOriginalKeysAndMarksSecretsAsSecret() {
         assertThat(provider.keys(PluginRole.SOURCE)).extracting(ConfigKey::name).containsExactlyInAnyOrder(
                 "endpoint", "insecure", "bucket", "prefix", "recursive", "accessKeyID", "secretAccessKey",
-                "sessionToken", "region", "pathStyle");
+                "sessionToken", "region", "pathStyle", "maxConnections");
         assertThat(provider.keys(PluginRole.DESTINATION)).extracting(ConfigKey::name).containsExactlyInAnyOrder(
                 "endpoint", "insecure", "bucket", "prefix", "recursive", "accessKeyID", "secretAccessKey",
-                "sessionToken", "region", "pathStyle", "metafilesPrefix", "partSize", "multipartThreshold");
+                "sessionToken", "region", "pathStyle", "maxConnections", "metafilesPrefix", "partSize",
+                "multipartThreshold", "uploadConcurrency", "serverSideCopy", "copyPartSize");
         for (PluginRole role : PluginRole.values()) {
             assertThat(provider.keys(role)).filteredOn(ConfigKey::secret).extracting(ConfigKey::name)
                     .containsExactlyInAnyOrder("secretAccessKey", "sessionToken");
@@ -107,17 +108,67 @@ class S3PluginProviderTest {
     @Test
     void destinationPartSizesAcceptBytesAndBinaryUnitsAndThresholdDefaultsToPartSize() {
         S3Settings s = parse(PluginRole.DESTINATION, "bucket", "b");
-        assertThat(s.partSize()).isEqualTo(16 * TestData.MIB);
-        assertThat(s.multipartThreshold()).isEqualTo(16L * TestData.MIB);
-        assertThat(s.metafilesPrefix()).isNull();
-        s = parse(PluginRole.DESTINATION, "bucket", "b", "partSize", "8MiB", "metafilesPrefix", "meta");
         assertThat(s.partSize()).isEqualTo(8 * TestData.MIB);
         assertThat(s.multipartThreshold()).isEqualTo(8L * TestData.MIB);
+        assertThat(s.metafilesPrefix()).isNull();
+        s = parse(PluginRole.DESTINATION, "bucket", "b", "partSize", "16MiB", "metafilesPrefix", "meta");
+        assertThat(s.partSize()).isEqualTo(16 * TestData.MIB);
+        assertThat(s.multipartThreshold()).isEqualTo(16L * TestData.MIB);
         assertThat(s.metafilesPrefix()).isEqualTo("meta");
         s = parse(PluginRole.DESTINATION, "bucket", "b", "partSize", 5242880, "multipartThreshold", "100 KiB");
         assertThat(s.partSize()).isEqualTo(5 * TestData.MIB);
         assertThat(s.multipartThreshold()).isEqualTo(100 * 1024L);
         assertThat(parse(PluginRole.DESTINATION, "bucket", "b", "partSize", "1g").partSize()).isEqualTo(1024 * TestData.MIB);
+    }
+
+    @Test
+    void parallelUploadsServerSideCopyAndConnectionsHaveDefaultsAndLimits() {
+        S3Settings s = parse(PluginRole.DESTINATION, "bucket", "b");
+        assertThat(s.uploadConcurrency()).isEqualTo(4);
+        assertThat(s.serverSideCopy()).isTrue();
+        assertThat(s.copyPartSize()).isEqualTo(5L * 1024 * TestData.MIB);
+        assertThat(s.maxConnections()).isEqualTo(64);
+        s = parse(PluginRole.DESTINATION, "bucket", "b", "uploadConcurrency", 8, "serverSideCopy", false,
+                "copyPartSize", "64MiB", "maxConnections", "200");
+        assertThat(s.uploadConcurrency()).isEqualTo(8);
+        assertThat(s.serverSideCopy()).isFalse();
+        assertThat(s.copyPartSize()).isEqualTo(64L * TestData.MIB);
+        assertThat(s.maxConnections()).isEqualTo(200);
+        assertThat(parse(PluginRole.SOURCE, "bucket", "b", "maxConnections", 16).maxConnections()).isEqualTo(16);
+        assertThat(parse(PluginRole.SOURCE, "bucket", "b").serverSideCopy()).as("a source copies nothing").isFalse();
+
+        assertThat(problems(PluginRole.DESTINATION, "bucket", "b", "uploadConcurrency", 0, "maxConnections", 5000,
+                "serverSideCopy", "sometimes", "copyPartSize", "6GiB")).containsExactlyInAnyOrder(
+                "uploadConcurrency: must be at least 1, got 0",
+                "maxConnections: must be at most 4096, got 5000",
+                "serverSideCopy: must be true or false, got 'sometimes'",
+                "copyPartSize: must be at most 5 GiB, got 6 GiB");
+        assertThat(problems(PluginRole.DESTINATION, "bucket", "b", "uploadConcurrency", 65))
+                .containsExactly("uploadConcurrency: must be at most 64, got 65");
+    }
+
+    @Test
+    void theRealmNamesEndpointRegionAndAccessKeyButNoSecret() {
+        String realm = parse(PluginRole.SOURCE, "bucket", "a", "endpoint", "http://minio:9000", "accessKeyID", "AK",
+                "secretAccessKey", "s3cr3t").realm();
+        assertThat(realm).startsWith("s3:").doesNotContain("s3cr3t").doesNotContain("AK").doesNotContain("minio");
+        assertThat(parse(PluginRole.DESTINATION, "bucket", "other", "endpoint", "HTTP://MINIO:9000/", "accessKeyID", "AK",
+                "secretAccessKey", "another secret", "prefix", "p/", "pathStyle", false).realm())
+                .as("another bucket, prefix, secret and spelling of the endpoint: the same realm").isEqualTo(realm);
+        assertThat(parse(PluginRole.SOURCE, "bucket", "a", "endpoint", "minio:9000", "insecure", true, "accessKeyID", "AK",
+                "secretAccessKey", "s").realm()).isEqualTo(realm);
+        assertThat(parse(PluginRole.SOURCE, "bucket", "a", "endpoint", "http://minio:9000", "accessKeyID", "AK2",
+                "secretAccessKey", "s3cr3t").realm()).as("another access key").isNotEqualTo(realm);
+        assertThat(parse(PluginRole.SOURCE, "bucket", "a", "endpoint", "http://minio:9001", "accessKeyID", "AK",
+                "secretAccessKey", "s3cr3t").realm()).as("another port").isNotEqualTo(realm);
+        assertThat(parse(PluginRole.SOURCE, "bucket", "a", "endpoint", "http://minio:9000", "region", "eu-west-1",
+                "accessKeyID", "AK", "secretAccessKey", "s3cr3t").realm()).as("another region").isNotEqualTo(realm);
+        assertThat(parse(PluginRole.SOURCE, "bucket", "a", "endpoint", "https://minio", "accessKeyID", "AK",
+                "secretAccessKey", "s").realm()).isEqualTo(parse(PluginRole.SOURCE, "bucket", "a",
+                "endpoint", "https://minio:443", "accessKeyID", "AK", "secretAccessKey", "s").realm());
+        String aws = parse(PluginRole.SOURCE, "bucket", "a").realm();
+        assertThat(parse(PluginRole.DESTINATION, "bucket", "b").realm()).as("AWS, default credentials").isEqualTo(aws);
+        assertThat(parse(PluginRole.DESTINATION, "bucket", "b", "region", "eu-central-1").realm()).isNotEqualTo(aws);
     }
 
     @Test
