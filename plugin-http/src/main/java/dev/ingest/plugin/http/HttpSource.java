@@ -280,7 +280,7 @@ public final class HttpSource implements Source {
         try {
             if (!response.isSuccessful()) {
                 if (response.code() == 404 || response.code() == 410) {
-                    throw new PoisonException("object '" + codec.id() + "' of http source '" + name
+                    throw new PoisonException("object '" + codec.name() + "' (id " + codec.id() + ") of http source '" + name
                             + "' no longer exists at " + HttpFailures.forLog(url) + " (HTTP " + response.code() + ")");
                 }
                 throw HttpFailures.forStatus("GET", response);
@@ -314,11 +314,11 @@ public final class HttpSource implements Source {
                     "url", cleanUp.url().uses("url") ? objectUrl(codec).toString() : "",
                     "id", codec.id(), "name", codec.name()));
         } catch (IllegalArgumentException e) {
-            throw new PoisonException("object '" + codec.id() + "' of http source '" + name
+            throw new PoisonException("object '" + codec.name() + "' (id " + codec.id() + ") of http source '" + name
                     + "' cannot be cleaned up with " + cleanUp + ": " + e.getMessage());
         }
         if (url == null) {
-            throw new PoisonException("object '" + codec.id() + "' of http source '" + name + "': cleanUp "
+            throw new PoisonException("object '" + codec.name() + "' (id " + codec.id() + ") of http source '" + name + "': cleanUp "
                     + cleanUp + " does not give an http(s) URL");
         }
         RequestBody body = cleanUp.method().equals("DELETE") ? null : RequestBody.create(new byte[0]);
@@ -337,7 +337,7 @@ public final class HttpSource implements Source {
         if (meta.length > 0) {
             HttpUrl url = HttpUrl.parse(new String(meta, StandardCharsets.UTF_8));
             if (url == null) {
-                throw new PoisonException("object '" + codec.id() + "' of http source '" + name
+                throw new PoisonException("object '" + codec.name() + "' (id " + codec.id() + ") of http source '" + name
                         + "': its message does not carry an http(s) URL");
             }
             return url;
@@ -349,11 +349,11 @@ public final class HttpSource implements Source {
                     return url;
                 }
             } catch (IllegalArgumentException e) {
-                throw new PoisonException("object '" + codec.id() + "' of http source '" + name
+                throw new PoisonException("object '" + codec.name() + "' (id " + codec.id() + ") of http source '" + name
                         + "' cannot fill in downloadUrl: " + e.getMessage());
             }
         }
-        throw new PoisonException("object '" + codec.id() + "' of http source '" + name
+        throw new PoisonException("object '" + codec.name() + "' (id " + codec.id() + ") of http source '" + name
                 + "': its message carries no URL (it was not queued by this source) and downloadUrl is not set");
     }
 
