@@ -360,7 +360,7 @@ class HttpSourceIT {
         Codec gone = new Codec("7", "seven.txt", url("/f/7").getBytes(StandardCharsets.UTF_8), "", -1);
 
         assertThatThrownBy(() -> source.download(gone)).isInstanceOf(PoisonException.class)
-                .hasMessage("object '7' of http source 'api' no longer exists at " + url("/f/7") + " (HTTP 404)");
+                .hasMessage("object 'seven.txt' (id 7) of http source 'api' no longer exists at " + url("/f/7") + " (HTTP 404)");
     }
 
     @Test
