@@ -1,0 +1,825 @@
+package dev.ingest.bench;
+
+import dev.ingest.core.nats.NatsServerProcess;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+
+/**
+ * The benchmark: ingest (through its real launcher, as a separate process) against {@code rclone copy} on an
+ * in-memory S3 server (s3proxy in this JVM) and a private nats-server, all on loopback. Prints the machine, one
+ * line per step as it finishes, then the table. Run it with {@code scripts/bench.sh}; see docs/PERFORMANCE.md.
+ *
+ * <pre>
+ * BenchMain [--cases 1,2,3,4,5,6] [--quick] [--root DIR] [--no-rclone] [--no-warmup]
+ *           [--ingest-java-opts OPTS] [--log-level LEVEL]
+ * </pre>
+ */
+public final class BenchMain {
+
+    static final long KIB = 1024;
+    static final long MIB = 1024 * KIB;
+
+    /** The sizes of the data sets. */
+    record Sizes(int smallCount, long smallSize, int bigCount, long bigSize, int manyCount, long manySize) {
+        static final Sizes FULL = new Sizes(2_000, 4 * KIB, 8, 64 * MIB, 20_000, 1 * KIB);
+        static final Sizes QUICK = new Sizes(200, 4 * KIB, 4, 16 * MIB, 2_000, 1 * KIB);
+    }
+
+    /** The command line. */
+    record Options(TreeSet<Integer> cases, boolean quick, Path root, boolean rclone, boolean warmup,
+                   String ingestJavaOpts, String logLevel, boolean serve, boolean tls, int repeat) {
+
+        static Options parse(String[] args) {
+            TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6));
+            boolean quick = false;
+            Path root = Paths.get(System.getProperty("bench.root", ".")).toAbsolutePath().normalize();
+            boolean rclone = true;
+            boolean warmup = true;
+            String javaOpts = System.getenv().getOrDefault("BENCH_INGEST_JAVA_OPTS", "");
+            String logLevel = "info";
+            boolean serve = false;
+            boolean tls = false;
+            int repeat = 1;
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                String value = null;
+                int eq = a.indexOf('=');
+                if (a.startsWith("--") && eq > 0) {
+                    value = a.substring(eq + 1);
+                    a = a.substring(0, eq);
+                }
+                switch (a) {
+                    case "--cases" -> {
+                        String v = value != null ? value : next(args, ++i, a);
+                        cases = new TreeSet<>();
+                        for (String c : v.split(",")) {
+                            if (c.isBlank()) {
+                                continue;
+                            }
+                            int n;
+                            try {
+                                n = Integer.parseInt(c.trim());
+                            } catch (NumberFormatException e) {
+                                throw new IllegalArgumentException("--cases takes numbers from 1 to 6, such as 1,2,5; got '"
+                                        + c + "'");
+                            }
+                            if (n < 1 || n > 6) {
+                                throw new IllegalArgumentException("there are cases 1 to 6, not " + n);
+                            }
+                            cases.add(n);
+                        }
+                    }
+                    case "--quick" -> quick = true;
+                    case "--root" -> root = Paths.get(value != null ? value : next(args, ++i, a)).toAbsolutePath().normalize();
+                    case "--no-rclone" -> rclone = false;
+                    case "--no-warmup" -> warmup = false;
+                    case "--ingest-java-opts" -> javaOpts = value != null ? value : next(args, ++i, a);
+                    case "--log-level" -> logLevel = value != null ? value : next(args, ++i, a);
+                    case "--serve" -> serve = true;
+                    case "--tls" -> tls = true;
+                    case "--repeat" -> {
+                        String v = value != null ? value : next(args, ++i, a);
+                        try {
+                            repeat = Integer.parseInt(v.trim());
+                        } catch (NumberFormatException e) {
+                            repeat = 0;
+                        }
+                        if (repeat < 1 || repeat > 20) {
+                            throw new IllegalArgumentException("--repeat takes a number from 1 to 20, not '" + v + "'");
+                        }
+                    }
+                    case "-h", "--help" -> throw new HelpException();
+                    default -> throw new IllegalArgumentException("unknown option " + args[i]);
+                }
+            }
+            return new Options(cases, quick, root, rclone, warmup, javaOpts, logLevel, serve, tls, repeat);
+        }
+
+        private static String next(String[] args, int i, String option) {
+            if (i >= args.length) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            return args[i];
+        }
+    }
+
+    static final class HelpException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+    }
+
+    static final String USAGE = """
+            usage: scripts/bench.sh [--cases 1,2,3,4,5,6] [--quick] [--repeat N] [--tls] [--no-rclone]
+                                    [--no-warmup] [--ingest-java-opts OPTS] [--log-level LEVEL] [--serve]
+              0  (with the warm-up, skipped by --no-warmup) an empty source: what a run costs with nothing to do
+              1  2,000 x 4 KiB S3->S3 (ingest concurrency 16 and 32; rclone --transfers 16)
+              2  8 x 64 MiB S3->S3 (concurrency 8; rclone --transfers 8)
+              3  enqueue 20,000 objects vs listing them (SDK in-process, rclone lsf)
+              4  fan-out of 8 x 64 MiB to three destinations, ingest at JAVA_OPTS=-Xmx256m
+              5  rescan of an unchanged 20,000-object source (second run copies nothing)
+              6  8 x 64 MiB with serverSideCopy true vs false (when the s3 plugin has the key)
+              --quick  smaller data (a smoke run); --ingest-java-opts  appended to every ingest run's JAVA_OPTS
+              --repeat N  run every measured step N times and report the median (the note shows min-max)
+              --tls    the S3 server speaks https (self-signed certificate, trusted by both tools) instead of http
+              --serve  start the servers, generate the data sets, write configurations and rclone variables for
+                       manual runs and profiling (to the log directory), and wait until interrupted
+            """;
+
+    private final Options options;
+    private final Sizes sizes;
+    private final PrintStream out = System.out;
+    private final List<Row> rows = new ArrayList<>();
+    private final Map<String, Data.Listing> sources = new LinkedHashMap<>();
+    private Data data;
+    private IngestRunner ingest;
+    private Rclone rclone;
+    private Boolean serverSideCopy;
+    private Path logDir;
+
+    private BenchMain(Options options) {
+        this.options = options;
+        this.sizes = options.quick() ? Sizes.QUICK : Sizes.FULL;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (HelpException e) {
+            System.out.print(USAGE);
+            return;
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench: " + e.getMessage());
+            System.err.print(USAGE);
+            System.exit(2);
+            return;
+        }
+        int status = new BenchMain(options).run();
+        System.exit(status);
+    }
+
+    private int run() throws Exception {
+        Path launcher = options.root().resolve("ingest-cli/target/ingest/bin/ingest");
+        if (!Files.isExecutable(launcher)) {
+            System.err.println("bench: " + launcher + " not found: build the distribution first "
+                    + "(mvn -B -q -DskipTests install -pl ingest-cli -am), or run scripts/bench.sh");
+            return 2;
+        }
+        logDir = options.root().resolve("ingest-bench/target/bench-logs/"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Files.createDirectories(logDir);
+
+        printMachine();
+        out.println("ingest: " + command(List.of(launcher.toString(), "--version")).lines().findFirst().orElse("?").trim());
+        try (NatsServerProcess nats = NatsServerProcess.start();
+             S3Server s3 = S3Server.start(options.tls() ? logDir : null);
+             Data d = new Data(s3.endpoint(), s3.trustStore())) {
+            data = d;
+            String trust = s3.trustOptions();
+            out.println("nats-server: " + nats.url() + "   S3 (s3proxy, in memory): " + s3.endpoint()
+                    + (options.tls() ? " (self-signed certificate " + s3.caCertPem() + ")" : ""));
+            out.println("logs: " + logDir);
+            Path plugins = s3Plugin(launcher);
+            ingest = new IngestRunner(launcher, plugins, nats.url(), s3.endpoint(), logDir,
+                    (options.ingestJavaOpts() + " " + trust).trim(), options.logLevel());
+            if (options.rclone()) {
+                rclone = Rclone.find(s3.endpoint(), s3.caCertPem(), logDir).orElse(null);
+            }
+            out.println(rclone == null ? (options.rclone() ? "rclone not installed: ingest only, no ratios"
+                    : "rclone: off (--no-rclone)") : "rclone: " + rclone.version());
+            serverSideCopy = probeServerSideCopy();
+            out.println("s3 plugin serverSideCopy key: " + (serverSideCopy ? "supported" : "not supported"));
+            out.println();
+            if (options.serve()) {
+                Runtime.getRuntime().addShutdownHook(new Thread(nats::close, "stop-nats-server"));
+                serve(s3);
+                return 0;
+            }
+            if (options.warmup()) {
+                warmUp();
+            }
+            for (int c : options.cases()) {
+                try {
+                    switch (c) {
+                        case 1 -> case1();
+                        case 2 -> case2();
+                        case 3 -> case3();
+                        case 4 -> case4();
+                        case 5 -> case5();
+                        case 6 -> case6();
+                        default -> throw new IllegalStateException();
+                    }
+                } catch (Exception e) {
+                    rows.add(new Row(c + "", "(error)", Double.NaN, 0, 0, Double.NaN, -1, e.toString()));
+                    out.println("[case " + c + "] failed: " + e);
+                    e.printStackTrace(out);
+                } finally {
+                    releaseSources(c);
+                }
+            }
+        }
+        out.println();
+        out.println("load average at the end: " + loadAverage() + " (the benchmark shares the machine with anything else "
+                + "running; compare it with the one at the start)");
+        out.println("Results" + (options.quick() ? " (--quick: smaller data, a smoke run)" : "")
+                + (options.tls() ? " (--tls: https)" : "") + (options.ingestJavaOpts().isBlank() ? ""
+                : " (ingest JAVA_OPTS += " + options.ingestJavaOpts() + ")") + ":");
+        out.println();
+        out.print(Table.format(rows));
+        out.println();
+        out.println("seconds: whole-process wall time (JVM start-up included) for ingest and rclone; in-process time for"
+                + " the SDK listing. MB/s: 10^6 bytes copied per second. vs rclone: seconds / rclone's seconds in the"
+                + " same case (below 1: faster than rclone). peak RSS: largest resident memory of the process and its"
+                + " children.");
+        boolean failed = rows.stream().anyMatch(r -> r.note().contains("FAILED") || r.note().contains("INCOMPLETE")
+                || r.tool().equals("(error)"));
+        return failed ? 1 : 0;
+    }
+
+    // ---------------------------------------------------------------- machine, plugin, probes
+
+    private void printMachine() {
+        out.println("ingest benchmark" + (options.quick() ? " (--quick)" : "") + ", " + LocalDateTime.now()
+                .format(DateTimeFormatter.ISO_LOCAL_DATE_TIME).substring(0, 19));
+        out.println("machine: nproc " + Runtime.getRuntime().availableProcessors() + ", memory " + memTotal() + ", "
+                + cpuModel() + ", " + System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        String javaHome = System.getenv("JAVA_HOME");
+        String java = javaHome != null && !javaHome.isBlank() ? Paths.get(javaHome, "bin", "java").toString() : "java";
+        out.println("java -version (" + java + "):");
+        command(List.of(java, "-version")).lines().forEach(l -> out.println("  " + l));
+        NatsServerProcess.findBinary().ifPresent(b -> out.println(command(List.of(b.toString(), "--version")).trim()));
+        out.println("load average: " + loadAverage());
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Paths.get("/proc/loadavg")).trim();
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    private static String memTotal() {
+        try {
+            for (String line : Files.readAllLines(Paths.get("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) {
+                    long kib = Long.parseLong(line.replaceAll("\\D+", ""));
+                    return String.format(Locale.ROOT, "%.1f GiB", kib / 1024.0 / 1024.0);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // below
+        }
+        return "? GiB";
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Paths.get("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (IOException e) {
+            // below
+        }
+        return "cpu ?";
+    }
+
+    private static String command(List<String> cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String s = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(30, TimeUnit.SECONDS);
+            return s;
+        } catch (IOException e) {
+            return "(" + e.getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
+    /**
+     * The s3 plugin: the distribution's own when it bundles one; else the plugin directory unpacked from
+     * {@code plugin-s3/target/plugin-s3-*-plugin.zip}, passed with {@code --plugins}.
+     */
+    private Path s3Plugin(Path launcher) throws IOException {
+        String listing = command(List.of(launcher.toString(), "plugins"));
+        if (listing.lines().anyMatch(l -> l.startsWith("s3 "))) {
+            out.println("s3 plugin: bundled in the distribution");
+            return null;
+        }
+        Path zip;
+        try (Stream<Path> files = Files.list(options.root().resolve("plugin-s3/target"))) {
+            zip = files.filter(p -> p.getFileName().toString().matches("plugin-s3-.*-plugin\\.zip"))
+                    .max(Comparator.comparing(p -> p.toFile().lastModified()))
+                    .orElseThrow(() -> new IOException("the distribution has no s3 plugin and plugin-s3/target has no "
+                            + "plugin zip: build it (mvn -B -q -DskipTests install -pl plugin-s3 -am)"));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IOException("the distribution has no s3 plugin and plugin-s3 is not built: "
+                    + "mvn -B -q -DskipTests install -pl plugin-s3 -am", e);
+        }
+        Path dir = options.root().resolve("ingest-bench/target/bench-plugins");
+        deleteTree(dir);
+        Files.createDirectories(dir);
+        try (InputStream in = Files.newInputStream(zip); ZipInputStream z = new ZipInputStream(in)) {
+            for (ZipEntry e = z.getNextEntry(); e != null; e = z.getNextEntry()) {
+                Path target = dir.resolve(e.getName()).normalize();
+                if (!target.startsWith(dir)) {
+                    throw new IOException("bad entry in " + zip + ": " + e.getName());
+                }
+                if (e.isDirectory()) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.createDirectories(target.getParent());
+                    Files.copy(z, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        out.println("s3 plugin: not bundled in the distribution; using " + zip + " (--plugins " + dir + ")");
+        return dir;
+    }
+
+    /** Whether the s3 plugin accepts {@code serverSideCopy} on a destination: asks {@code ingest --dry-run}. */
+    private boolean probeServerSideCopy() throws Exception {
+        data.createBucket("probe-src");
+        data.createBucket("probe-dst");
+        try {
+            Path config = ingest.writeConfig(logDir.resolve("probe.yaml"), "probe-src",
+                    List.of(new IngestRunner.Dest("dst", "probe-dst", Map.of("serverSideCopy", false))), 1, 1);
+            Measured.Result r = ingest.dryRun("probe-serverSideCopy", config);
+            if (r.exitCode() == 0) {
+                return true;
+            }
+            String all = r.out() + r.err();
+            if (!all.contains("serverSideCopy")) {
+                out.println("bench: the serverSideCopy probe failed for another reason (exit " + r.exitCode() + "):\n"
+                        + r.errTail(20) + r.out());
+            }
+            return false;
+        } finally {
+            data.deleteBucket("probe-src");
+            data.deleteBucket("probe-dst");
+        }
+    }
+
+    // ---------------------------------------------------------------- data sets shared by cases
+
+    /** @return the bucket with {@code count} objects of {@code size}, generated the first time */
+    private String source(String bucket, int count, long size) throws IOException {
+        if (!sources.containsKey(bucket)) {
+            long start = System.nanoTime();
+            data.createBucket(bucket);
+            data.fill(bucket, count, size);
+            Data.Listing l = data.list(bucket);
+            if (l.objects() != count || l.bytes() != count * size) {
+                throw new IOException("generating " + bucket + " produced " + l + ", not " + count + " x " + size);
+            }
+            sources.put(bucket, l);
+            out.printf(Locale.ROOT, "  (generated %s: %d x %s in %.1f s)%n", bucket, count, human(size),
+                    (System.nanoTime() - start) / 1e9);
+        }
+        return bucket;
+    }
+
+    private String smallSource() throws IOException {
+        return source("src-small", sizes.smallCount(), sizes.smallSize());
+    }
+
+    private String bigSource() throws IOException {
+        return source("src-big", sizes.bigCount(), sizes.bigSize());
+    }
+
+    private String manySource() throws IOException {
+        return source("src-many", sizes.manyCount(), sizes.manySize());
+    }
+
+    /** Deletes the shared sources no later case needs, to free the server's memory. */
+    private void releaseSources(int finished) {
+        Map<String, List<Integer>> users = Map.of("src-small", List.of(1), "src-big", List.of(2, 4, 6),
+                "src-many", List.of(3, 5));
+        for (Map.Entry<String, List<Integer>> e : users.entrySet()) {
+            boolean needed = e.getValue().stream().anyMatch(c -> c > finished && options.cases().contains(c));
+            if (!needed && sources.remove(e.getKey()) != null) {
+                data.deleteBucket(e.getKey());
+            }
+        }
+    }
+
+    private static String human(long bytes) {
+        if (bytes >= MIB && bytes % MIB == 0) {
+            return bytes / MIB + " MiB";
+        }
+        if (bytes >= KIB && bytes % KIB == 0) {
+            return bytes / KIB + " KiB";
+        }
+        return bytes + " B";
+    }
+
+    private static String count(long n) {
+        return String.format(Locale.ROOT, "%,d", n);
+    }
+
+    // ---------------------------------------------------------------- steps
+
+    private Map<String, Object> streaming() {
+        return serverSideCopy ? Map.of("serverSideCopy", false) : Map.of();
+    }
+
+    /**
+     * Runs ingest into fresh destination buckets, checks them against the source and records a row.
+     *
+     * @return the row (also added to the table)
+     */
+    private Row ingestCopy(String benchCase, String tool, String label, String source, List<String> destBuckets,
+                           Map<String, Object> destKeys, int batchSize, int concurrency, String javaOpts)
+            throws Exception {
+        List<IngestRunner.Dest> dests = new ArrayList<>();
+        int i = 0;
+        for (String b : destBuckets) {
+            data.deleteBucket(b);
+            data.createBucket(b);
+            dests.add(new IngestRunner.Dest("dst" + (++i), b, destKeys));
+        }
+        Path config = ingest.writeConfig(logDir.resolve(label + ".yaml"), source, dests, batchSize, concurrency);
+        IngestRunner.Run run = ingest.run(label, "all", config, javaOpts);
+        Data.Listing expected = sources.get(source);
+        Row row = new Row(benchCase, tool, run.result().seconds(), expected.objects(), expected.bytes(), Double.NaN,
+                run.result().peakRssBytes(), run.describe());
+        row = verify(row, destBuckets, expected);
+        if (!run.ok()) {
+            row = row.withNote("FAILED: see " + run.result().stderr());
+        }
+        report(row);
+        return row;
+    }
+
+    private Row rcloneCopy(String benchCase, String tool, String label, String source, List<String> destBuckets,
+                           int transfers, boolean serverSide) throws Exception {
+        double seconds = 0;
+        long peak = -1;
+        String failure = null;
+        for (String b : destBuckets) {
+            data.deleteBucket(b);
+            data.createBucket(b);
+        }
+        int n = 0;
+        for (String b : destBuckets) {
+            Measured.Result r = rclone.copy(label + (destBuckets.size() > 1 ? "-" + (++n) : ""), source, b,
+                    transfers, serverSide);
+            seconds += r.seconds();
+            peak = Math.max(peak, r.peakRssBytes());
+            if (r.exitCode() != 0) {
+                failure = "FAILED: exit " + r.exitCode() + " (log " + r.stderr() + ")";
+            }
+        }
+        Data.Listing expected = sources.get(source);
+        Row row = new Row(benchCase, tool, seconds, expected.objects(), expected.bytes(), Double.NaN, peak,
+                failure == null ? "" : failure);
+        row = verify(row, destBuckets, expected);
+        report(row);
+        return row;
+    }
+
+    private Row verify(Row row, List<String> buckets, Data.Listing expected) {
+        for (String b : buckets) {
+            Data.Listing got = data.list(b);
+            if (!got.equals(expected)) {
+                row = row.withNote("INCOMPLETE: " + b + " has " + got.objects() + " objects, " + got.bytes()
+                        + " bytes; expected " + expected.objects() + ", " + expected.bytes());
+            }
+        }
+        return row;
+    }
+
+    private void report(Row row) {
+        out.printf(Locale.ROOT, "[case %s] %-28s %8s s%s%n", row.benchCase(), row.tool(), Table.seconds(row.seconds()),
+                row.note().isEmpty() ? "" : "   " + row.note());
+    }
+
+    private void add(Row row, Row reference) {
+        rows.add(reference == null ? row : row.comparedTo(reference));
+    }
+
+    private void deleteBuckets(String... buckets) {
+        for (String b : buckets) {
+            data.deleteBucket(b);
+        }
+    }
+
+    /** A measured step. */
+    @FunctionalInterface
+    interface Step {
+        Row run() throws Exception;
+    }
+
+    /**
+     * Runs a step {@code --repeat} times.
+     *
+     * @return the run with the median time (the lower middle one for an even count), its note saying the range
+     */
+    private Row repeat(Step step) throws Exception {
+        int n = options.repeat();
+        List<Row> runs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            runs.add(step.run());
+        }
+        if (n == 1) {
+            return runs.get(0);
+        }
+        runs.sort(Comparator.comparingDouble(r -> Double.isNaN(r.seconds()) ? Double.MAX_VALUE : r.seconds()));
+        Row median = runs.get((n - 1) / 2);
+        String failures = runs.stream().filter(r -> r != median).map(Row::note)
+                .filter(x -> x.contains("FAILED") || x.contains("INCOMPLETE")).findFirst().map(x -> "; another run: " + x)
+                .orElse("");
+        return median.withNote(String.format(Locale.ROOT, "median of %d runs (%s to %s s)%s", n,
+                Table.seconds(runs.get(0).seconds()), Table.seconds(runs.get(n - 1).seconds()), failures));
+    }
+
+    // ---------------------------------------------------------------- serve: the servers for manual runs
+
+    /** Generates the data sets, writes configurations for them and waits until the process is interrupted. */
+    private void serve(S3Server s3) throws Exception {
+        StringBuilder env = new StringBuilder();
+        for (String remote : List.of(Rclone.SRC, Rclone.DST)) {
+            String p = "export RCLONE_CONFIG_" + remote.toUpperCase(Locale.ROOT) + "_";
+            env.append(p).append("TYPE=s3\n").append(p).append("PROVIDER=Other\n")
+                    .append(p).append("ENDPOINT=").append(s3.endpoint()).append('\n')
+                    .append(p).append("ACCESS_KEY_ID=").append(S3Server.ACCESS_KEY).append('\n')
+                    .append(p).append("SECRET_ACCESS_KEY=").append(S3Server.SECRET_KEY).append('\n')
+                    .append(p).append("REGION=").append(S3Server.REGION).append('\n')
+                    .append(p).append("FORCE_PATH_STYLE=true\n").append(p).append("NO_CHECK_BUCKET=true\n");
+        }
+        env.append("unset AWS_CA_BUNDLE\n");
+        Files.writeString(logDir.resolve("rclone.env"), env.toString());
+        for (String src : List.of(smallSource(), bigSource(), manySource())) {
+            for (int i = 1; i <= 3; i++) {
+                data.createBucket(src + "-dst" + i);
+            }
+            ingest.writeConfig(logDir.resolve(src + ".yaml"), src, List.of(
+                    new IngestRunner.Dest("dst1", src + "-dst1", streaming())), 16, 16);
+            ingest.writeConfig(logDir.resolve(src + "-fanout.yaml"), src, List.of(
+                    new IngestRunner.Dest("dst1", src + "-dst1", streaming()),
+                    new IngestRunner.Dest("dst2", src + "-dst2", streaming()),
+                    new IngestRunner.Dest("dst3", src + "-dst3", streaming())), 16, 16);
+        }
+        out.println("serving; configurations " + logDir + "/src-{small,big,many}[-fanout].yaml (destination buckets "
+                + "<source>-dst1..3, emptied by nothing: delete them between runs), rclone variables in "
+                + logDir.resolve("rclone.env") + ". Interrupt (Ctrl-C) to stop.");
+        Thread.sleep(Long.MAX_VALUE);
+    }
+
+    // ---------------------------------------------------------------- the cases
+
+    /**
+     * Warms up s3proxy (JIT) and the page cache for both tools (not reported), then measures what a run with
+     * nothing to do costs each tool: an empty source bucket (reported as case 0).
+     */
+    private void warmUp() throws Exception {
+        out.println("warm-up (not reported):");
+        String src = source("src-warm", 300, 64 * KIB);
+        Row a = ingestCopy("0", "ingest warm-up", "warmup-ingest", src, List.of("warm-i"), streaming(), 16, 16, "");
+        if (rclone != null) {
+            rcloneCopy("0", "rclone warm-up", "warmup-rclone", src, List.of("warm-r"), 16, false);
+        }
+        deleteBuckets("warm-i", "warm-r");
+        sources.remove(src);
+        data.deleteBucket(src);
+        if (a.note().contains("FAILED")) {
+            throw new IOException("the warm-up run of ingest failed: " + a.note());
+        }
+        String c = "0 empty source";
+        String empty = source("src-empty", 0, 0);
+        Row ref = rclone == null ? null
+                : repeat(() -> rcloneCopy(c, "rclone copy", "c0-rclone", empty, List.of("c0-r"), 16, false));
+        Row r = repeat(() -> ingestCopy(c, "ingest", "c0-ingest", empty, List.of("c0-i"), streaming(), 16, 16, ""));
+        deleteBuckets("c0-r", "c0-i");
+        sources.remove(empty);
+        data.deleteBucket(empty);
+        add(r.withNote("start-up, scan, drain and shut-down with nothing to copy"), ref);
+        if (ref != null) {
+            add(ref, ref);
+        }
+        out.println();
+    }
+
+    /** 2,000 x 4 KiB S3->S3 between two buckets, batchSize 16, concurrency 16 and 32. */
+    private void case1() throws Exception {
+        String c = "1 " + count(sizes.smallCount()) + "x" + human(sizes.smallSize()).replace(" ", "");
+        String src = smallSource();
+        Row ref = rclone == null ? null
+                : repeat(() -> rcloneCopy(c, "rclone copy t=16", "c1-rclone", src, List.of("c1-r"), 16, false));
+        deleteBuckets("c1-r");
+        for (int concurrency : List.of(16, 32)) {
+            Row r = repeat(() -> ingestCopy(c, "ingest b=16 c=" + concurrency, "c1-ingest-c" + concurrency, src,
+                    List.of("c1-i" + concurrency), streaming(), 16, concurrency, ""));
+            deleteBuckets("c1-i" + concurrency);
+            add(r, ref);
+        }
+        if (ref != null) {
+            add(ref, ref);
+        }
+    }
+
+    /** 8 x 64 MiB S3->S3, streaming. */
+    private void case2() throws Exception {
+        String c = "2 " + sizes.bigCount() + "x" + human(sizes.bigSize()).replace(" ", "");
+        String src = bigSource();
+        Row ref = rclone == null ? null
+                : repeat(() -> rcloneCopy(c, "rclone copy t=8", "c2-rclone", src, List.of("c2-r"), 8, false));
+        deleteBuckets("c2-r");
+        Row r = repeat(() -> ingestCopy(c, "ingest b=8 c=8", "c2-ingest", src, List.of("c2-i"), streaming(), 8, 8, ""));
+        deleteBuckets("c2-i");
+        add(r, ref);
+        if (ref != null) {
+            add(ref, ref);
+        }
+    }
+
+    /** Enqueue of 20,000 objects vs listing them. */
+    private void case3() throws Exception {
+        String c = "3 enqueue " + count(sizes.manyCount());
+        String src = manySource();
+        long objects = sources.get(src).objects();
+        data.createBucket("c3-dst"); // the destination is checked at start-up even when only enqueuing
+        Path config = ingest.writeConfig(logDir.resolve("c3-enqueue.yaml"), src,
+                List.of(new IngestRunner.Dest("dst1", "c3-dst", streaming())), 16, 16);
+        Row enqueue = repeat(() -> {
+            IngestRunner.Run run = ingest.run("c3-enqueue", "enqueue", config, "");
+            Row row = new Row(c, "ingest --mode=enqueue", run.result().seconds(), objects, 0, Double.NaN,
+                    run.result().peakRssBytes(), run.describe() + (run.result().exitCode() == 0 ? "" : "; FAILED"));
+            report(row);
+            return row;
+        });
+        data.deleteBucket("c3-dst");
+
+        data.list(src); // warm
+        Row sdk = repeat(() -> listInJvm(c, src, ""));
+
+        Row lsf = null;
+        if (rclone != null) {
+            lsf = repeat(() -> {
+                Measured.Result r = rclone.lsf("c3-rclone-lsf", src);
+                long lines = r.out().lines().count();
+                Row row = new Row(c, "rclone lsf", r.seconds(), lines, 0, Double.NaN, r.peakRssBytes(),
+                        r.exitCode() != 0 ? "FAILED: exit " + r.exitCode()
+                                : lines != objects ? "INCOMPLETE: listed " + lines : "");
+                report(row);
+                return row;
+            });
+        }
+        add(enqueue, lsf);
+        add(sdk, lsf);
+        if (lsf != null) {
+            add(lsf, lsf);
+        }
+    }
+
+    /** Lists a bucket with the SDK in this JVM (no process start-up), timing only the listing. */
+    private Row listInJvm(String benchCase, String bucket, String note) {
+        long start = System.nanoTime();
+        Data.Listing l = data.list(bucket);
+        Row row = new Row(benchCase, "ListObjectsV2 (SDK, in-JVM)", (System.nanoTime() - start) / 1e9, l.objects(), 0,
+                Double.NaN, -1, note);
+        report(row);
+        return row;
+    }
+
+    /** Fan-out of 8 x 64 MiB to three destinations with the dequeuer at -Xmx256m. */
+    private void case4() throws Exception {
+        String c = "4 fan-out 3x " + sizes.bigCount() + "x" + human(sizes.bigSize()).replace(" ", "");
+        String src = bigSource();
+        List<String> dst = List.of("c4-i1", "c4-i2", "c4-i3");
+        Row r = repeat(() -> ingestCopy(c, "ingest -Xmx256m c=8", "c4-ingest", src, dst, streaming(), 8, 8, "-Xmx256m"));
+        deleteBuckets(dst.toArray(String[]::new));
+        // ingest copied each byte three times: count the bytes stored, like rclone's three copies
+        r = new Row(r.benchCase(), r.tool(), r.seconds(), r.objects() * 3, r.bytes() * 3, r.ratio(), r.peakRssBytes(),
+                r.note());
+        Row ref = null;
+        if (rclone != null) {
+            List<String> rdst = List.of("c4-r1", "c4-r2", "c4-r3");
+            ref = repeat(() -> rcloneCopy(c, "rclone copy t=8, 3 runs", "c4-rclone", src, rdst, 8, false));
+            deleteBuckets(rdst.toArray(String[]::new));
+            ref = new Row(ref.benchCase(), ref.tool(), ref.seconds(), ref.objects() * 3, ref.bytes() * 3, ref.ratio(),
+                    ref.peakRssBytes(), ref.note());
+        }
+        add(r, ref);
+        if (ref != null) {
+            add(ref, ref);
+        }
+    }
+
+    /** Rescan of an unchanged 20,000-object source: the second run copies nothing. */
+    private void case5() throws Exception {
+        String c5a = "5a copy " + count(sizes.manyCount()) + "x" + human(sizes.manySize()).replace(" ", "");
+        String c5 = "5b rescan " + count(sizes.manyCount());
+        String src = manySource();
+        long objects = sources.get(src).objects();
+
+        Row copyRef = null;
+        Row rescanRef = null;
+        if (rclone != null) {
+            copyRef = repeat(() -> rcloneCopy(c5a, "rclone copy t=16", "c5-rclone-copy", src, List.of("c5-r"), 16,
+                    false));
+            rescanRef = repeat(() -> {
+                Measured.Result again = rclone.copy("c5-rclone-rescan", src, "c5-r", 16, false);
+                Row row = new Row(c5, "rclone copy (again)", again.seconds(), objects, 0, Double.NaN,
+                        again.peakRssBytes(), again.exitCode() == 0 ? "" : "FAILED: exit " + again.exitCode());
+                report(row);
+                return row;
+            });
+            data.deleteBucket("c5-r");
+        }
+
+        Row copy = repeat(() -> ingestCopy(c5a, "ingest b=16 c=16", "c5-ingest-copy", src, List.of("c5-i"),
+                streaming(), 16, 16, ""));
+        Path config = ingest.writeConfig(logDir.resolve("c5-ingest-rescan.yaml"), src,
+                List.of(new IngestRunner.Dest("dst1", "c5-i", streaming())), 16, 16);
+        Row rescan = repeat(() -> {
+            IngestRunner.Run run = ingest.run("c5-ingest-rescan", "all", config, "");
+            Row row = new Row(c5, "ingest b=16 c=16 (again)", run.result().seconds(), objects, 0, Double.NaN,
+                    run.result().peakRssBytes(), run.describe());
+            if (!run.ok() || run.summary().copied() != 0) {
+                row = row.withNote("FAILED: expected to copy nothing");
+            }
+            report(row);
+            return row;
+        });
+        data.deleteBucket("c5-i");
+
+        data.list(src);
+        Row sdk = repeat(() -> listInJvm(c5, src, "the listing alone"));
+
+        add(copy, copyRef);
+        if (copyRef != null) {
+            add(copyRef, copyRef);
+        }
+        add(rescan, rescanRef);
+        if (rescanRef != null) {
+            add(rescanRef, rescanRef);
+        }
+        add(sdk, rescanRef);
+    }
+
+    /** 8 x 64 MiB with server-side copy vs streaming, when the plugin has the key. */
+    private void case6() throws Exception {
+        String c = "6 server-side " + sizes.bigCount() + "x" + human(sizes.bigSize()).replace(" ", "");
+        if (!serverSideCopy) {
+            rows.add(new Row("6 server-side", "(skipped)", Double.NaN, 0, 0, Double.NaN, -1,
+                    "the s3 plugin has no serverSideCopy key"));
+            out.println("[case 6] skipped: the s3 plugin has no serverSideCopy key");
+            return;
+        }
+        String src = bigSource();
+        Row refStream = null;
+        Row refServer = null;
+        if (rclone != null) {
+            refStream = repeat(() -> rcloneCopy(c, "rclone copy t=8 (2 remotes)", "c6-rclone-stream", src,
+                    List.of("c6-r"), 8, false));
+            refServer = repeat(() -> rcloneCopy(c, "rclone copy t=8 (server-side)", "c6-rclone-server", src,
+                    List.of("c6-r"), 8, true));
+            data.deleteBucket("c6-r");
+        }
+        Row stream = repeat(() -> ingestCopy(c, "ingest serverSideCopy=false", "c6-ingest-stream", src,
+                List.of("c6-i"), Map.of("serverSideCopy", false), 8, 8, ""));
+        Row server = repeat(() -> ingestCopy(c, "ingest serverSideCopy=true", "c6-ingest-server", src,
+                List.of("c6-i"), Map.of("serverSideCopy", true), 8, 8, ""));
+        data.deleteBucket("c6-i");
+        add(stream, refStream);
+        add(server, refServer);
+        if (refStream != null) {
+            add(refStream, refStream);
+            add(refServer, refServer);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                Files.delete(p);
+            }
+        }
+    }
+}

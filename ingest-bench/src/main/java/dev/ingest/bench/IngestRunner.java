@@ -1,0 +1,237 @@
+package dev.ingest.bench;
+
+import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs ingest through its real launcher ({@code ingest-cli/target/ingest/bin/ingest}) as a separate process
+ * against the benchmark's nats-server and S3 server. Each run gets a fresh stream, subject and consumer, deleted
+ * afterwards, so runs never see each other's messages or de-duplication ids.
+ */
+final class IngestRunner {
+
+    /** The {@code --once} summary line: {@code ingest: listed 289, queued 289, copied 289, skipped 0, failed 0, 195.5 KiB in 0.9s}. */
+    private static final Pattern SUMMARY = Pattern.compile(
+            "ingest: (?:listed (\\d+), queued (\\d+), )?copied (\\d+), skipped (\\d+), failed (\\d+), .* in ([0-9.]+)s");
+    /** The enqueuer's log line: {@code scanned source src: 20000 objects in 1234 ms}. */
+    private static final Pattern SCANNED = Pattern.compile("scanned source \\S+: (\\d+) objects in (\\d+) ms");
+
+    private final Path launcher;
+    private final Path pluginsDir;
+    private final String natsUrl;
+    private final URI s3Endpoint;
+    private final Path workDir;
+    private final String extraJavaOpts;
+    private final String logLevel;
+    private int runs;
+
+    /**
+     * @param launcher {@code bin/ingest} of the distribution
+     * @param pluginsDir passed as {@code --plugins}, or null to use the distribution's bundled plugins
+     * @param natsUrl the nats-server
+     * @param s3Endpoint the S3 server
+     * @param workDir where configurations and logs go
+     * @param extraJavaOpts appended to every run's JAVA_OPTS (may be empty)
+     * @param logLevel ingest's {@code --log-level}
+     */
+    IngestRunner(Path launcher, Path pluginsDir, String natsUrl, URI s3Endpoint, Path workDir, String extraJavaOpts,
+                 String logLevel) {
+        this.launcher = launcher;
+        this.pluginsDir = pluginsDir;
+        this.natsUrl = natsUrl;
+        this.s3Endpoint = s3Endpoint;
+        this.workDir = workDir;
+        this.extraJavaOpts = extraJavaOpts == null ? "" : extraJavaOpts.trim();
+        this.logLevel = logLevel;
+    }
+
+    /**
+     * What ingest printed as its {@code --once} summary.
+     *
+     * @param copied objects copied
+     * @param skipped objects already everywhere (or already queued)
+     * @param failed objects dead-lettered and failed scans
+     * @param engineSeconds the run's time as the engine measured it (after start-up)
+     */
+    record Summary(long copied, long skipped, long failed, double engineSeconds) {
+    }
+
+    /** A run: the process's measurements, the summary (null if none was printed) and the scan's own time. */
+    record Run(Measured.Result result, Summary summary, long scanMillis, Path config) {
+        boolean ok() {
+            return result.exitCode() == 0 && summary != null && summary.failed() == 0;
+        }
+
+        /** @return ingest's summary and scan time, for the table's notes */
+        String describe() {
+            StringBuilder b = new StringBuilder();
+            if (summary != null) {
+                b.append(String.format(java.util.Locale.ROOT, "engine %.1fs, copied %d, skipped %d",
+                        summary.engineSeconds(), summary.copied(), summary.skipped()));
+                if (summary.failed() > 0) {
+                    b.append(", FAILED ").append(summary.failed());
+                }
+            } else {
+                b.append("no summary");
+            }
+            if (scanMillis >= 0) {
+                b.append(String.format(java.util.Locale.ROOT, ", scan %.1fs", scanMillis / 1000.0));
+            }
+            if (result.exitCode() != 0) {
+                b.append(", exit ").append(result.exitCode()).append(" (log ").append(result.stderr()).append(')');
+            }
+            return b.toString();
+        }
+    }
+
+    /** One S3 destination of a generated configuration. */
+    record Dest(String name, String bucket, Map<String, Object> extra) {
+        Dest(String name, String bucket) {
+            this(name, bucket, Map.of());
+        }
+    }
+
+    /**
+     * Writes a configuration with one workflow {@code bench}: an S3 source and S3 destinations on the benchmark's
+     * server.
+     *
+     * @param file where to write it
+     * @param sourceBucket the source bucket
+     * @param dests the destinations
+     * @param batchSize the workflow's batchSize
+     * @param concurrency the workflow's concurrency
+     * @return {@code file}
+     * @throws IOException if it cannot be written
+     */
+    Path writeConfig(Path file, String sourceBucket, List<Dest> dests, int batchSize, int concurrency)
+            throws IOException {
+        StringBuilder y = new StringBuilder();
+        y.append("# generated by ingest-bench\nsources:\n- name: src\n");
+        s3Keys(y, sourceBucket, Map.of());
+        y.append("destinations:\n");
+        List<String> names = new ArrayList<>();
+        for (Dest d : dests) {
+            y.append("- name: ").append(d.name()).append('\n');
+            s3Keys(y, d.bucket(), d.extra());
+            names.add(d.name());
+        }
+        y.append("workflows:\n- name: bench\n  source: src\n  destinations: [").append(String.join(", ", names))
+                .append("]\n  interval: 1h\n  batchSize: ").append(batchSize).append("\n  concurrency: ")
+                .append(concurrency).append('\n');
+        Files.writeString(file, y.toString(), StandardCharsets.UTF_8);
+        return file;
+    }
+
+    private void s3Keys(StringBuilder y, String bucket, Map<String, Object> extra) {
+        y.append("  type: s3\n  endpoint: ").append(s3Endpoint).append('\n')
+                .append("  bucket: ").append(bucket).append('\n')
+                .append("  region: ").append(S3Server.REGION).append('\n')
+                .append("  pathStyle: true\n")
+                .append("  accessKeyID: ").append(S3Server.ACCESS_KEY).append('\n')
+                .append("  secretAccessKey: ").append(S3Server.SECRET_KEY).append('\n');
+        extra.forEach((k, v) -> y.append("  ").append(k).append(": ").append(v).append('\n'));
+    }
+
+    /**
+     * Runs {@code ingest --mode=MODE --once} with a fresh stream.
+     *
+     * @param label names the log files
+     * @param mode {@code all} or {@code enqueue}
+     * @param config the configuration
+     * @param javaOpts JAVA_OPTS for this run (the extra options are appended); may be empty
+     * @return what happened
+     * @throws IOException if the process cannot be started
+     * @throws InterruptedException if interrupted
+     */
+    Run run(String label, String mode, Path config, String javaOpts) throws IOException, InterruptedException {
+        int n = ++runs;
+        String stream = "BENCH_" + n;
+        String subject = "bench" + n;
+        List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "--mode=" + mode, "--once",
+                "--config", config.toString(), "--queue-endpoint", natsUrl,
+                "--stream", stream, "--subject", subject, "--consumer", subject,
+                "--listen", "127.0.0.1:0", "--log-level", logLevel));
+        if (pluginsDir != null) {
+            cmd.add("--plugins");
+            cmd.add(pluginsDir.toString());
+        }
+        Map<String, String> env = new HashMap<>();
+        String opts = ((javaOpts == null ? "" : javaOpts) + " " + extraJavaOpts).trim();
+        env.put("JAVA_OPTS", opts);
+        Measured.Result result;
+        try {
+            result = Measured.run(cmd, env, workDir.resolve(label + "." + n), Duration.ofMinutes(30));
+        } finally {
+            deleteStream(stream);
+        }
+        return new Run(result, summary(result.out()), scanMillis(result.err()), config);
+    }
+
+    /**
+     * Runs {@code ingest --dry-run} on a configuration.
+     *
+     * @return exit code and output
+     */
+    Measured.Result dryRun(String label, Path config) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "--dry-run", "--config", config.toString(),
+                "--queue-endpoint", natsUrl, "--log-level", "warn"));
+        if (pluginsDir != null) {
+            cmd.add("--plugins");
+            cmd.add(pluginsDir.toString());
+        }
+        return Measured.run(cmd, Map.of("JAVA_OPTS", extraJavaOpts), workDir.resolve(label), Duration.ofMinutes(5));
+    }
+
+    static Summary summary(String stdout) {
+        Summary last = null;
+        for (String line : stdout.split("\n")) {
+            Matcher m = SUMMARY.matcher(line);
+            if (m.find()) {
+                last = new Summary(Long.parseLong(m.group(3)), Long.parseLong(m.group(4)), Long.parseLong(m.group(5)),
+                        Double.parseDouble(m.group(6)));
+            }
+        }
+        return last;
+    }
+
+    static long scanMillis(String stderr) {
+        long millis = -1;
+        Matcher m = SCANNED.matcher(stderr);
+        while (m.find()) {
+            millis = Long.parseLong(m.group(2));
+        }
+        return millis;
+    }
+
+    /** Deletes a run's stream and its scan-record bucket, so that the server does not accumulate them. */
+    private void deleteStream(String stream) {
+        try (Connection nc = Nats.connect(natsUrl)) {
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            for (String s : List.of(stream, "KV_" + stream + "_scans")) {
+                try {
+                    jsm.deleteStream(s);
+                } catch (JetStreamApiException e) {
+                    // not created (an enqueue-only run that failed early, say)
+                }
+            }
+        } catch (IOException e) {
+            System.err.println("bench: could not delete stream " + stream + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
