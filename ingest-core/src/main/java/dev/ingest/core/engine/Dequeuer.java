@@ -93,11 +93,14 @@ final class Dequeuer {
                     slots.release(free);
                     throw e;
                 } catch (Exception e) {
-                    slots.release(free);
                     metrics.queueOperation(workflow.name(), "fetch", false);
-                    // Connection lost, consumer momentarily unavailable: wait and carry on.
-                    LOG.warn("workflow {}: fetching messages failed, retrying: {}", workflow.name(), e.toString());
+                    // Connection lost, consumer momentarily unavailable: wait and carry on. Messages received
+                    // before the failure are delivered to us: copy them rather than leave them to redelivery.
+                    LOG.warn("workflow {}: fetching messages failed after {} message(s), retrying: {}",
+                            workflow.name(), batch.size(), e.toString());
                     consumer = null;
+                    slots.release(free - batch.size());
+                    submit(batch);
                     Thread.sleep(FETCH_WAIT_MILLIS);
                     continue;
                 }
