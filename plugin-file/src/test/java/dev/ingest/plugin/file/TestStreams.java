@@ -46,25 +46,6 @@ final class TestStreams {
 
     /** A stream that yields {@code good} bytes and then throws {@code failure}. */
     static InputStream failingAfter(long good, IOException failure) {
-        InputStream content = generated(good);
-        return new InputStream() {
-            @Override
-            public int read() throws IOException {
-                int b = content.read();
-                if (b < 0) {
-                    throw failure;
-                }
-                return b;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                int n = content.read(b, off, len);
-                if (n < 0) {
-                    throw failure;
-                }
-                return n;
-            }
-        };
+        return dev.ingest.testkit.contract.ContractStreams.failingAfter(good, failure);
     }
 }
