@@ -220,7 +220,7 @@ final class IngestCommand implements Callable<Integer> {
             try (JetStreamQueue jetStream = JetStreamQueue.connect(settings)) {
                 IngestEngine engine = IngestEngine.builder().configured(configured).queue(jetStream).mode(mode)
                         .once(once).shutdownGrace(grace).metrics(metrics).build();
-                try (HealthServer health = startHealth(jetStream, metrics)) {
+                try (HealthServer health = startHealth(jetStream, engine, metrics)) {
                     return runEngine(engine, out, err);
                 }
             } catch (IOException e) {
@@ -234,9 +234,11 @@ final class IngestCommand implements Callable<Integer> {
         }
     }
 
-    private HealthServer startHealth(JetStreamQueue jetStream, IngestMetrics metrics) throws IOException {
+    private HealthServer startHealth(JetStreamQueue jetStream, IngestEngine engine, IngestMetrics metrics)
+            throws IOException {
         try {
-            HealthServer h = HealthServer.start(listen, jetStream::isConnected, metrics);
+            // Ready: connected to NATS, and the engine has set up its stream and consumers and is running.
+            HealthServer h = HealthServer.start(listen, () -> jetStream.isConnected() && engine.isReady(), metrics);
             LOG.info("operations endpoints on port {}: /live, /ready, /metrics", h.port());
             return h;
         } catch (IOException | IllegalArgumentException e) {

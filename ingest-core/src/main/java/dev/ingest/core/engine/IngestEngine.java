@@ -50,6 +50,8 @@ public final class IngestEngine {
     private final List<Thread> scanners = new ArrayList<>();
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean stopping;
+    private volatile boolean ready;
+    private static final int ONCE_SETUP_ATTEMPTS = 10;
 
     private IngestEngine(Builder b) {
         this.configured = Objects.requireNonNull(b.configured, "configured");
@@ -158,10 +160,10 @@ public final class IngestEngine {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException("an engine runs once");
         }
-        queue.ensureStream();
-        for (WorkflowConfig w : configured.workflows()) {
-            queue.ensureConsumer(w);
+        if (!setUpQueue()) {
+            return stats.snapshot(); // stopped while waiting for the queue
         }
+        ready = true;
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(daemon("ingest-progress"));
         Webhook webhook = new Webhook(stats, metrics, Duration.ofSeconds(10), Duration.ofMillis(500));
         List<Thread> dequeueThreads = new ArrayList<>();
@@ -249,6 +251,48 @@ public final class IngestEngine {
 
     private static String typeOf(java.util.Optional<PluginEntry> entry) {
         return entry.map(PluginEntry::type).orElse("unknown");
+    }
+
+    /**
+     * Creates the stream and consumers, retrying with backoff while JetStream does not answer (a restart, a
+     * leader election): for ever in a service, {@value #ONCE_SETUP_ATTEMPTS} times in a {@code once} run.
+     *
+     * @return false if stopped before the queue was set up
+     */
+    private boolean setUpQueue() throws IOException, InterruptedException {
+        long delay = 500;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                queue.ensureStream();
+                for (WorkflowConfig w : configured.workflows()) {
+                    queue.ensureConsumer(w);
+                }
+                return true;
+            } catch (IOException e) {
+                if (stopping) {
+                    return false;
+                }
+                if (once && attempt >= ONCE_SETUP_ATTEMPTS) {
+                    throw e;
+                }
+                LOG.warn("setting up the stream and consumers failed (attempt {}), retrying in {} ms: {}", attempt,
+                        delay, e.getMessage());
+                if (stopSignal.await(delay, TimeUnit.MILLISECONDS)) {
+                    return false;
+                }
+                delay = Math.min(delay * 2, 10_000);
+            }
+        }
+    }
+
+    /**
+     * Whether the engine has set up the stream and consumers and is running its workflows (for readiness
+     * checks). False before, and again once it stops.
+     *
+     * @return true while running
+     */
+    public boolean isReady() {
+        return ready && !stopping;
     }
 
     private void scanLoop(WorkflowConfig w, Enqueuer enqueuer, AtomicBoolean scanDone) {
