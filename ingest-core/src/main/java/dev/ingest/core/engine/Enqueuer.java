@@ -6,9 +6,11 @@ import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.queue.JetStreamQueue;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +32,8 @@ final class Enqueuer {
     private final RunStats stats;
     private final IngestMetrics metrics;
     private final String sourceType;
-    private final java.util.concurrent.atomic.AtomicLong queued = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong alreadyQueued = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong queued = new AtomicLong();
+    private final AtomicLong alreadyQueued = new AtomicLong();
     private volatile long listedInScan;
 
     Enqueuer(JetStreamQueue queue, WorkflowConfig workflow, Source source, String sourceType, RunStats stats,
@@ -64,7 +66,7 @@ final class Enqueuer {
             error = e.toString();
             throw e;
         } finally {
-            queue.recordScan(workflow.name(), new JetStreamQueue.ScanRecord(java.time.Instant.now(), listedInScan,
+            queue.recordScan(workflow.name(), new JetStreamQueue.ScanRecord(Instant.now(), listedInScan,
                     queued.get(), alreadyQueued.get(), (System.nanoTime() - started) / 1_000_000, error));
         }
     }

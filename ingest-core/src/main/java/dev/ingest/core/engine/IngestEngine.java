@@ -9,9 +9,7 @@ import dev.ingest.core.queue.JetStreamQueue;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -178,9 +176,9 @@ public final class IngestEngine {
                     scanners.add(t);
                 }
                 if (mode.dequeues()) {
-                    Map<String, Transfer.Named<Destination>> dests = new LinkedHashMap<>();
+                    List<Transfer.Named<Destination>> dests = new ArrayList<>();
                     for (String d : w.destinations()) {
-                        dests.put(d, new Transfer.Named<>(d, typeOf(configured.config().destination(d)),
+                        dests.add(new Transfer.Named<>(d, typeOf(configured.config().destination(d)),
                                 configured.destination(d)));
                     }
                     ConsumerState state = new ConsumerState(queue, w.name());

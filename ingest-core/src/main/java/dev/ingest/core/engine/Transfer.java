@@ -22,10 +22,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -46,30 +44,24 @@ final class Transfer {
     private final JetStreamQueue queue;
     private final WorkflowConfig workflow;
     private final Source source;
-    private final Map<String, Destination> destinations;
+    private final List<Named<Destination>> destinations;
     private final RunStats stats;
     private final ScheduledExecutorService ticker;
     private final Duration progressEvery;
     private final IngestMetrics metrics;
     private final String sourceType;
-    private final Map<String, String> destinationTypes;
 
     /** A configured plugin instance with its name and type, for metrics and messages. */
     record Named<T>(String name, String type, T plugin) {
     }
 
-    Transfer(JetStreamQueue queue, WorkflowConfig workflow, Named<Source> source, Map<String, Named<Destination>> destinations,
+    Transfer(JetStreamQueue queue, WorkflowConfig workflow, Named<Source> source, List<Named<Destination>> destinations,
              RunStats stats, ScheduledExecutorService ticker, IngestMetrics metrics) {
         this.queue = queue;
         this.workflow = workflow;
         this.source = source.plugin();
         this.sourceType = source.type();
-        this.destinations = new LinkedHashMap<>();
-        this.destinationTypes = new LinkedHashMap<>();
-        destinations.forEach((name, d) -> {
-            this.destinations.put(name, d.plugin());
-            this.destinationTypes.put(name, d.type());
-        });
+        this.destinations = List.copyOf(destinations);
         this.stats = stats;
         this.ticker = ticker;
         this.progressEvery = queue.settings().ackWait().dividedBy(3);
@@ -155,14 +147,10 @@ final class Transfer {
     }
 
     private List<URI> copy(Codec codec) throws IOException, InterruptedException {
-        List<URI> present = new ArrayList<>();
-        Map<String, Destination> missing = new LinkedHashMap<>();
-        for (Map.Entry<String, Destination> d : destinations.entrySet()) {
-            Optional<URI> there = timed(d.getKey(), "stat", () -> d.getValue().stat(codec));
-            if (there.isPresent()) {
-                present.add(there.get());
-            } else {
-                missing.put(d.getKey(), d.getValue());
+        List<Named<Destination>> missing = new ArrayList<>();
+        for (Named<Destination> d : destinations) {
+            if (timed(d, "stat", () -> d.plugin().stat(codec)).isEmpty()) {
+                missing.add(d);
             }
         }
         if (missing.isEmpty()) {
@@ -180,8 +168,7 @@ final class Transfer {
                 Blob blob = withOrigin(downloaded, downloaded.length().isPresent()
                         ? Blob.of(counting, downloaded.length().getAsLong(), downloaded.contentType())
                         : Blob.ofUnknownLength(counting, downloaded.contentType()));
-                String only = missing.keySet().iterator().next();
-                stored.add(store(only, missing.get(only), codec, blob));
+                stored.add(store(missing.get(0), codec, blob));
                 // A destination that copied server-side read nothing: count what the source announced.
                 bytes = counting.count > 0 ? counting.count : downloaded.length().orElse(0);
             } else {
@@ -194,11 +181,11 @@ final class Transfer {
                         throw new IOException("source returned " + bytes + " bytes for " + codec.name()
                                 + " but announced " + downloaded.length().getAsLong());
                     }
-                    for (Map.Entry<String, Destination> d : missing.entrySet()) {
+                    for (Named<Destination> d : missing) {
                         if (Thread.currentThread().isInterrupted()) {
                             throw new InterruptedException();
                         }
-                        stored.add(store(d.getKey(), d.getValue(), codec,
+                        stored.add(store(d, codec,
                                 withOrigin(downloaded, Blob.of(Files.newInputStream(spool), bytes, downloaded.contentType()))));
                     }
                 } finally {
@@ -209,7 +196,7 @@ final class Transfer {
         cleanUp(codec);
         stats.copied(bytes);
         metrics.copied(workflow.name(), bytes);
-        LOG.debug("copied {} ({} bytes) to {}", codec.name(), bytes, missing.keySet());
+        LOG.debug("copied {} ({} bytes) to {}", codec.name(), bytes, missing.stream().map(Named::name).toList());
         return stored;
     }
 
@@ -218,9 +205,9 @@ final class Transfer {
         return from.origin().map(to::withOrigin).orElse(to);
     }
 
-    private URI store(String name, Destination d, Codec codec, Blob blob) throws IOException {
+    private URI store(Named<Destination> d, Codec codec, Blob blob) throws IOException {
         try (blob) {
-            return timed(name, "store", () -> d.store(codec, blob));
+            return timed(d, "store", () -> d.plugin().store(codec, blob));
         }
     }
 
@@ -238,7 +225,7 @@ final class Transfer {
         T call() throws IOException;
     }
 
-    private <T> T timed(String destination, String operation, IoCall<T> call) throws IOException {
+    private <T> T timed(Named<Destination> destination, String operation, IoCall<T> call) throws IOException {
         long start = System.nanoTime();
         boolean ok = false;
         try {
@@ -246,7 +233,7 @@ final class Transfer {
             ok = true;
             return result;
         } finally {
-            metrics.storageOperation(workflow.name(), destination, destinationTypes.get(destination), operation, ok,
+            metrics.storageOperation(workflow.name(), destination.name(), destination.type(), operation, ok,
                     (System.nanoTime() - start) / 1e9);
         }
     }
