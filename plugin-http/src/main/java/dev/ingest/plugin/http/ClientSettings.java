@@ -262,6 +262,27 @@ final class ClientSettings {
      *
      * @param client the client
      */
+    /**
+     * Runs a request on a source's or destination's client, failing (retryably) once it is closed.
+     *
+     * @param client the client
+     * @param closed whether its owner is closed
+     * @param owner the owner, for messages ("http source 'x'")
+     * @param request the request
+     * @return the response, which the caller closes
+     * @throws IOException if the owner is closed or the request fails, naming method and URL
+     */
+    static Response execute(OkHttpClient client, boolean closed, String owner, Request request) throws IOException {
+        if (closed) {
+            throw new IOException(owner + " is closed");
+        }
+        try {
+            return client.newCall(request).execute();
+        } catch (IOException e) {
+            throw HttpFailures.io(request.method(), request.url(), e);
+        }
+    }
+
     static void shutdown(OkHttpClient client) {
         client.dispatcher().cancelAll();
         client.dispatcher().executorService().shutdown();

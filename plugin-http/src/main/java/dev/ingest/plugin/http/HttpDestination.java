@@ -129,14 +129,7 @@ public final class HttpDestination implements Destination {
     }
 
     private Response execute(Request request) throws IOException {
-        if (closed.get()) {
-            throw new IOException("http destination '" + name + "' is closed");
-        }
-        try {
-            return client.newCall(request).execute();
-        } catch (IOException e) {
-            throw HttpFailures.io(request.method(), request.url(), e);
-        }
+        return ClientSettings.execute(client, closed.get(), "http destination '" + name + "'", request);
     }
 
     /** Releases the client's connections and threads. Idempotent. */

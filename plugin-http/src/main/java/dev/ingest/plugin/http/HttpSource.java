@@ -358,14 +358,7 @@ public final class HttpSource implements Source {
     }
 
     private Response execute(Request request) throws IOException {
-        if (closed.get()) {
-            throw new IOException("http source '" + name + "' is closed");
-        }
-        try {
-            return client.newCall(request).execute();
-        } catch (IOException e) {
-            throw HttpFailures.io(request.method(), request.url(), e);
-        }
+        return ClientSettings.execute(client, closed.get(), "http source '" + name + "'", request);
     }
 
     /** Releases the client's connections and threads. Idempotent. */
