@@ -72,10 +72,7 @@ import org.junit.jupiter.api.Timeout;
  * {@code @TempDir} fields can back the destination. Destinations created through {@link #newDestination()} are
  * closed after each test.
  */
-public abstract class DestinationContract {
-
-    /** 64 MiB. */
-    public static final long DEFAULT_LARGE_OBJECT_SIZE = 64L * 1024 * 1024;
+public abstract class DestinationContract extends PluginContract {
 
     private final List<AutoCloseable> created = Collections.synchronizedList(new ArrayList<>());
 
@@ -119,44 +116,6 @@ public abstract class DestinationContract {
      */
     protected boolean supportsSizeCheck() {
         return true;
-    }
-
-    /** @return false if object names cannot contain spaces */
-    protected boolean supportsNamesWithSpaces() {
-        return true;
-    }
-
-    /** @return false if object names cannot contain non-ASCII characters */
-    protected boolean supportsUnicodeNames() {
-        return true;
-    }
-
-    /** @return false if object names cannot contain folders ({@code a/b/c}) */
-    protected boolean supportsNestedNames() {
-        return true;
-    }
-
-    /** @return false if empty (0-byte) objects cannot be stored */
-    protected boolean supportsEmptyObjects() {
-        return true;
-    }
-
-    /** @return false to skip the large-object tests (say why in the subclass) */
-    protected boolean supportsLargeObjects() {
-        return true;
-    }
-
-    /** @return the size of the large object, {@value #DEFAULT_LARGE_OBJECT_SIZE} bytes by default */
-    protected long largeObjectSize() {
-        return DEFAULT_LARGE_OBJECT_SIZE;
-    }
-
-    /**
-     * @return how much the reachable heap may grow while the destination stores the large object; 16 MiB by
-     *     default, a quarter of the default large object
-     */
-    protected long largeObjectHeapAllowance() {
-        return 16L * 1024 * 1024;
     }
 
     // -------------------------------------------------------------------------------------------------------------

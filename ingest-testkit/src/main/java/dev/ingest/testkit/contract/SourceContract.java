@@ -80,10 +80,7 @@ import org.junit.jupiter.api.Timeout;
  * the tests of rescans, which put more afterwards. Sources created through {@link #newSource()} are closed after
  * each test.
  */
-public abstract class SourceContract {
-
-    /** 64 MiB. */
-    public static final long DEFAULT_LARGE_OBJECT_SIZE = 64L * 1024 * 1024;
+public abstract class SourceContract extends PluginContract {
 
     private final List<AutoCloseable> created = Collections.synchronizedList(new ArrayList<>());
 
@@ -147,44 +144,6 @@ public abstract class SourceContract {
     /** @return false if objects cannot be deleted behind the source's back; skips the vanished-object test */
     protected boolean supportsVanishingObjects() {
         return true;
-    }
-
-    /** @return false if object names cannot contain spaces */
-    protected boolean supportsNamesWithSpaces() {
-        return true;
-    }
-
-    /** @return false if object names cannot contain non-ASCII characters */
-    protected boolean supportsUnicodeNames() {
-        return true;
-    }
-
-    /** @return false if object names cannot contain folders ({@code a/b/c}) */
-    protected boolean supportsNestedNames() {
-        return true;
-    }
-
-    /** @return false if the source cannot hold empty (0-byte) objects */
-    protected boolean supportsEmptyObjects() {
-        return true;
-    }
-
-    /** @return false to skip the large-object test (say why in the subclass) */
-    protected boolean supportsLargeObjects() {
-        return true;
-    }
-
-    /** @return the size of the large object, {@value #DEFAULT_LARGE_OBJECT_SIZE} bytes by default */
-    protected long largeObjectSize() {
-        return DEFAULT_LARGE_OBJECT_SIZE;
-    }
-
-    /**
-     * @return how much the reachable heap may grow while the large object is downloaded and read; 16 MiB by
-     *     default, a quarter of the default large object
-     */
-    protected long largeObjectHeapAllowance() {
-        return 16L * 1024 * 1024;
     }
 
     /** @return how many objects the listing test puts; raise it to cross a paging boundary (e.g. 1001 for S3) */
