@@ -36,4 +36,35 @@ public interface Storage {
      * @throws IOException if storing failed but may succeed later
      */
     URI store(Codec codec, Blob blob) throws IOException;
+
+    /**
+     * Optional: a listing of what this destination holds, for comparing with the source's listing before
+     * anything is queued. With it, the enqueuer of a workflow does not queue objects that every destination
+     * already {@link #holds holds} (a rescan of an unchanged source then queues nothing) and marks the others with
+     * the destinations that lack them, so that the dequeuer copies them there without a {@link #stat} first.
+     *
+     * <p>Implement it only where listing is cheap compared to one {@link #stat} per object (S3's
+     * {@code ListObjectsV2} returns a thousand objects per request). Called once per scan, from the enqueuer's
+     * thread.
+     *
+     * @return a new listing, closed by the caller; empty (the default) when this destination cannot be listed
+     * @throws IOException if the listing cannot be started now; the scan then goes on without it
+     */
+    default Optional<Inventory> inventory() throws IOException {
+        return Optional.empty();
+    }
+
+    /**
+     * Whether a listed entry is certainly the codec's object, complete, so that {@link #stat} would find it
+     * present. Called only for an entry of this destination's {@link #inventory()} whose name is the codec's name.
+     * It must not guess: answering false only costs a {@code stat} and maybe a copy, answering true wrongly means
+     * the object is not copied. The default is false.
+     *
+     * @param codec an object of the source, as listed
+     * @param entry this destination's entry of the same name
+     * @return true only if the entry is that object
+     */
+    default boolean holds(Codec codec, Listed entry) {
+        return false;
+    }
 }

@@ -87,6 +87,7 @@ final class StatusCommand implements Callable<Integer> {
                     s.put("listed", scan.get().listed());
                     s.put("queued", scan.get().queued());
                     s.put("alreadyQueued", scan.get().alreadyQueued());
+                    s.put("alreadyStored", scan.get().alreadyStored());
                     s.put("millis", scan.get().millis());
                     s.put("error", scan.get().error());
                 } else {
@@ -131,9 +132,9 @@ final class StatusCommand implements Callable<Integer> {
             if (s == null || s.isNull()) {
                 out.println("  last scan:          none recorded");
             } else {
-                out.printf("  last scan:          %s: %d listed, %d queued, %d already queued, %d ms%s%n",
+                out.printf("  last scan:          %s: %d listed, %d queued, %d already queued, %d already stored, %d ms%s%n",
                         s.get("finished").asText(), s.get("listed").asLong(), s.get("queued").asLong(),
-                        s.get("alreadyQueued").asLong(), s.get("millis").asLong(),
+                        s.get("alreadyQueued").asLong(), s.get("alreadyStored").asLong(), s.get("millis").asLong(),
                         s.get("error").asText().isEmpty() ? "" : "; FAILED: " + s.get("error").asText());
             }
         }

@@ -41,7 +41,8 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP_LEVEL_KEYS = Set.of("version", "sources", "destinations", "workflows");
     private static final List<String> WORKFLOW_KEYS = List.of("name", "source", "destinations", "cleanUp",
-            "interval", "batchSize", "concurrency", "webhook", "webhookSecret", "maxDeliver", "backoff", "maxBackoff");
+            "interval", "batchSize", "concurrency", "webhook", "webhookSecret", "maxDeliver", "backoff", "maxBackoff",
+            "listDestinations");
 
     private final EnvExpander env;
 
@@ -269,6 +270,7 @@ public final class ConfigLoader {
                     dests.add(dn);
                 }
                 boolean cleanUp = bool(m, path, "cleanUp", false);
+                boolean listDestinations = bool(m, path, "listDestinations", true);
                 Duration interval = duration(m, path, "interval", WorkflowConfig.DEFAULT_INTERVAL);
                 if (interval.isZero()) {
                     problem(path + ".interval", "must be longer than 0s");
@@ -298,7 +300,8 @@ public final class ConfigLoader {
                 }
                 if (name != null) {
                     out.add(new WorkflowConfig(name, source == null ? "" : source, dests, cleanUp, interval,
-                            batchSize, concurrency, webhook, webhookSecret, maxDeliver, backoff, maxBackoff, path));
+                            batchSize, concurrency, webhook, webhookSecret, maxDeliver, backoff, maxBackoff, listDestinations,
+                            path));
                 }
             }
         }

@@ -22,6 +22,9 @@ import java.util.Optional;
  * @param maxDeliver attempts before a failing object is dead-lettered (default 5)
  * @param backoff delay before the first retry; doubles on each attempt (default 1s)
  * @param maxBackoff the longest delay between retries (default 5m)
+ * @param listDestinations the enqueuer lists the destinations that can be listed and compares them with the source's
+ *     listing: objects every destination already holds are not queued, the others are queued marked with the
+ *     destinations that lack them, which the dequeuer then copies to without asking first (default true)
  * @param path where the entry is in the file, e.g. {@code workflows[0]}
  */
 public record WorkflowConfig(
@@ -37,6 +40,7 @@ public record WorkflowConfig(
         int maxDeliver,
         Duration backoff,
         Duration maxBackoff,
+        boolean listDestinations,
         String path) {
 
     /** Default time between two scans. */
@@ -73,7 +77,7 @@ public record WorkflowConfig(
                 + ", cleanUp=" + cleanUp + ", interval=" + interval + ", batchSize=" + batchSize
                 + ", concurrency=" + concurrency + ", webhook=" + webhook.map(URI::toString).orElse("none")
                 + ", webhookSecret=" + (webhookSecret.isPresent() ? "***" : "none") + ", maxDeliver=" + maxDeliver
-                + ", backoff=" + backoff + ", maxBackoff=" + maxBackoff + "]";
+                + ", backoff=" + backoff + ", maxBackoff=" + maxBackoff + ", listDestinations=" + listDestinations + "]";
     }
 
     /**

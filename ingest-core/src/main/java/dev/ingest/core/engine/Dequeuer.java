@@ -3,13 +3,13 @@ package dev.ingest.core.engine;
 import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.queue.JetStreamQueue;
-import io.nats.client.ConsumerContext;
-import io.nats.client.FetchConsumeOptions;
-import io.nats.client.FetchConsumer;
+import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
+import io.nats.client.PullRequestOptions;
 import io.nats.client.api.ConsumerInfo;
 import java.io.IOException;
 import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -21,17 +21,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pulls one workflow's messages and copies up to {@code concurrency} objects at once. It keeps the copy slots
- * busy: whenever slots are free it fetches up to {@code min(batchSize, free slots)} messages, so a slow object
- * never holds up the next fetch. When all objects of a fetched batch are settled, the batch's stored URIs go to
- * the webhook. In {@code --once} runs it returns when the scan is done and nothing is pending, awaiting an ack
- * or being copied.
+ * Pulls one workflow's messages and copies up to {@code concurrency} objects at once.
+ *
+ * <p>It keeps the copy slots busy: whenever slots are free it asks for up to {@code min(batchSize, free slots)}
+ * messages and hands each to a copy thread the moment it arrives, so a slow object never holds up the others and
+ * no message waits in a buffer for a slot (its ack-wait clock would run meanwhile). One pull subscription lives for
+ * the whole run: a message the server delivers late is read by the next pull instead of being lost with a
+ * short-lived subscription (it would then come back only after the ack wait).
+ *
+ * <p>Each request is a long poll that ends as soon as what is available has been delivered: the server answers at
+ * once when messages are waiting, and otherwise when the first one arrives or the poll expires. When all objects of
+ * one request are settled, their stored URIs go to the webhook. In {@code --once} runs it returns when the scan is
+ * done and nothing is pending, awaiting an ack or being copied.
  */
 final class Dequeuer {
 
     private static final Logger LOG = LoggerFactory.getLogger(Dequeuer.class);
-    private static final long FETCH_WAIT_MILLIS = 1000;
-    private static final long DRAIN_WAIT_MILLIS = 100;
+    /** How long a poll waits for the first message in a service (also how soon a stop is noticed when idle). */
+    static final long SERVICE_POLL_MILLIS = 1000;
+    /** How long a poll waits while this process's own scan is still running ({@code --once}). */
+    static final long SCANNING_POLL_MILLIS = 100;
+    /** How much longer than the server's expiry the client waits for a request to end. */
+    private static final long READ_MARGIN_MILLIS = 2000;
+    /** After a failed pull: how long to wait before the next attempt. */
+    private static final long RETRY_MILLIS = 1000;
+    /** While draining with copies in flight: the longest wait between looks at the queue. */
+    private static final long DRAIN_WAIT_MILLIS = 200;
+    /** While draining with nothing in flight but the queue not yet empty (an ack in transit, a delayed retry). */
+    private static final long DRAIN_IDLE_WAIT_MILLIS = 20;
 
     private final JetStreamQueue queue;
     private final WorkflowConfig workflow;
@@ -40,6 +57,7 @@ final class Dequeuer {
     private final Webhook webhook;
     private final IngestMetrics metrics;
     private final Semaphore slots;
+    private final Object settled = new Object();
     private volatile boolean stopping;
 
     Dequeuer(JetStreamQueue queue, WorkflowConfig workflow, Transfer transfer, ExecutorService workers, Webhook webhook,
@@ -56,6 +74,7 @@ final class Dequeuer {
     /** Stop fetching; copies in progress are finished. */
     void stop() {
         stopping = true;
+        wakeUp();
     }
 
     /**
@@ -66,7 +85,7 @@ final class Dequeuer {
      * @throws InterruptedException on shutdown after the grace period; copies not finished are handed back
      */
     void run(BooleanSupplier scanDone) throws InterruptedException {
-        ConsumerContext consumer = null;
+        JetStreamSubscription sub = null;
         try {
             while (!stopping) {
                 boolean draining = scanDone != null && scanDone.getAsBoolean();
@@ -75,51 +94,106 @@ final class Dequeuer {
                     slots.release(free);
                     break;
                 }
-                List<Message> batch = new ArrayList<>(free);
+                Pulled pulled = new Pulled(free);
                 try {
-                    if (consumer == null) {
-                        consumer = queue.consumer(workflow.name());
+                    if (sub == null) {
+                        sub = queue.subscribe(workflow.name());
                     }
-                    FetchConsumeOptions.Builder options = FetchConsumeOptions.builder().maxMessages(free);
-                    // Once the scan is done, look without waiting so a --once run ends soon after its last copy.
-                    try (FetchConsumer fetch = consumer.fetch(draining ? options.noWait().build()
-                            : options.noWaitExpiresIn(FETCH_WAIT_MILLIS).build())) {
-                        for (Message m = fetch.nextMessage(); m != null; m = fetch.nextMessage()) {
-                            batch.add(m);
-                        }
-                    }
+                    long wait = draining ? 0 : scanDone != null ? SCANNING_POLL_MILLIS : SERVICE_POLL_MILLIS;
+                    pull(sub, pulled, wait);
                     metrics.queueOperation(workflow.name(), "fetch", true);
                 } catch (InterruptedException e) {
-                    slots.release(free);
+                    slots.release(free - pulled.count());
+                    pulled.notifyWebhook();
                     throw e;
-                } catch (Exception e) {
+                } catch (IOException | RuntimeException e) {
                     metrics.queueOperation(workflow.name(), "fetch", false);
-                    // Connection lost, consumer momentarily unavailable: wait and carry on. Messages received
-                    // before the failure are delivered to us: copy them rather than leave them to redelivery.
+                    // Connection lost, consumer momentarily unavailable: wait and carry on with a new subscription.
+                    // Messages received before the failure are being copied already.
                     LOG.warn("workflow {}: fetching messages failed after {} message(s), retrying: {}",
-                            workflow.name(), batch.size(), e.toString());
-                    consumer = null;
-                    slots.release(free - batch.size());
-                    submit(batch);
-                    Thread.sleep(FETCH_WAIT_MILLIS);
+                            workflow.name(), pulled.count(), e.toString());
+                    unsubscribe(sub);
+                    sub = null;
+                    slots.release(free - pulled.count());
+                    pulled.notifyWebhook();
+                    pause(RETRY_MILLIS);
                     continue;
                 }
-                slots.release(free - batch.size());
-                if (batch.isEmpty()) {
+                slots.release(free - pulled.count());
+                pulled.notifyWebhook();
+                if (pulled.count() == 0 && draining) {
                     // An ack the server has not processed yet still counts as awaiting an ack, so "drained" cannot
                     // be seen too early; messages waiting for a delayed retry count as awaiting an ack too.
-                    if (draining) {
-                        if (idle() && drained()) {
+                    if (idle()) {
+                        if (drained()) {
                             return;
                         }
-                        Thread.sleep(DRAIN_WAIT_MILLIS);
+                        pause(DRAIN_IDLE_WAIT_MILLIS);
+                    } else {
+                        pause(DRAIN_WAIT_MILLIS);
                     }
-                    continue;
                 }
-                submit(batch);
             }
         } finally {
             awaitInFlight();
+            unsubscribe(sub);
+        }
+    }
+
+    /**
+     * One request for up to {@code pulled.wanted} messages, each handed to a copy thread as it arrives. Returns when
+     * the server ended the request (everything available was delivered, or the poll expired) or the batch is full.
+     * Messages that arrive while stopping are handed back at once.
+     */
+    private void pull(JetStreamSubscription sub, Pulled pulled, long waitMillis) throws InterruptedException {
+        PullRequestOptions.Builder request = PullRequestOptions.builder(pulled.wanted).noWait();
+        if (waitMillis > 0) {
+            request.expiresIn(waitMillis);
+        }
+        sub.pull(request.build());
+        Duration readTimeout = Duration.ofMillis(waitMillis + READ_MARGIN_MILLIS);
+        while (pulled.count() < pulled.wanted) {
+            Message m = sub.nextMessage(readTimeout);
+            if (m == null) {
+                return; // the request ended: nothing more is available now
+            }
+            if (stopping) {
+                m.nak(); // another dequeuer (or the next run) takes it at once
+                pulled.skipped++;
+                slots.release();
+                continue;
+            }
+            pulled.results.add(submit(m));
+        }
+    }
+
+    /** The messages of one pull request. */
+    private final class Pulled {
+        final int wanted;
+        final List<CompletableFuture<List<URI>>> results;
+        int skipped;
+
+        Pulled(int wanted) {
+            this.wanted = wanted;
+            this.results = new ArrayList<>(wanted);
+        }
+
+        /** @return how many messages arrived, copied or handed back */
+        int count() {
+            return results.size() + skipped;
+        }
+
+        /** Once every copy of this request is settled, tells the webhook what was stored. */
+        void notifyWebhook() {
+            if (results.isEmpty() || workflow.webhook().isEmpty()) {
+                return;
+            }
+            URI url = workflow.webhook().get();
+            CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenRun(() -> {
+                List<URI> stored = new ArrayList<>();
+                results.forEach(r -> stored.addAll(r.join()));
+                webhook.submit(workflow.name(), url, workflow.webhookSecret(), stored);
+            });
         }
     }
 
@@ -137,35 +211,43 @@ final class Dequeuer {
         return slots.availablePermits() == workflow.concurrency();
     }
 
-    private void submit(List<Message> batch) {
-        List<CompletableFuture<List<URI>>> results = new ArrayList<>(batch.size());
-        for (Message m : batch) {
-            CompletableFuture<List<URI>> result = new CompletableFuture<>();
-            results.add(result);
-            try {
-                workers.execute(() -> {
-                    try {
-                        result.complete(transfer.handle(m));
-                    } catch (RuntimeException | Error e) {
-                        LOG.error("workflow {}: unexpected failure handling a message", workflow.name(), e);
-                        result.complete(List.of());
-                    } finally {
-                        slots.release();
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                // Shutting down: hand it back at once.
-                m.nak();
-                slots.release();
-                result.complete(List.of());
+    /** Hands a message to a copy thread; the slot it holds is released when the copy is settled. */
+    private CompletableFuture<List<URI>> submit(Message m) {
+        CompletableFuture<List<URI>> result = new CompletableFuture<>();
+        try {
+            workers.execute(() -> {
+                try {
+                    result.complete(transfer.handle(m));
+                } catch (RuntimeException | Error e) {
+                    LOG.error("workflow {}: unexpected failure handling a message", workflow.name(), e);
+                    result.complete(List.of());
+                } finally {
+                    slots.release();
+                    wakeUp();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // Shutting down: hand it back at once.
+            m.nak();
+            slots.release();
+            result.complete(List.of());
+        }
+        return result;
+    }
+
+    private void wakeUp() {
+        synchronized (settled) {
+            settled.notifyAll();
+        }
+    }
+
+    /** Waits up to {@code millis}, or until a copy is settled or the dequeuer is stopped. */
+    private void pause(long millis) throws InterruptedException {
+        synchronized (settled) {
+            if (!stopping) {
+                settled.wait(millis);
             }
         }
-        workflow.webhook().ifPresent(url -> CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
-                .thenRun(() -> {
-                    List<URI> stored = new ArrayList<>();
-                    results.forEach(r -> stored.addAll(r.join()));
-                    webhook.submit(workflow.name(), url, workflow.webhookSecret(), stored);
-                }));
     }
 
     /** Waits until every copy in progress is settled; on interrupt, interrupts them (they hand back their message). */
@@ -176,6 +258,17 @@ final class Dequeuer {
         } catch (InterruptedException e) {
             workers.shutdownNow();
             throw e;
+        }
+    }
+
+    private void unsubscribe(JetStreamSubscription sub) {
+        if (sub == null) {
+            return;
+        }
+        try {
+            sub.unsubscribe();
+        } catch (RuntimeException e) {
+            LOG.debug("workflow {}: unsubscribing failed: {}", workflow.name(), e.toString());
         }
     }
 

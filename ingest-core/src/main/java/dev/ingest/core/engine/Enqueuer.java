@@ -1,12 +1,14 @@
 package dev.ingest.core.engine;
 
 import dev.ingest.api.Codec;
+import dev.ingest.api.Destination;
 import dev.ingest.api.Source;
 import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.queue.JetStreamQueue;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
@@ -32,16 +34,19 @@ final class Enqueuer {
     private final RunStats stats;
     private final IngestMetrics metrics;
     private final String sourceType;
+    private final List<Transfer.Named<Destination>> destinations;
     private final AtomicLong queued = new AtomicLong();
     private final AtomicLong alreadyQueued = new AtomicLong();
+    private volatile long alreadyStored;
     private volatile long listedInScan;
 
-    Enqueuer(JetStreamQueue queue, WorkflowConfig workflow, Source source, String sourceType, RunStats stats,
-             IngestMetrics metrics) {
+    Enqueuer(JetStreamQueue queue, WorkflowConfig workflow, Source source, String sourceType,
+             List<Transfer.Named<Destination>> destinations, RunStats stats, IngestMetrics metrics) {
         this.queue = queue;
         this.workflow = workflow;
         this.source = source;
         this.sourceType = sourceType;
+        this.destinations = List.copyOf(destinations);
         this.stats = stats;
         this.metrics = metrics;
     }
@@ -57,6 +62,7 @@ final class Enqueuer {
         long started = System.nanoTime();
         queued.set(0);
         alreadyQueued.set(0);
+        alreadyStored = 0;
         String error = "";
         long listed = 0;
         try {
@@ -67,7 +73,7 @@ final class Enqueuer {
             throw e;
         } finally {
             queue.recordScan(workflow.name(), new JetStreamQueue.ScanRecord(Instant.now(), listedInScan,
-                    queued.get(), alreadyQueued.get(), (System.nanoTime() - started) / 1_000_000, error));
+                    queued.get(), alreadyQueued.get(), alreadyStored, (System.nanoTime() - started) / 1_000_000, error));
         }
     }
 
@@ -79,19 +85,46 @@ final class Enqueuer {
         long listed = 0;
         listedInScan = 0;
         boolean listedAll = false;
+        long stored = 0;
+        // The source is listed on its own thread, ahead of the publishing: the next page is being fetched while
+        // this one is published. So are the destinations' listings, when they are compared.
+        ListingComparison comparison = workflow.listDestinations() ? ListingComparison.start(workflow.name(),
+                destinations, (d, ok) -> metrics.storageOperation(workflow.name(), d.name(), d.type(), "list", ok,
+                        (System.nanoTime() - started) / 1e9)) : null;
+        Prefetch<Codec> listing = new Prefetch<>(new Prefetch.Lister<>() {
+            @Override
+            public void start() throws IOException {
+                source.reset();
+            }
+
+            @Override
+            public Optional<Codec> next() throws IOException {
+                return source.next();
+            }
+        }, "list-" + workflow.name(), workflow.name());
+        boolean compared = comparison != null && comparison.active();
         try {
-            source.reset();
-            for (Optional<Codec> next = source.next(); next.isPresent(); next = source.next()) {
+            for (Codec next = listing.next(); next != null; next = listing.next()) {
+                Codec codec = next;
                 if (Thread.currentThread().isInterrupted()) {
                     throw new InterruptedException("scan interrupted");
                 }
-                Codec codec = next.get();
                 listed++;
                 listedInScan = listed;
                 stats.listed();
+                ListingComparison.Verdict verdict = comparison == null ? ListingComparison.Verdict.UNKNOWN
+                        : comparison.compare(codec);
+                // With cleanUp the dequeuer still has to delete it from the source, after its own check.
+                if (verdict.heldEverywhere() && !workflow.cleanUp()) {
+                    stored++;
+                    alreadyStored = stored;
+                    stats.skipped();
+                    metrics.skipped(workflow.name());
+                    continue;
+                }
                 window.acquire();
                 try {
-                    queue.publishAsync(workflow.name(), codec).whenComplete((ack, error) -> {
+                    queue.publishAsync(workflow.name(), codec, verdict.lackingAt()).whenComplete((ack, error) -> {
                         try {
                             if (error != null) {
                                 firstError.compareAndSet(null, error);
@@ -113,6 +146,10 @@ final class Enqueuer {
             }
             listedAll = true;
         } finally {
+            listing.close();
+            if (comparison != null) {
+                comparison.close();
+            }
             metrics.clientOperation(workflow.name(), workflow.source(), sourceType, "list", listedAll);
             window.acquire(WINDOW); // wait for every outstanding ack, whatever happened
             window.release(WINDOW);
@@ -125,8 +162,9 @@ final class Enqueuer {
                 publishWithRetries(codec);
             }
         }
-        LOG.info("workflow {}: scanned source {}: {} objects in {} ms", workflow.name(), workflow.source(), listed,
-                (System.nanoTime() - started) / 1_000_000);
+        LOG.info("workflow {}: scanned source {}: {} objects in {} ms{}", workflow.name(), workflow.source(), listed,
+                (System.nanoTime() - started) / 1_000_000, !compared ? ""
+                        : ", " + stored + " of them already at every destination");
         return listed;
     }
 

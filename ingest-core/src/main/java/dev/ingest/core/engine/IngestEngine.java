@@ -169,18 +169,18 @@ public final class IngestEngine {
         try {
             for (WorkflowConfig w : configured.workflows()) {
                 AtomicBoolean scanDone = new AtomicBoolean(!mode.enqueues());
+                List<Transfer.Named<Destination>> dests = new ArrayList<>();
+                for (String d : w.destinations()) {
+                    dests.add(new Transfer.Named<>(d, typeOf(configured.config().destination(d)),
+                            configured.destination(d)));
+                }
                 if (mode.enqueues()) {
                     Enqueuer enqueuer = new Enqueuer(queue, w, configured.source(w.source()),
-                            typeOf(configured.config().source(w.source())), stats, metrics);
+                            typeOf(configured.config().source(w.source())), dests, stats, metrics);
                     Thread t = new Thread(() -> scanLoop(w, enqueuer, scanDone), "enqueue-" + w.name());
                     scanners.add(t);
                 }
                 if (mode.dequeues()) {
-                    List<Transfer.Named<Destination>> dests = new ArrayList<>();
-                    for (String d : w.destinations()) {
-                        dests.add(new Transfer.Named<>(d, typeOf(configured.config().destination(d)),
-                                configured.destination(d)));
-                    }
                     ConsumerState state = new ConsumerState(queue, w.name());
                     metrics.consumerState(w.name(), state::pending, state::ackPending);
                     ExecutorService pool = Executors.newFixedThreadPool(w.concurrency(), daemon("copy-" + w.name()));

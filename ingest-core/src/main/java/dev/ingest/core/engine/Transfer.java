@@ -100,7 +100,9 @@ final class Transfer {
         ScheduledFuture<?> keepAlive = ticker.scheduleAtFixedRate(msg::inProgress,
                 progressEvery.toMillis(), progressEvery.toMillis(), TimeUnit.MILLISECONDS);
         try {
-            List<URI> stored = copy(codec);
+            // On the first delivery, trust the scan's listing of the destinations that lacked it; a redelivery (a
+            // crash or failure since, maybe midway) asks every destination again.
+            List<URI> stored = copy(codec, attempt == 1 ? JetStreamQueue.lackingAt(msg) : List.of());
             keepAlive.cancel(false);
             msg.ack();
             metrics.queueOperation(workflow.name(), "ack", true);
@@ -146,10 +148,10 @@ final class Transfer {
         }
     }
 
-    private List<URI> copy(Codec codec) throws IOException, InterruptedException {
+    private List<URI> copy(Codec codec, List<String> lackingAt) throws IOException, InterruptedException {
         List<Named<Destination>> missing = new ArrayList<>();
         for (Named<Destination> d : destinations) {
-            if (timed(d, "stat", () -> d.plugin().stat(codec)).isEmpty()) {
+            if (lackingAt.contains(d.name()) || timed(d, "stat", () -> d.plugin().stat(codec)).isEmpty()) {
                 missing.add(d);
             }
         }

@@ -3,6 +3,8 @@ package dev.ingest.core.plugin;
 import dev.ingest.api.Blob;
 import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
+import dev.ingest.api.Inventory;
+import dev.ingest.api.Listed;
 import dev.ingest.api.Source;
 import java.io.IOException;
 import java.net.URI;
@@ -79,6 +81,23 @@ final class Isolated {
         };
     }
 
+    static Inventory inventory(Inventory delegate, ClassLoader loader) {
+        return new Inventory() {
+            @Override
+            public Optional<Listed> next() throws IOException {
+                return in(loader, delegate::next);
+            }
+
+            @Override
+            public void close() throws IOException {
+                in(loader, () -> {
+                    delegate.close();
+                    return null;
+                });
+            }
+        };
+    }
+
     static Destination destination(Destination delegate, ClassLoader loader) {
         return new Destination() {
             @Override
@@ -89,6 +108,23 @@ final class Isolated {
             @Override
             public URI store(Codec codec, Blob blob) throws IOException {
                 return in(loader, () -> delegate.store(codec, blob));
+            }
+
+            @Override
+            public Optional<Inventory> inventory() throws IOException {
+                return in(loader, delegate::inventory).map(i -> Isolated.inventory(i, loader));
+            }
+
+            @Override
+            public boolean holds(Codec codec, Listed entry) {
+                Thread thread = Thread.currentThread();
+                ClassLoader previous = thread.getContextClassLoader();
+                thread.setContextClassLoader(loader);
+                try {
+                    return delegate.holds(codec, entry);
+                } finally {
+                    thread.setContextClassLoader(previous);
+                }
             }
 
             @Override

@@ -4,14 +4,15 @@ import dev.ingest.api.Codec;
 import dev.ingest.core.config.WorkflowConfig;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
-import io.nats.client.ConsumerContext;
 import io.nats.client.ErrorListener;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
+import io.nats.client.JetStreamSubscription;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.nats.client.PublishOptions;
+import io.nats.client.PullSubscribeOptions;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.ConsumerInfo;
@@ -65,6 +66,11 @@ public final class JetStreamQueue implements AutoCloseable {
     public static final String HEADER_LAST_ERROR = "Ingest-Last-Error";
     /** Header with the subject the message was first published on. */
     public static final String HEADER_ORIGINAL_SUBJECT = "Ingest-Original-Subject";
+    /**
+     * Header of a workflow message, once per destination whose listing showed, when the source was scanned, that it
+     * lacks the object: the dequeuer copies it there without asking the destination first (on the first delivery).
+     */
+    public static final String HEADER_LACKING_AT = "Ingest-Lacking-At";
 
     private final QueueSettings settings;
     private final Connection connection;
@@ -233,10 +239,12 @@ public final class JetStreamQueue implements AutoCloseable {
      * @param listed objects listed
      * @param queued messages published (new)
      * @param alreadyQueued publishes dropped as duplicates
+     * @param alreadyStored objects not queued because every destination's listing showed them
      * @param millis how long it took
      * @param error why it failed, or empty
      */
-    public record ScanRecord(Instant finished, long listed, long queued, long alreadyQueued, long millis, String error) {
+    public record ScanRecord(Instant finished, long listed, long queued, long alreadyQueued, long alreadyStored,
+                             long millis, String error) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -255,6 +263,7 @@ public final class JetStreamQueue implements AutoCloseable {
             node.put("listed", scan.listed());
             node.put("queued", scan.queued());
             node.put("alreadyQueued", scan.alreadyQueued());
+            node.put("alreadyStored", scan.alreadyStored());
             node.put("millis", scan.millis());
             node.put("error", scan.error());
             connection.keyValue(scansBucket()).put(workflow, JSON.writeValueAsBytes(node));
@@ -280,7 +289,8 @@ public final class JetStreamQueue implements AutoCloseable {
             }
             JsonNode n = JSON.readTree(e.getValue());
             return Optional.of(new ScanRecord(Instant.parse(n.path("finished").asText()), n.path("listed").asLong(),
-                    n.path("queued").asLong(), n.path("alreadyQueued").asLong(), n.path("millis").asLong(),
+                    n.path("queued").asLong(), n.path("alreadyQueued").asLong(), n.path("alreadyStored").asLong(),
+                    n.path("millis").asLong(),
                     n.path("error").asText("")));
         } catch (JetStreamApiException e) {
             return Optional.empty();
@@ -340,11 +350,52 @@ public final class JetStreamQueue implements AutoCloseable {
      * @return completes with the server's ack ({@link PublishAck#isDuplicate()} when it was already queued)
      */
     public CompletableFuture<PublishAck> publishAsync(String workflow, Codec codec) {
+        return publishAsync(workflow, codec, List.of());
+    }
+
+    /**
+     * Publishes one object of a workflow, de-duplicated by {@link CodecJson#messageId}, marked with the
+     * destinations whose listing showed they lack it ({@value #HEADER_LACKING_AT} headers, one per destination).
+     *
+     * @param workflow the workflow name
+     * @param codec the object
+     * @param lackingAt destinations that lacked the object when the source was scanned; may be empty
+     * @return completes with the server's ack ({@link PublishAck#isDuplicate()} when it was already queued)
+     */
+    public CompletableFuture<PublishAck> publishAsync(String workflow, Codec codec, List<String> lackingAt) {
         PublishOptions options = PublishOptions.builder()
                 .messageId(CodecJson.messageId(workflow, codec))
                 .expectedStream(settings.stream())
                 .build();
-        return js.publishAsync(settings.subjectOf(workflow), CodecJson.encode(codec), options);
+        Headers headers = null;
+        if (!lackingAt.isEmpty()) {
+            headers = new Headers();
+            for (String d : lackingAt) {
+                headers.add(HEADER_LACKING_AT, encodeHeader(d));
+            }
+        }
+        return js.publishAsync(settings.subjectOf(workflow), headers, CodecJson.encode(codec), options);
+    }
+
+    /**
+     * The destinations a message says lacked its object when it was queued.
+     *
+     * @param message a message of a workflow subject
+     * @return the destination names; empty when the message says nothing (or was queued by another tool)
+     */
+    public static List<String> lackingAt(io.nats.client.Message message) {
+        if (!message.hasHeaders()) {
+            return List.of();
+        }
+        List<String> values = message.getHeaders().get(HEADER_LACKING_AT);
+        if (values == null || values.isEmpty()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>(values.size());
+        for (String v : values) {
+            out.add(decodeHeader(v));
+        }
+        return out;
     }
 
     /**
@@ -431,15 +482,23 @@ public final class JetStreamQueue implements AutoCloseable {
     }
 
     /**
+     * Binds a pull subscription to the workflow's durable consumer. The subscription lives until it is
+     * unsubscribed: messages the server delivers for a pull request are never dropped, even when they arrive after
+     * the caller stopped waiting for that request (the next read returns them).
+     *
      * @param workflow the workflow name
-     * @return a context to fetch the workflow's messages
-     * @throws IOException if the consumer does not exist
+     * @return the subscription; pull from it with {@link JetStreamSubscription#pull}, read with
+     *     {@link JetStreamSubscription#nextMessage(Duration)}
+     * @throws IOException if the consumer does not exist or the server refuses
      */
-    public ConsumerContext consumer(String workflow) throws IOException {
+    public JetStreamSubscription subscribe(String workflow) throws IOException {
         try {
-            return connection.getConsumerContext(settings.stream(), settings.consumerOf(workflow));
+            return js.subscribe(null, PullSubscribeOptions.fastBind(settings.stream(), settings.consumerOf(workflow)));
         } catch (JetStreamApiException e) {
-            throw api("open consumer " + settings.consumerOf(workflow), e);
+            throw api("bind to consumer " + settings.consumerOf(workflow), e);
+        } catch (IllegalStateException e) {
+            throw new IOException("cannot bind to consumer " + settings.consumerOf(workflow) + " at "
+                    + settings.endpoint() + ": " + e.getMessage(), e);
         }
     }
 

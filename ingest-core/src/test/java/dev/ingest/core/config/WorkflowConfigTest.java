@@ -13,7 +13,7 @@ class WorkflowConfigTest {
 
     private static WorkflowConfig workflow(Duration backoff, Duration maxBackoff) {
         return new WorkflowConfig("wf", "src", List.of("dst"), false, Duration.ofMinutes(5), 8, 8, Optional.empty(), Optional.empty(),
-                5, backoff, maxBackoff, "workflows[0]");
+                5, backoff, maxBackoff, true, "workflows[0]");
     }
 
     @Test
@@ -78,7 +78,7 @@ class WorkflowConfigTest {
     void destinationsAreCopied() {
         List<String> dests = new ArrayList<>(List.of("a"));
         WorkflowConfig w = new WorkflowConfig("wf", "src", dests, false, Duration.ofMinutes(5), 8, 8,
-                Optional.empty(), Optional.empty(), 5, Duration.ofSeconds(1), Duration.ofMinutes(5), "workflows[0]");
+                Optional.empty(), Optional.empty(), 5, Duration.ofSeconds(1), Duration.ofMinutes(5), true, "workflows[0]");
         dests.add("b");
 
         assertThat(w.destinations()).containsExactly("a");
@@ -88,13 +88,13 @@ class WorkflowConfigTest {
     @Test
     void nonPositiveCountsAreRejected() {
         assertThatThrownBy(() -> new WorkflowConfig("wf", "src", List.of("dst"), false, Duration.ofMinutes(5), 0, 8,
-                Optional.empty(), Optional.empty(), 5, Duration.ofSeconds(1), Duration.ofMinutes(5), "workflows[0]"))
+                Optional.empty(), Optional.empty(), 5, Duration.ofSeconds(1), Duration.ofMinutes(5), true, "workflows[0]"))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new WorkflowConfig("wf", "src", List.of("dst"), false, Duration.ofMinutes(5), 8, 0,
-                Optional.empty(), Optional.empty(), 5, Duration.ofSeconds(1), Duration.ofMinutes(5), "workflows[0]"))
+                Optional.empty(), Optional.empty(), 5, Duration.ofSeconds(1), Duration.ofMinutes(5), true, "workflows[0]"))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new WorkflowConfig("wf", "src", List.of("dst"), false, Duration.ofMinutes(5), 8, 8,
-                Optional.empty(), Optional.empty(), 0, Duration.ofSeconds(1), Duration.ofMinutes(5), "workflows[0]"))
+                Optional.empty(), Optional.empty(), 0, Duration.ofSeconds(1), Duration.ofMinutes(5), true, "workflows[0]"))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 }

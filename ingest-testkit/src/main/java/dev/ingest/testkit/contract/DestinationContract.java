@@ -10,6 +10,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.ingest.api.Blob;
 import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
+import dev.ingest.api.Inventory;
+import dev.ingest.api.Listed;
 import dev.ingest.api.PoisonException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -55,7 +57,8 @@ import org.junit.jupiter.api.Timeout;
  * fails with a retryable {@link java.io.IOException} and leaves nothing new visible (neither a partial object
  * nor a damaged previous one); names with spaces, Unicode and folders round-trip; empty objects and a large
  * object (64 MiB by default, of known and of unknown length) are stored, the latter streamed rather than held
- * in memory; stores run concurrently.
+ * in memory; stores run concurrently; a destination that lists ({@link Destination#inventory()}) lists what it holds
+ * in order, and {@link Destination#holds} claims nothing {@code stat} would deny.
  *
  * <p><b>Opting out.</b> A destination that cannot support a feature says so by overriding its
  * {@code supports...()} method to return {@code false}; the tests that need it are then reported as
@@ -433,5 +436,55 @@ public abstract class DestinationContract extends PluginContract {
             assertThat(destination.stat(codecOf(name, contentOf(name)))).as("stat(%s)", name).isPresent();
             assertStored(name, contentOf(name));
         }
+    }
+
+    /**
+     * A destination that can be listed ({@link Destination#inventory()} is present) lists every stored object
+     * exactly once, by the name it was stored under, with its size, in ascending order of UTF-8 bytes; an empty
+     * store lists nothing. {@link Destination#holds} is never true for an entry of another size than the codec's,
+     * and never true where {@code stat} would not find the object. Skipped for destinations that do not list.
+     */
+    @Test
+    public final void inventoryListsEveryStoredObjectOnceInUtf8OrderWithItsSize() throws Exception {
+        Destination destination = newDestination();
+        Optional<Inventory> empty = destination.inventory();
+        Assumptions.assumeTrue(empty.isPresent(), "the destination does not list: inventory() is empty");
+        try (Inventory inventory = empty.get()) {
+            assertThat(inventory.next()).as("the listing of an empty store").isEmpty();
+        }
+        List<String> names = List.of("b.txt", "a.txt", "dir/c.txt", "Z.txt", "a b.txt", "\u00e4.txt", "\uff21.txt",
+                "dir/sub/d.txt"); // characters of the BMP only: beyond it, some S3-compatible stores sort by UTF-16
+        List<Codec> codecs = new ArrayList<>();
+        for (String name : names) {
+            Codec codec = codecOf(name, contentOf(name));
+            store(destination, codec, contentOf(name));
+            codecs.add(codec);
+        }
+        List<Listed> listed = new ArrayList<>();
+        try (Inventory inventory = destination.inventory().orElseThrow()) {
+            for (Optional<Listed> e = inventory.next(); e.isPresent(); e = inventory.next()) {
+                listed.add(e.get());
+                assertThat(listed).as("entries listed").hasSizeLessThanOrEqualTo(names.size());
+            }
+        }
+        List<String> expected = new ArrayList<>(names);
+        expected.sort(DestinationContract::compareUtf8);
+        assertThat(listed).extracting(Listed::name).as("names, in ascending order of UTF-8 bytes")
+                .containsExactlyElementsOf(expected);
+        for (Listed entry : listed) {
+            Codec codec = codecs.get(names.indexOf(entry.name()));
+            if (entry.size() >= 0) {
+                assertThat(entry.size()).as("size of %s", entry.name()).isEqualTo(codec.size());
+            }
+            Codec otherSize = new Codec(codec.id(), codec.name(), null, codec.version(), codec.size() + 1);
+            assertThat(destination.holds(otherSize, entry)).as("holds(%s) for another size", entry.name()).isFalse();
+            if (destination.holds(codec, entry)) {
+                assertThat(destination.stat(codec)).as("stat(%s), which holds() claims", entry.name()).isPresent();
+            }
+        }
+    }
+
+    private static int compareUtf8(String a, String b) {
+        return java.util.Arrays.compareUnsigned(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -86,6 +86,9 @@ final class S3Connection implements Closeable {
             if (settings.endpoint() != null) {
                 builder.endpointOverride(settings.endpoint());
             }
+            if (!settings.signPayload()) {
+                builder.putAuthScheme(new UnsignedPayloads());
+            }
             return new S3Connection(settings, builder.build(), credentials);
         } catch (RuntimeException e) {
             closeQuietly(credentials);

@@ -4,6 +4,8 @@ import dev.ingest.api.Blob;
 import dev.ingest.api.BlobOrigin;
 import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
+import dev.ingest.api.Inventory;
+import dev.ingest.api.Listed;
 import dev.ingest.api.PoisonException;
 
 import java.io.BufferedInputStream;
@@ -11,6 +13,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -28,7 +31,9 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.MetadataDirective;
+import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * A bucket as a destination: stores each object at its key ({@link Keys#join prefix + name}).
@@ -193,6 +198,53 @@ final class S3Destination implements Destination {
             }
             throw S3Errors.retryable("checking " + where(key), e);
         }
+    }
+
+    /**
+     * Lists the objects under this destination's prefix with {@code ListObjectsV2}, a thousand per request, in the
+     * order S3 keeps keys in (UTF-8 bytes); each entry's name is its key without the prefix, its version its ETag.
+     * With {@code metafilesPrefix} there is no listing: markers decide what is present, and their names
+     * ({@code <name>.done}) do not sort like the objects' names.
+     */
+    @Override
+    public Optional<Inventory> inventory() {
+        if (settings.metafilesPrefix() != null) {
+            return Optional.empty();
+        }
+        String prefix = settings.prefix().isEmpty() ? "" : Keys.join(settings.prefix(), "");
+        ListObjectsV2Request.Builder request = ListObjectsV2Request.builder().bucket(settings.bucket());
+        if (!prefix.isEmpty()) {
+            request.prefix(prefix);
+        }
+        Iterator<S3Object> objects = connection.client().listObjectsV2Paginator(request.build()).contents().iterator();
+        return Optional.of(() -> {
+            try {
+                while (objects.hasNext()) {
+                    S3Object o = objects.next();
+                    String key = o.key();
+                    if (key == null || !key.startsWith(prefix) || key.length() == prefix.length() || key.endsWith("/")) {
+                        continue;
+                    }
+                    long size = o.size() == null ? -1 : o.size();
+                    return Optional.of(new Listed(key.substring(prefix.length()), size, S3Source.etag(o.eTag())));
+                }
+                return Optional.empty();
+            } catch (SdkException e) {
+                throw S3Errors.retryable("listing " + where(prefix), e);
+            }
+        });
+    }
+
+    /**
+     * An entry is the codec's object when it has the listed size and the codec's version is its ETag: an S3 source
+     * lists ETags as versions, and a copy, streamed in one {@code PUT} or copied within S3, has the ETag of its
+     * source (the MD5 of the content, for objects not uploaded in parts nor encrypted with KMS). Anything else
+     * (objects uploaded in parts, other sources' versions) is left to {@link #stat}.
+     */
+    @Override
+    public boolean holds(Codec codec, Listed entry) {
+        return codec.size() >= 0 && entry.size() == codec.size() && !codec.version().isEmpty()
+                && codec.version().equals(entry.version());
     }
 
     @Override

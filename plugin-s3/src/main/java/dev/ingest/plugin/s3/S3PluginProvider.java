@@ -73,12 +73,14 @@ public final class S3PluginProvider implements PluginProvider {
             ConfigKey.optional("recursive", "accepted for compatibility with the original tool; has no effect"),
             ConfigKey.optional("metafilesPrefix", "write an empty <metafilesPrefix>/<name>.done after each object, and trust it"),
             ConfigKey.optional("partSize", "part size of multipart uploads, e.g. 16MiB (default 8 MiB, min 5 MiB)"),
-            ConfigKey.optional("multipartThreshold", "objects this large or of unknown length go in parts (default partSize)"),
+            ConfigKey.optional("multipartThreshold", "objects this large or of unknown length go in parts (default 200MiB, or partSize if larger)"),
             ConfigKey.optional("uploadConcurrency", "parts of one object uploaded at once (default 4)"),
             ConfigKey.optional("serverSideCopy", "copy within S3 objects of an s3 source on the same endpoint, region and "
                     + "access key (default true)"),
             ConfigKey.optional("copyPartSize", "server-side copies larger than this go in parts of this size (default "
-                    + "5GiB, S3's limit)"));
+                    + "5GiB, S3's limit)"),
+            ConfigKey.optional("signPayload", "sign uploaded bytes over plain http too, as SigV4 streaming chunks (default "
+                    + "false: unsigned, as over https)"));
 
     /** Creates the provider; does no work. */
     public S3PluginProvider() {

@@ -39,6 +39,8 @@ import java.util.regex.Pattern;
  * @param copyPartSize destination only: server-side copies larger than this are copied in parts of (at least)
  *     this size; smaller ones with one {@code CopyObject}
  * @param maxConnections the size of the HTTP connection pool
+ * @param signPayload destination only: sign uploaded bytes over plain http too (SigV4 streaming signatures); over
+ *     https they are never signed, TLS protects them
  */
 record S3Settings(
         String name,
@@ -55,7 +57,8 @@ record S3Settings(
         int uploadConcurrency,
         boolean serverSideCopy,
         long copyPartSize,
-        int maxConnections) {
+        int maxConnections,
+        boolean signPayload) {
 
     static final long KIB = 1024;
     static final long MIB = 1024 * KIB;
@@ -68,6 +71,11 @@ record S3Settings(
     /** S3's largest single PUT. */
     static final long MAX_SINGLE_PUT = 5 * GIB;
     static final long DEFAULT_PART_SIZE = 8 * MIB;
+    /**
+     * Objects below this size go with one streamed PUT: no part buffers, one connection, one request. Parallel
+     * parts pay off above it, where one connection's throughput becomes the limit (rclone's cut-off too).
+     */
+    static final long DEFAULT_MULTIPART_THRESHOLD = 200 * MIB;
     /** S3's largest part, and its largest CopyObject source. */
     static final long MAX_COPY_PART_SIZE = 5 * GIB;
     static final int DEFAULT_UPLOAD_CONCURRENCY = 4;
@@ -125,18 +133,21 @@ record S3Settings(
         int uploadConcurrency = DEFAULT_UPLOAD_CONCURRENCY;
         boolean serverSideCopy = false;
         long copyPartSize = MAX_COPY_PART_SIZE;
+        boolean signPayload = false;
         if (role == PluginRole.DESTINATION) {
+            signPayload = config.bool("signPayload", false);
             metafilesPrefix = config.optionalString("metafilesPrefix").orElse(null);
             long part = size(config, "partSize", DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE);
             partSize = (int) part;
-            threshold = size(config, "multipartThreshold", part, 0, MAX_SINGLE_PUT);
+            threshold = size(config, "multipartThreshold", Math.max(part, DEFAULT_MULTIPART_THRESHOLD), 0, MAX_SINGLE_PUT);
             uploadConcurrency = (int) bounded(config, "uploadConcurrency", DEFAULT_UPLOAD_CONCURRENCY, 1,
                     MAX_UPLOAD_CONCURRENCY);
             serverSideCopy = config.bool("serverSideCopy", true);
             copyPartSize = size(config, "copyPartSize", MAX_COPY_PART_SIZE, MIN_PART_SIZE, MAX_COPY_PART_SIZE);
         }
         return new S3Settings(config.name(), endpoint, region, pathStyle, bucket, prefix, recursive, credentials,
-                metafilesPrefix, partSize, threshold, uploadConcurrency, serverSideCopy, copyPartSize, maxConnections);
+                metafilesPrefix, partSize, threshold, uploadConcurrency, serverSideCopy, copyPartSize, maxConnections,
+                signPayload);
     }
 
     /** A whole number between {@code min} and {@code max}; records a problem otherwise. */

@@ -103,7 +103,7 @@ final class S3Source implements Source {
         return Optional.empty();
     }
 
-    private static String etag(String etag) {
+    static String etag(String etag) {
         if (etag == null) {
             return "";
         }

@@ -37,7 +37,7 @@ class S3DestinationContractIT extends DestinationContract {
     @BeforeAll
     static void warmUp() throws Exception {
         try (Destination d = new S3PluginProvider().createDestination(PluginConfig.of("warm-up",
-                S3PluginIT.config(S3, S3.createBucket(), "partSize", "5MiB")))) {
+                S3PluginIT.config(S3, S3.createBucket(), "partSize", "5MiB", "multipartThreshold", "5MiB")))) {
             long size = 3 * PART;
             d.store(Codec.of("warm-up", "warm-up", "", size), Blob.of(ContractStreams.generated(size, 1), size, null));
         }
@@ -46,7 +46,7 @@ class S3DestinationContractIT extends DestinationContract {
     @Override
     protected Destination createDestination() throws Exception {
         return new S3PluginProvider().createDestination(PluginConfig.of("contract",
-                S3PluginIT.config(S3, bucket, "prefix", PREFIX, "partSize", "5MiB")));
+                S3PluginIT.config(S3, bucket, "prefix", PREFIX, "partSize", "5MiB", "multipartThreshold", "5MiB")));
     }
 
     @Override

@@ -118,6 +118,66 @@ class S3EngineIT {
     }
 
     @Test
+    void aRescanComparesListingsQueuesOnlyWhatChangedAndCopiesIt() throws Exception {
+        String src = S3.createBucket();
+        String dst = S3.createBucket();
+        Map<String, String> expected = seed(src, "in/");
+        int n = expected.size();
+        String yaml = """
+                sources: [%s]
+                destinations: [%s]
+                workflows: [{name: copy, source: s, destinations: [d], batchSize: 4, concurrency: 4%%s}]
+                """.formatted(s3("s", src, "prefix: in/"), s3("d", dst, "prefix: out/, serverSideCopy: false"));
+        RunSummary first = runOnce(yaml.formatted(""));
+        assertThat(first.failures()).isEmpty();
+        assertThat(first.copied()).isEqualTo(n);
+        assertThat(hashes(dst, "out/")).isEqualTo(expected);
+
+        // A fresh stream (no de-duplication of the earlier messages): the listings alone show nothing to do.
+        RunSummary unchanged = runOnce(yaml.formatted(""));
+        assertThat(unchanged.listed()).isEqualTo(n);
+        assertThat(unchanged.queued()).as("queued").isZero();
+        assertThat(unchanged.skipped()).isEqualTo(n);
+        assertThat(unchanged.copied()).isZero();
+
+        S3.client().putObject(b -> b.bucket(src).key("in/a.txt"), RequestBody.fromString("rewritten, longer than before"));
+        S3.client().putObject(b -> b.bucket(src).key("in/dir/b.csv"), RequestBody.fromBytes(new byte[2000])); // same size
+        S3.client().putObject(b -> b.bucket(src).key("in/new/e.txt"), RequestBody.fromString("new"));
+        S3.client().deleteObject(b -> b.bucket(dst).key("out/bulk/f-03.dat"));
+        RunSummary changed = runOnce(yaml.formatted(""));
+        assertThat(changed.failures()).isEmpty();
+        assertThat(changed.queued()).as("queued: 2 rewritten, 1 new, 1 deleted at the destination").isEqualTo(4);
+        assertThat(changed.copied()).isEqualTo(4);
+        assertThat(changed.skipped()).isEqualTo(n + 1 - 4);
+        assertThat(hashes(dst, "out/")).isEqualTo(hashes(src, "in/"));
+
+        // Without the comparison every object is queued and the dequeuer finds them present one by one.
+        RunSummary unlisted = runOnce(yaml.formatted(", listDestinations: false"));
+        assertThat(unlisted.queued()).isEqualTo(n + 1);
+        assertThat(unlisted.skipped()).isEqualTo(n + 1);
+        assertThat(unlisted.copied()).isZero();
+    }
+
+    @Test
+    void withCleanUpObjectsAlreadyStoredAreStillQueuedSoThatTheSourceIsEmptied() throws Exception {
+        String src = S3.createBucket();
+        String dst = S3.createBucket();
+        Map<String, String> expected = seed(src, "in/");
+        String yaml = """
+                sources: [%s]
+                destinations: [%s]
+                workflows: [{name: move, source: s, destinations: [d], cleanUp: %%s}]
+                """.formatted(s3("s", src, "prefix: in/"), s3("d", dst, "prefix: out/"));
+        assertThat(runOnce(yaml.formatted("false")).copied()).isEqualTo(expected.size());
+        RunSummary moved = runOnce(yaml.formatted("true"));
+        assertThat(moved.failures()).isEmpty();
+        assertThat(moved.queued()).isEqualTo(expected.size());
+        assertThat(moved.skipped()).isEqualTo(expected.size());
+        assertThat(hashes(src, "in/")).as("the source after cleanUp").isEmpty();
+        assertThat(hashes(dst, "out/")).isEqualTo(expected);
+    }
+
+    @Test
     void s3ToS3CopiesEveryObjectWithItsContentAndType() throws Exception {
         String src = S3.createBucket();
         String dst = S3.createBucket();
@@ -126,7 +186,7 @@ class S3EngineIT {
                 sources: [%s]
                 destinations: [%s]
                 workflows: [{name: copy, source: s, destinations: [d], batchSize: 4, concurrency: 4}]
-                """.formatted(s3("s", src, "prefix: in/"), s3("d", dst, "prefix: out, partSize: 5MiB, serverSideCopy: false")));
+                """.formatted(s3("s", src, "prefix: in/"), s3("d", dst, "prefix: out, partSize: 5MiB, multipartThreshold: 5MiB, serverSideCopy: false")));
         assertThat(summary.failures()).isEmpty();
         assertThat(summary.copied()).isEqualTo(expected.size());
         assertThat(hashes(dst, "out/")).isEqualTo(expected);

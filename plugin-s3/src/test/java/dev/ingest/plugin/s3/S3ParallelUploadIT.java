@@ -64,7 +64,7 @@ class S3ParallelUploadIT {
     void contentIsIdenticalAroundPartBoundariesOfKnownAndUnknownLength() throws Exception {
         String bucket = S3.createBucket();
         BufferPool pool = new BufferPool(64 * TestData.MIB, 64 * TestData.MIB);
-        S3Destination d = destination(bucket, pool, "partSize", "5MiB", "uploadConcurrency", 3);
+        S3Destination d = destination(bucket, pool, "partSize", "5MiB", "multipartThreshold", "5MiB", "uploadConcurrency", 3);
         long[] sizes = {PART - 1, PART, PART + 1, 2 * PART - 1, 3 * PART, 3 * PART + 1};
         int seed = 0;
         for (long size : sizes) {
@@ -96,7 +96,7 @@ class S3ParallelUploadIT {
     void concurrentCopiesShareABudgetOfBuffersAndWaitForEachOther() throws Exception {
         String bucket = S3.createBucket();
         BufferPool pool = new BufferPool(2 * PART, PART); // two part buffers for all copies together
-        S3Destination d = destination(bucket, pool, "partSize", "5MiB", "uploadConcurrency", 4);
+        S3Destination d = destination(bucket, pool, "partSize", "5MiB", "multipartThreshold", "5MiB", "uploadConcurrency", 4);
         ExecutorService copies = Executors.newFixedThreadPool(4);
         try {
             List<Future<?>> stores = new ArrayList<>();
@@ -126,7 +126,7 @@ class S3ParallelUploadIT {
     void aSourceFailingMidwayAbortsTheParallelUploadAndLeavesNothing() throws Exception {
         String bucket = S3.createBucket();
         BufferPool pool = new BufferPool(64 * TestData.MIB, 64 * TestData.MIB);
-        S3Destination d = destination(bucket, pool, "partSize", "5MiB", "uploadConcurrency", 4);
+        S3Destination d = destination(bucket, pool, "partSize", "5MiB", "multipartThreshold", "5MiB", "uploadConcurrency", 4);
         IOException broken = new IOException("source connection reset");
         assertThatThrownBy(() -> d.store(Codec.of("f.bin", "f.bin"),
                 Blob.of(TestData.failingAfter(17L * TestData.MIB, broken), 40L * TestData.MIB, null)))
@@ -140,7 +140,7 @@ class S3ParallelUploadIT {
     void anUploadFailingMidwayAbortsTheParallelUploadAndLeavesNothing() throws Exception {
         String bucket = S3.createBucket();
         BufferPool pool = new BufferPool(64 * TestData.MIB, 64 * TestData.MIB);
-        S3Destination d = destination(bucket, pool, "partSize", "5MiB", "uploadConcurrency", 4);
+        S3Destination d = destination(bucket, pool, "partSize", "5MiB", "multipartThreshold", "5MiB", "uploadConcurrency", 4);
         long size = 40L * TestData.MIB;
         AtomicBoolean pulled = new AtomicBoolean();
         // Once a few parts are on their way, the upload disappears under the destination's feet (as when a
@@ -178,7 +178,7 @@ class S3ParallelUploadIT {
     void anInterruptedParallelUploadIsAbortedAndGivesItsBuffersBack() throws Exception {
         String bucket = S3.createBucket();
         BufferPool pool = new BufferPool(64 * TestData.MIB, 64 * TestData.MIB);
-        S3Destination d = destination(bucket, pool, "partSize", "5MiB", "uploadConcurrency", 4);
+        S3Destination d = destination(bucket, pool, "partSize", "5MiB", "multipartThreshold", "5MiB", "uploadConcurrency", 4);
         InputStream interrupting = new FilterInputStream(TestData.generated(2, 40L * TestData.MIB)) {
             private long read;
 

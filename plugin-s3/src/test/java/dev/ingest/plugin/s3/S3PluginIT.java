@@ -312,9 +312,28 @@ class S3PluginIT {
     }
 
     @Test
+    void bodiesAreAcceptedUnsignedByDefaultAndSignedInChunksWithSignPayload() throws Exception {
+        String bucket = S3.createBucket();
+        long size = 300 * 1024 + 7; // several 128 KiB signed chunks
+        for (boolean signed : new boolean[] {false, true}) {
+            Destination d = destination(bucket, "signPayload", signed);
+            String key = "signed-" + signed + ".bin";
+            Codec codec = Codec.of(key, key, "v1", size);
+            d.store(codec, Blob.of(TestData.generated(5, size), size, "application/octet-stream"));
+            // one part of a multipart upload too
+            Destination parts = destination(bucket, "signPayload", signed, "partSize", "5MiB", "multipartThreshold", 0);
+            Codec inParts = Codec.of("parts-" + key, "parts-" + key, "v1", size);
+            parts.store(inParts, Blob.of(TestData.generated(5, size), size, "application/octet-stream"));
+            for (String k : List.of(key, "parts-" + key)) {
+                assertThat(storedSha(bucket, k)).as(k).isEqualTo(TestData.sha256(TestData.generated(5, size)));
+            }
+        }
+    }
+
+    @Test
     void anObjectAboveTheThresholdIsUploadedInPartsFromOneBuffer() throws Exception {
         String bucket = S3.createBucket();
-        Destination d = destination(bucket, "partSize", "5MiB");
+        Destination d = destination(bucket, "partSize", "5MiB", "multipartThreshold", "5MiB");
         long size = 12L * TestData.MIB + 123;
         Codec codec = Codec.of("big.bin", "big.bin", "", size);
         d.store(codec, Blob.of(TestData.generated(3, size), size, "application/x-big"));
@@ -361,7 +380,7 @@ class S3PluginIT {
     @Test
     void aFailingStreamAbortsTheMultipartUploadAndLeavesNothing() throws Exception {
         String bucket = S3.createBucket();
-        Destination d = destination(bucket, "partSize", "5MiB");
+        Destination d = destination(bucket, "partSize", "5MiB", "multipartThreshold", "5MiB");
         IOException broken = new IOException("source connection reset");
         assertThatThrownBy(() -> d.store(Codec.of("f.bin", "f.bin"),
                 Blob.of(TestData.failingAfter(12L * TestData.MIB, broken), 20L * TestData.MIB, null)))
@@ -373,7 +392,7 @@ class S3PluginIT {
     @Test
     void aSourceShorterOrLongerThanAnnouncedFailsAndLeavesNothing() throws Exception {
         String bucket = S3.createBucket();
-        Destination d = destination(bucket, "partSize", "5MiB");
+        Destination d = destination(bucket, "partSize", "5MiB", "multipartThreshold", "5MiB");
         long announced = 11L * TestData.MIB;
         assertThatThrownBy(() -> d.store(Codec.of("short.bin", "short.bin"),
                 Blob.of(TestData.generated(1, announced - 10), announced, null)))
@@ -395,7 +414,7 @@ class S3PluginIT {
     @Test
     void anInterruptedStoreAbortsItsUploadAndSaysItWasInterrupted() throws Exception {
         String bucket = S3.createBucket();
-        Destination d = destination(bucket, "partSize", "5MiB");
+        Destination d = destination(bucket, "partSize", "5MiB", "multipartThreshold", "5MiB");
         InputStream interrupting = new java.io.FilterInputStream(TestData.generated(2, 20L * TestData.MIB)) {
             private long read;
 

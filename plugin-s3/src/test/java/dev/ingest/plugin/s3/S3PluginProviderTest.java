@@ -57,7 +57,7 @@ class S3PluginProviderTest {
         assertThat(provider.keys(PluginRole.DESTINATION)).extracting(ConfigKey::name).containsExactlyInAnyOrder(
                 "endpoint", "insecure", "bucket", "prefix", "recursive", "accessKeyID", "secretAccessKey",
                 "sessionToken", "region", "pathStyle", "maxConnections", "metafilesPrefix", "partSize",
-                "multipartThreshold", "uploadConcurrency", "serverSideCopy", "copyPartSize");
+                "multipartThreshold", "uploadConcurrency", "serverSideCopy", "copyPartSize", "signPayload");
         for (PluginRole role : PluginRole.values()) {
             assertThat(provider.keys(role)).filteredOn(ConfigKey::secret).extracting(ConfigKey::name)
                     .containsExactlyInAnyOrder("secretAccessKey", "sessionToken");
@@ -106,19 +106,23 @@ class S3PluginProviderTest {
     }
 
     @Test
-    void destinationPartSizesAcceptBytesAndBinaryUnitsAndThresholdDefaultsToPartSize() {
+    void destinationPartSizesAcceptBytesAndBinaryUnitsAndThresholdDefaultsTo200MiBOrPartSize() {
         S3Settings s = parse(PluginRole.DESTINATION, "bucket", "b");
         assertThat(s.partSize()).isEqualTo(8 * TestData.MIB);
-        assertThat(s.multipartThreshold()).isEqualTo(8L * TestData.MIB);
+        assertThat(s.multipartThreshold()).isEqualTo(200L * TestData.MIB);
+        assertThat(s.signPayload()).isFalse();
         assertThat(s.metafilesPrefix()).isNull();
         s = parse(PluginRole.DESTINATION, "bucket", "b", "partSize", "16MiB", "metafilesPrefix", "meta");
         assertThat(s.partSize()).isEqualTo(16 * TestData.MIB);
-        assertThat(s.multipartThreshold()).isEqualTo(16L * TestData.MIB);
+        assertThat(s.multipartThreshold()).isEqualTo(200L * TestData.MIB);
         assertThat(s.metafilesPrefix()).isEqualTo("meta");
         s = parse(PluginRole.DESTINATION, "bucket", "b", "partSize", 5242880, "multipartThreshold", "100 KiB");
         assertThat(s.partSize()).isEqualTo(5 * TestData.MIB);
         assertThat(s.multipartThreshold()).isEqualTo(100 * 1024L);
-        assertThat(parse(PluginRole.DESTINATION, "bucket", "b", "partSize", "1g").partSize()).isEqualTo(1024 * TestData.MIB);
+        s = parse(PluginRole.DESTINATION, "bucket", "b", "partSize", "1g", "signPayload", true);
+        assertThat(s.partSize()).isEqualTo(1024 * TestData.MIB);
+        assertThat(s.multipartThreshold()).isEqualTo(1024L * TestData.MIB);
+        assertThat(s.signPayload()).isTrue();
     }
 
     @Test
