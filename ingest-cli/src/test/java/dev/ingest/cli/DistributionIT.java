@@ -153,4 +153,50 @@ class DistributionIT {
         assertThat(r.exitCode()).as(r.stderr()).isZero();
         assertThat(r.stdout()).contains("file").contains(home.resolve("plugins").toRealPath().toString());
     }
+
+    @Test
+    void aOnceRunRecordsAClassArchiveThatTheNextRunChecksKeepsAndMaps() throws Exception {
+        Path work = Files.createDirectories(unpacked.resolve("cds-run"));
+        Path cds = work.resolve("cds");
+        Path in = Files.createDirectories(work.resolve("in"));
+        Files.writeString(in.resolve("a.txt"), "a");
+        Path config = work.resolve("ingest.yaml");
+        Files.writeString(config, """
+                sources: [{name: in, type: file, path: '%s'}]
+                destinations: [{name: out, type: file, path: '%s'}]
+                workflows: [{name: copy, source: in, destinations: [out]}]
+                """.formatted(in, work.resolve("out")));
+        String[] args = {home.resolve("bin/ingest").toString(), "--mode=all", "--once", "--queue-endpoint=embedded",
+            "--config", config.toString(), "--listen", "127.0.0.1:0"};
+        Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"), "INGEST_CDS_DIR", cds.toString());
+        boolean java19 = Runtime.version().feature() >= 19;
+
+        Run first = run(work.toFile(), env, args);
+        assertThat(first.exitCode()).as(first.stderr()).isZero();
+        assertThat(first.stdout()).as("nothing of the recording reaches the output").startsWith("ingest: listed 1");
+        assertThat(archives(cds)).as("after the first run").singleElement().asString()
+                .matches(java19 ? "ingest-.*\\.jsa" : "ingest-.*\\.jsa\\.\\d+\\.tmp");
+
+        Run second = run(work.toFile(), env, args);
+        assertThat(second.exitCode()).as(second.stderr()).isZero();
+        assertThat(archives(cds)).as("after the second run").singleElement().asString().matches("ingest-.*\\.jsa");
+
+        Map<String, String> strict = new java.util.HashMap<>(env);
+        strict.put("JAVA_OPTS", "-Xshare:on"); // the JVM refuses to start unless the archive maps
+        Run mapped = run(work.toFile(), strict, args);
+        assertThat(mapped.exitCode()).as(mapped.stderr()).isZero();
+
+        Path elsewhere = work.resolve("cds-off");
+        Map<String, String> off = Map.of("JAVA_HOME", System.getProperty("java.home"), "INGEST_CDS_DIR",
+                elsewhere.toString(), "INGEST_CDS", "off");
+        Run without = run(work.toFile(), off, args);
+        assertThat(without.exitCode()).as(without.stderr()).isZero();
+        assertThat(elsewhere).as("INGEST_CDS=off records nothing").doesNotExist();
+    }
+
+    private static List<String> archives(Path dir) throws IOException {
+        try (Stream<Path> list = Files.list(dir)) {
+            return list.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
 }

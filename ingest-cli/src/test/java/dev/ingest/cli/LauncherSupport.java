@@ -298,6 +298,8 @@ final class LauncherSupport {
                     .redirectOutput(out.toFile())
                     .redirectError(err.toFile());
             SCRUBBED_ENV.forEach(pb.environment()::remove);
+            // Class-data archives of the launcher go under target/, not to the user's cache.
+            pb.environment().put("INGEST_CDS_DIR", Paths.get("target", "cds").toAbsolutePath().toString());
             pb.environment().putAll(env);
             Launch launch = new Launch(pb.start(), out, err, List.of(args));
             synchronized (launches) {
