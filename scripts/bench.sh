@@ -2,7 +2,7 @@
 # The benchmark: ingest against rclone through a private nats-server and an in-memory S3 server (s3proxy),
 # all on loopback. Builds what it needs, then runs dev.ingest.bench.BenchMain (module ingest-bench), which
 # starts the servers, generates the data, runs the real launcher (ingest-cli/target/ingest/bin/ingest) and,
-# when it is on PATH, rclone, and prints a table. See docs/PERFORMANCE.md.
+# when it is on PATH, rclone, and prints a table. See the README, section Performance.
 #
 #   scripts/bench.sh                  # every case, full size (about 6 minutes on 2 cores)
 #   scripts/bench.sh --quick          # smaller data: a smoke run

@@ -26,7 +26,7 @@ import java.util.zip.ZipInputStream;
 /**
  * The benchmark: ingest (through its real launcher, as a separate process) against {@code rclone copy} on an
  * in-memory S3 server (s3proxy in this JVM) and a private nats-server, all on loopback. Prints the machine, one
- * line per step as it finishes, then the table. Run it with {@code scripts/bench.sh}; see docs/PERFORMANCE.md.
+ * line per step as it finishes, then the table. Run it with {@code scripts/bench.sh}; see the README, section Performance.
  *
  * <pre>
  * BenchMain [--cases 1,2,3,4,5,6] [--quick] [--root DIR] [--no-rclone] [--no-warmup]
