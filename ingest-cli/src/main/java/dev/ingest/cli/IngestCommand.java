@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -166,7 +167,17 @@ final class IngestCommand implements Callable<Integer> {
             return ExitCode.CONFIG;
         }
 
-        try (PluginRegistry registry = PluginRegistry.load(getClass().getClassLoader(), plugins, PluginsCommand.defaultRoots())) {
+        if (!dryRun) {
+            try {
+                queue.settings(queue.endpoint); // flag problems first, before anything is started
+            } catch (IllegalArgumentException e) {
+                return usage(e.getMessage());
+            }
+        }
+        // The queue (and an embedded nats-server) is set up while the plugins are created; its failures are
+        // reported only once the configuration is known to be good.
+        try (QueueStart queueStart = dryRun ? null : QueueStart.begin(queue);
+             PluginRegistry registry = PluginRegistry.load(getClass().getClassLoader(), plugins, PluginsCommand.defaultRoots())) {
             Configured configured;
             try {
                 configured = PluginSetup.configure(parsed, registry, strictWorkflows);
@@ -178,11 +189,74 @@ final class IngestCommand implements Callable<Integer> {
                 if (dryRun) {
                     return DryRun.print(out, configured, registry);
                 }
-                return run(configured, grace, out, err);
+                return run(configured, queueStart, grace, out, err);
             }
         } catch (PluginLoadException e) {
             err.println("ingest: " + e.getMessage());
             return ExitCode.CONFIG;
+        }
+    }
+
+    /**
+     * Starts the embedded nats-server (with {@code --queue-endpoint=embedded}) and connects to NATS on a thread of
+     * its own; {@link #await()} hands over the result. Closing it releases what was not handed over.
+     */
+    static final class QueueStart implements AutoCloseable {
+        private final CompletableFuture<Started> started;
+        private boolean taken;
+
+        /** What was started: the embedded server (or null) and the connected queue (or the failure). */
+        record Started(NatsServerProcess embedded, JetStreamQueue queue, String failure) {
+        }
+
+        private QueueStart(CompletableFuture<Started> started) {
+            this.started = started;
+        }
+
+        static QueueStart begin(QueueOptions options) {
+            return new QueueStart(CompletableFuture.supplyAsync(() -> start(options), r -> {
+                Thread t = new Thread(r, "queue-start");
+                t.setDaemon(true);
+                t.start();
+            }));
+        }
+
+        private static Started start(QueueOptions options) {
+            NatsServerProcess embedded = null;
+            String endpoint = options.endpoint;
+            if (EMBEDDED.equals(options.endpoint)) {
+                try {
+                    embedded = NatsServerProcess.start();
+                } catch (IOException e) {
+                    return new Started(null, null, "cannot start the embedded nats-server: " + e.getMessage());
+                }
+                endpoint = embedded.url();
+                LOG.info("started embedded nats-server at {} (store {})", endpoint, embedded.storeDir());
+            }
+            try {
+                return new Started(embedded, JetStreamQueue.connect(options.settings(endpoint)), null);
+            } catch (IOException | RuntimeException e) {
+                return new Started(embedded, null, e.getMessage());
+            }
+        }
+
+        /** @return what was started; the caller now owns it */
+        Started await() {
+            taken = true;
+            return started.join();
+        }
+
+        @Override
+        public void close() {
+            if (!taken) {
+                Started s = started.join();
+                if (s.queue() != null) {
+                    s.queue().close();
+                }
+                if (s.embedded() != null) {
+                    s.embedded().close();
+                }
+            }
         }
     }
 
@@ -193,31 +267,18 @@ final class IngestCommand implements Callable<Integer> {
         return ExitCode.USAGE;
     }
 
-    private int run(Configured configured, Duration grace, PrintWriter out, PrintWriter err) {
-        NatsServerProcess embedded = null;
-        String endpoint = queue.endpoint;
+    private int run(Configured configured, QueueStart queueStart, Duration grace, PrintWriter out, PrintWriter err) {
+        QueueStart.Started started = queueStart.await();
         try {
-            if (EMBEDDED.equals(queue.endpoint)) {
-                try {
-                    embedded = NatsServerProcess.start();
-                } catch (IOException e) {
-                    err.println("ingest: cannot start the embedded nats-server: " + e.getMessage());
-                    return ExitCode.RUNTIME;
-                }
-                endpoint = embedded.url();
-                LOG.info("started embedded nats-server at {} (store {})", endpoint, embedded.storeDir());
-            }
-            QueueSettings settings;
-            try {
-                settings = queue.settings(endpoint);
-            } catch (IllegalArgumentException e) {
-                return usage(e.getMessage());
+            if (started.queue() == null) {
+                err.println("ingest: " + started.failure());
+                return ExitCode.RUNTIME;
             }
             IngestMetrics metrics = IngestMetrics.create();
             configured.config().workflows().stream()
                     .filter(w -> !configured.workflows().contains(w))
                     .forEach(w -> metrics.workflowInstantiationFailed(w.name()));
-            try (JetStreamQueue jetStream = JetStreamQueue.connect(settings)) {
+            try (JetStreamQueue jetStream = started.queue()) {
                 IngestEngine engine = IngestEngine.builder().configured(configured).queue(jetStream).mode(mode)
                         .once(once).shutdownGrace(grace).metrics(metrics).build();
                 try (HealthServer health = startHealth(jetStream, engine, metrics)) {
@@ -228,8 +289,8 @@ final class IngestCommand implements Callable<Integer> {
                 return ExitCode.RUNTIME;
             }
         } finally {
-            if (embedded != null) {
-                embedded.close();
+            if (started.embedded() != null) {
+                started.embedded().close();
             }
         }
     }

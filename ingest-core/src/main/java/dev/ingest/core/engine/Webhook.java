@@ -46,7 +46,8 @@ final class Webhook implements AutoCloseable {
     static final int ATTEMPTS = 4;
     private static final int QUEUED_DELIVERIES = 10_000;
 
-    private final HttpClient client;
+    /** Made on first use: its selector thread waits in native code, which holds up the JVM's exit by 0.3 s. */
+    private volatile HttpClient client;
     private final RunStats stats;
     private final IngestMetrics metrics;
     private final Duration timeout;
@@ -58,13 +59,26 @@ final class Webhook implements AutoCloseable {
         this.metrics = metrics;
         this.timeout = timeout;
         this.firstRetry = firstRetry;
-        this.client = HttpClient.newBuilder().connectTimeout(timeout).build();
         this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
                 new ArrayBlockingQueue<>(QUEUED_DELIVERIES), r -> {
                     Thread t = new Thread(r, "ingest-webhook");
                     t.setDaemon(true);
                     return t;
                 });
+    }
+
+    private HttpClient client() {
+        HttpClient c = client;
+        if (c == null) {
+            synchronized (this) {
+                c = client;
+                if (c == null) {
+                    c = HttpClient.newBuilder().connectTimeout(timeout).build();
+                    client = c;
+                }
+            }
+        }
+        return c;
     }
 
     /**
@@ -116,7 +130,7 @@ final class Webhook implements AutoCloseable {
         String last = "";
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             try {
-                int status = client.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+                int status = client().send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
                 metrics.webhookRequest(workflow, status / 100 == 2);
                 if (status / 100 == 2) {
                     stats.webhookDelivered();

@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,12 +55,7 @@ public final class PluginSetup {
         Map<String, Source> sources = new LinkedHashMap<>();
         Map<String, Destination> destinations = new LinkedHashMap<>();
         try {
-            for (PluginEntry e : config.sources()) {
-                create(config, registry, e, PluginRole.SOURCE, problems, sources);
-            }
-            for (PluginEntry e : config.destinations()) {
-                create(config, registry, e, PluginRole.DESTINATION, problems, destinations);
-            }
+            createAll(config, registry, problems, sources, destinations);
             problems.sort(Comparator.comparingInt(ConfigProblem::line));
 
             Map<String, Set<String>> affected = affectedWorkflows(config, problems);
@@ -142,8 +138,79 @@ public final class PluginSetup {
         return close < 0 ? path : path.substring(0, close + 1);
     }
 
+    /**
+     * Creates every source and destination, each on a thread of its own (plugins may contact their stores at
+     * creation, and building clients loads many classes: together they take the time of the slowest, not the sum).
+     * Problems are added in the entries' order; the plugins go to the maps in the entries' order.
+     */
+    private static void createAll(IngestConfig config, PluginRegistry registry, List<ConfigProblem> problems,
+                                  Map<String, Source> sources, Map<String, Destination> destinations) {
+        record Task(PluginEntry entry, PluginRole role) {
+        }
+        List<Task> tasks = new ArrayList<>();
+        config.sources().forEach(e -> tasks.add(new Task(e, PluginRole.SOURCE)));
+        config.destinations().forEach(e -> tasks.add(new Task(e, PluginRole.DESTINATION)));
+        List<ConfigProblem> known = List.copyOf(problems);
+        List<List<ConfigProblem>> found = new ArrayList<>();
+        List<Map<String, Object>> made = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        AtomicReference<Throwable> unexpected = new AtomicReference<>();
+        for (Task t : tasks) {
+            List<ConfigProblem> mine = new ArrayList<>();
+            Map<String, Object> one = new LinkedHashMap<>();
+            found.add(mine);
+            made.add(one);
+            Runnable work = () -> {
+                try {
+                    create(config, registry, t.entry(), t.role(), known, mine, one);
+                } catch (RuntimeException | Error e) {
+                    unexpected.compareAndSet(null, e);
+                }
+            };
+            if (tasks.size() == 1) {
+                work.run();
+            } else {
+                Thread thread = new Thread(work, "create-" + t.entry().name());
+                thread.setDaemon(true);
+                thread.start();
+                threads.add(thread);
+            }
+        }
+        boolean interrupted = false;
+        for (Thread thread : threads) {
+            while (true) {
+                try {
+                    thread.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        for (int i = 0; i < tasks.size(); i++) {
+            problems.addAll(found.get(i));
+            for (Map.Entry<String, Object> m : made.get(i).entrySet()) {
+                if (tasks.get(i).role() == PluginRole.SOURCE) {
+                    sources.put(m.getKey(), (Source) m.getValue());
+                } else {
+                    destinations.put(m.getKey(), (Destination) m.getValue());
+                }
+            }
+        }
+        Throwable e = unexpected.get();
+        if (e instanceof RuntimeException r) {
+            throw r;
+        }
+        if (e instanceof Error err) {
+            throw err;
+        }
+    }
+
     private static <T> void create(IngestConfig config, PluginRegistry registry, PluginEntry entry, PluginRole role,
-                                   List<ConfigProblem> problems, Map<String, T> out) {
+                                   List<ConfigProblem> earlier, List<ConfigProblem> problems, Map<String, T> out) {
         String what = role == PluginRole.SOURCE ? "source" : "destination";
         if (entry.type().isEmpty()) {
             return; // already reported: type is required
@@ -161,7 +228,7 @@ public final class PluginSetup {
             return;
         }
         int before = problems.size();
-        boolean hadProblems = problems.stream().anyMatch(p -> p.path().startsWith(entry.path() + ".") || p.path().equals(entry.path()));
+        boolean hadProblems = earlier.stream().anyMatch(p -> p.path().startsWith(entry.path() + ".") || p.path().equals(entry.path()));
         List<ConfigKey> keys = plugin.provider().keys(role);
         Set<String> known = keys.stream().map(ConfigKey::name).collect(Collectors.toCollection(java.util.TreeSet::new));
         for (String k : entry.options().keySet()) {
