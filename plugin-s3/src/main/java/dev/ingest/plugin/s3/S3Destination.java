@@ -31,7 +31,6 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.MetadataDirective;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -212,21 +211,17 @@ final class S3Destination implements Destination {
             return Optional.empty();
         }
         String prefix = settings.prefix().isEmpty() ? "" : Keys.join(settings.prefix(), "");
-        ListObjectsV2Request.Builder request = ListObjectsV2Request.builder().bucket(settings.bucket());
-        if (!prefix.isEmpty()) {
-            request.prefix(prefix);
-        }
-        Iterator<S3Object> objects = connection.client().listObjectsV2Paginator(request.build()).contents().iterator();
+        Iterator<S3Object> objects = Listings.objects(connection.client(), settings.bucket(), prefix, false, null);
         return Optional.of(() -> {
             try {
                 while (objects.hasNext()) {
                     S3Object o = objects.next();
                     String key = o.key();
-                    if (key == null || !key.startsWith(prefix) || key.length() == prefix.length() || key.endsWith("/")) {
+                    if (Listings.isFolder(key) || !key.startsWith(prefix) || key.length() == prefix.length()) {
                         continue;
                     }
-                    long size = o.size() == null ? -1 : o.size();
-                    return Optional.of(new Listed(key.substring(prefix.length()), size, S3Source.etag(o.eTag())));
+                    return Optional.of(new Listed(key.substring(prefix.length()), Listings.size(o),
+                            Listings.etag(o.eTag())));
                 }
                 return Optional.empty();
             } catch (SdkException e) {

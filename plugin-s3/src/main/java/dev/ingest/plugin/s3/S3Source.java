@@ -19,7 +19,6 @@ import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -65,18 +64,7 @@ final class S3Source implements Source {
 
     @Override
     public synchronized void reset() {
-        ListObjectsV2Request.Builder request = ListObjectsV2Request.builder().bucket(settings.bucket());
-        if (!settings.prefix().isEmpty()) {
-            request.prefix(settings.prefix());
-        }
-        if (!settings.recursive()) {
-            request.delimiter("/");
-        }
-        if (pageSize != null) {
-            request.maxKeys(pageSize);
-        }
-        // Lazy: the first page is requested by the first next(), each further page when the previous is used up.
-        scan = connection.client().listObjectsV2Paginator(request.build()).contents().iterator();
+        scan = Listings.objects(connection.client(), settings.bucket(), settings.prefix(), !settings.recursive(), pageSize);
     }
 
     @Override
@@ -88,12 +76,11 @@ final class S3Source implements Source {
             while (scan.hasNext()) {
                 S3Object o = scan.next();
                 String key = o.key();
-                if (key == null || key.isEmpty() || key.endsWith("/")) {
-                    continue; // a "folder" marker, not an object
+                if (Listings.isFolder(key)) {
+                    continue;
                 }
                 String name = Keys.nameOf(key, settings.prefix());
-                long size = o.size() == null ? -1 : o.size();
-                return Optional.of(Codec.of(key, name, etag(o.eTag()), size));
+                return Optional.of(Codec.of(key, name, Listings.etag(o.eTag()), Listings.size(o)));
             }
         } catch (SdkException e) {
             scan = null;
@@ -101,13 +88,6 @@ final class S3Source implements Source {
         }
         scan = null;
         return Optional.empty();
-    }
-
-    static String etag(String etag) {
-        if (etag == null) {
-            return "";
-        }
-        return etag.length() >= 2 && etag.startsWith("\"") && etag.endsWith("\"") ? etag.substring(1, etag.length() - 1) : etag;
     }
 
     /**
@@ -173,9 +153,9 @@ final class S3Source implements Source {
                 }
                 throw S3Errors.retryable("checking " + what + " before deleting it", e);
             }
-            if (!codec.version().equals(etag(head.eTag()))) {
+            if (!codec.version().equals(Listings.etag(head.eTag()))) {
                 LOG.info("not deleting {}: it changed after it was listed (ETag {} instead of {}); the next scan queues it",
-                        what, etag(head.eTag()), codec.version());
+                        what, Listings.etag(head.eTag()), codec.version());
                 return;
             }
         }
