@@ -37,7 +37,7 @@ final class Enqueuer {
     private final List<Transfer.Named<Destination>> destinations;
     private final AtomicLong queued = new AtomicLong();
     private final AtomicLong alreadyQueued = new AtomicLong();
-    private volatile long alreadyStored;
+    private final AtomicLong alreadyStored = new AtomicLong();
     private volatile long listedInScan;
 
     Enqueuer(JetStreamQueue queue, WorkflowConfig workflow, Source source, String sourceType,
@@ -62,7 +62,7 @@ final class Enqueuer {
         long started = System.nanoTime();
         queued.set(0);
         alreadyQueued.set(0);
-        alreadyStored = 0;
+        alreadyStored.set(0);
         String error = "";
         long listed = 0;
         try {
@@ -73,7 +73,7 @@ final class Enqueuer {
             throw e;
         } finally {
             queue.recordScan(workflow.name(), new JetStreamQueue.ScanRecord(Instant.now(), listedInScan,
-                    queued.get(), alreadyQueued.get(), alreadyStored, (System.nanoTime() - started) / 1_000_000, error));
+                    queued.get(), alreadyQueued.get(), alreadyStored.get(), (System.nanoTime() - started) / 1_000_000, error));
         }
     }
 
@@ -85,7 +85,6 @@ final class Enqueuer {
         long listed = 0;
         listedInScan = 0;
         boolean listedAll = false;
-        long stored = 0;
         // The source is listed on its own thread, ahead of the publishing: the next page is being fetched while
         // this one is published. So are the destinations' listings, when they are compared.
         ListingComparison comparison = workflow.listDestinations() ? ListingComparison.start(workflow.name(),
@@ -116,8 +115,7 @@ final class Enqueuer {
                         : comparison.compare(codec);
                 // With cleanUp the dequeuer still has to delete it from the source, after its own check.
                 if (verdict.heldEverywhere() && !workflow.cleanUp()) {
-                    stored++;
-                    alreadyStored = stored;
+                    alreadyStored.incrementAndGet();
                     stats.skipped();
                     metrics.skipped(workflow.name());
                     continue;
@@ -164,7 +162,7 @@ final class Enqueuer {
         }
         LOG.info("workflow {}: scanned source {}: {} objects in {} ms{}", workflow.name(), workflow.source(), listed,
                 (System.nanoTime() - started) / 1_000_000, !compared ? ""
-                        : ", " + stored + " of them already at every destination");
+                        : ", " + alreadyStored.get() + " of them already at every destination");
         return listed;
     }
 

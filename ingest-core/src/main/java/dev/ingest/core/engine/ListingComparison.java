@@ -145,16 +145,7 @@ final class ListingComparison implements AutoCloseable {
             this.metrics = metrics;
             this.inventory = inventory;
             if (inventory != null) {
-                this.listing = new Prefetch<>(new Prefetch.Lister<>() {
-                    @Override
-                    public void start() {
-                    }
-
-                    @Override
-                    public Optional<Listed> next() throws IOException {
-                        return inventory.next();
-                    }
-                }, "list-" + destination.name(), workflow);
+                this.listing = new Prefetch<>(inventory::next, "list-" + destination.name(), workflow);
             }
         }
 

@@ -19,9 +19,11 @@ final class Prefetch<T> implements AutoCloseable {
     static final int AHEAD = 4096;
 
     /** A listing: started once, then read until empty. */
+    @FunctionalInterface
     interface Lister<T> {
-        /** Starts the listing (for a source: {@code reset()}). */
-        void start() throws IOException;
+        /** Starts the listing (for a source: {@code reset()}); the default does nothing. */
+        default void start() throws IOException {
+        }
 
         /** @return the next entry, or empty at the end */
         Optional<T> next() throws IOException;

@@ -19,12 +19,13 @@ final class Isolated {
     private Isolated() {
     }
 
+    /** A call into a plugin; {@code E} is what it may throw ({@link IOException}, or nothing checked). */
     @FunctionalInterface
-    interface IoCall<T> {
-        T call() throws IOException;
+    interface IoCall<T, E extends Exception> {
+        T call() throws E;
     }
 
-    static <T> T in(ClassLoader loader, IoCall<T> call) throws IOException {
+    static <T, E extends Exception> T in(ClassLoader loader, IoCall<T, E> call) throws E {
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
         if (previous == loader) {
@@ -117,14 +118,7 @@ final class Isolated {
 
             @Override
             public boolean holds(Codec codec, Listed entry) {
-                Thread thread = Thread.currentThread();
-                ClassLoader previous = thread.getContextClassLoader();
-                thread.setContextClassLoader(loader);
-                try {
-                    return delegate.holds(codec, entry);
-                } finally {
-                    thread.setContextClassLoader(previous);
-                }
+                return in(loader, () -> delegate.holds(codec, entry));
             }
 
             @Override
