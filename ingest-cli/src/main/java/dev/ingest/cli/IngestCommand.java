@@ -202,6 +202,7 @@ final class IngestCommand implements Callable<Integer> {
      * its own; {@link #await()} hands over the result. Closing it releases what was not handed over.
      */
     static final class QueueStart implements AutoCloseable {
+        private final QueueOptions options;
         private final CompletableFuture<Started> started;
         private boolean taken;
 
@@ -209,12 +210,13 @@ final class IngestCommand implements Callable<Integer> {
         record Started(NatsServerProcess embedded, JetStreamQueue queue, String failure) {
         }
 
-        private QueueStart(CompletableFuture<Started> started) {
+        private QueueStart(QueueOptions options, CompletableFuture<Started> started) {
+            this.options = options;
             this.started = started;
         }
 
         static QueueStart begin(QueueOptions options) {
-            return new QueueStart(CompletableFuture.supplyAsync(() -> start(options), r -> {
+            return new QueueStart(options, CompletableFuture.supplyAsync(() -> start(options), r -> {
                 Thread t = new Thread(r, "queue-start");
                 t.setDaemon(true);
                 t.start();
@@ -246,16 +248,28 @@ final class IngestCommand implements Callable<Integer> {
             return started.join();
         }
 
+        /**
+         * Releases what was not handed over (the run stopped before it needed the queue: a bad configuration). An
+         * embedded nats-server is waited for and stopped, so that no process is left behind; a connection still
+         * being made to a remote server is not waited for, and closed once made (or dies with the process).
+         */
         @Override
         public void close() {
             if (!taken) {
-                Started s = started.join();
-                if (s.queue() != null) {
-                    s.queue().close();
+                boolean embedded = EMBEDDED.equals(options.endpoint);
+                CompletableFuture<Void> released = started.thenAccept(QueueStart::release);
+                if (embedded) {
+                    released.join();
                 }
-                if (s.embedded() != null) {
-                    s.embedded().close();
-                }
+            }
+        }
+
+        private static void release(Started s) {
+            if (s.queue() != null) {
+                s.queue().close();
+            }
+            if (s.embedded() != null) {
+                s.embedded().close();
             }
         }
     }
