@@ -55,7 +55,11 @@ import picocli.CommandLine.Spec;
         footer = {"", ExitCode.HELP})
 final class IngestCommand implements Callable<Integer> {
 
-    private static final Logger LOG = LoggerFactory.getLogger(IngestCommand.class);
+    /** Not a constant: loading this class (to build the command line) must not wait for logging to be set up. */
+    private static Logger log() {
+        return LoggerFactory.getLogger(IngestCommand.class);
+    }
+
     static final String EMBEDDED = "embedded";
 
     @Spec
@@ -126,7 +130,7 @@ final class IngestCommand implements Callable<Integer> {
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             commandLine.getErr().println("ingest: " + ex.getMessage());
-            LOG.error("unexpected failure", ex);
+            log().error("unexpected failure", ex);
             return ExitCode.RUNTIME;
         });
         return cl;
@@ -233,7 +237,7 @@ final class IngestCommand implements Callable<Integer> {
                     return new Started(null, null, "cannot start the embedded nats-server: " + e.getMessage());
                 }
                 endpoint = embedded.url();
-                LOG.info("started embedded nats-server at {} (store {})", endpoint, embedded.storeDir());
+                log().info("started embedded nats-server at {} (store {})", endpoint, embedded.storeDir());
             }
             try {
                 return new Started(embedded, JetStreamQueue.connect(options.settings(endpoint)), null);
@@ -314,11 +318,11 @@ final class IngestCommand implements Callable<Integer> {
         try {
             // Ready: connected to NATS, and the engine has set up its stream and consumers and is running.
             HealthServer h = HealthServer.start(listen, () -> jetStream.isConnected() && engine.isReady(), metrics);
-            LOG.info("operations endpoints on port {}: /live, /ready, /metrics", h.port());
+            log().info("operations endpoints on port {}: /live, /ready, /metrics", h.port());
             return h;
         } catch (IOException | IllegalArgumentException e) {
             if (once) {
-                LOG.warn("health endpoints not started: cannot listen on {}: {}", listen, e.toString());
+                log().warn("health endpoints not started: cannot listen on {}: {}", listen, e.toString());
                 return null;
             }
             throw new IOException("cannot listen on " + listen + " (--listen): " + e.getMessage(), e);
@@ -328,7 +332,7 @@ final class IngestCommand implements Callable<Integer> {
     private int runEngine(IngestEngine engine, PrintWriter out, PrintWriter err) {
         if (shutdown != null) {
             shutdown.onSignal(() -> {
-                LOG.info("signal received: stopping (in-flight copies get {} to finish)", shutdownGrace);
+                log().info("signal received: stopping (in-flight copies get {} to finish)", shutdownGrace);
                 engine.stop();
             }, Durations.parse(shutdownGrace).orElseThrow().plusSeconds(30));
         }

@@ -11,8 +11,12 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import org.slf4j.LoggerFactory;
 
 /**
  * ingest's Prometheus metrics. The names of the original tool are kept so existing dashboards keep working
@@ -45,6 +49,8 @@ public final class IngestMetrics {
     private final Counter redeliveries;
     private final Gauge inFlight;
     private final Map<String, LongSupplier[]> consumerState = new ConcurrentHashMap<>();
+    private final CountDownLatch jvmRegistered = new CountDownLatch(1);
+    private static final int JVM_SETUP_WAIT_SECONDS = 10;
 
     private IngestMetrics(PrometheusRegistry registry, boolean jvm) {
         this.registry = registry;
@@ -97,7 +103,20 @@ public final class IngestMetrics {
                 .callback(cb -> consumerState.forEach((w, s) -> cb.call(s[1].getAsLong(), w)))
                 .register(registry);
         if (jvm) {
-            JvmMetrics.builder().register(registry);
+            // JVM metrics load the management classes (about a tenth of a second): registered on a thread of
+            // their own, so that a run starts meanwhile; a scrape waits for them.
+            CompletableFuture.runAsync(() -> JvmMetrics.builder().register(registry), r -> {
+                Thread t = new Thread(r, "jvm-metrics-setup");
+                t.setDaemon(true);
+                t.start();
+            }).whenComplete((ok, e) -> {
+                if (e != null) {
+                    LoggerFactory.getLogger(IngestMetrics.class).warn("JVM metrics not available: {}", e.toString());
+                }
+                jvmRegistered.countDown();
+            });
+        } else {
+            jvmRegistered.countDown();
         }
     }
 
@@ -131,6 +150,12 @@ public final class IngestMetrics {
      * @throws IOException if writing fails
      */
     public void writeTo(OutputStream out) throws IOException {
+        try {
+            jvmRegistered.await(JVM_SETUP_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for the JVM metrics");
+        }
         PrometheusTextFormatWriter.create().write(out, registry.scrape(), EscapingScheme.DEFAULT);
     }
 

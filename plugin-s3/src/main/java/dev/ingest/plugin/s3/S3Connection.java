@@ -70,18 +70,22 @@ final class S3Connection implements Closeable {
     static S3Connection open(S3Settings settings) {
         AwsCredentialsProvider credentials = credentialsProvider(settings);
         try {
+            Apache5HttpClient.Builder http = Apache5HttpClient.builder()
+                    .maxConnections(settings.maxConnections())
+                    .connectionTimeout(Duration.ofSeconds(CONNECT_TIMEOUT_SECONDS))
+                    .socketTimeout(Duration.ofSeconds(SOCKET_TIMEOUT_SECONDS))
+                    .connectionAcquisitionTimeout(Duration.ofSeconds(ACQUIRE_TIMEOUT_SECONDS))
+                    .tcpKeepAlive(true);
+            if (settings.endpoint() != null && "http".equalsIgnoreCase(settings.endpoint().getScheme())) {
+                http.tlsSocketStrategy(new LazyTls());
+            }
             S3ClientBuilder builder = S3Client.builder()
                     .region(Region.of(settings.region()))
                     .credentialsProvider(credentials)
                     .forcePathStyle(settings.pathStyle())
                     .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                     .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-                    .httpClientBuilder(Apache5HttpClient.builder()
-                            .maxConnections(settings.maxConnections())
-                            .connectionTimeout(Duration.ofSeconds(CONNECT_TIMEOUT_SECONDS))
-                            .socketTimeout(Duration.ofSeconds(SOCKET_TIMEOUT_SECONDS))
-                            .connectionAcquisitionTimeout(Duration.ofSeconds(ACQUIRE_TIMEOUT_SECONDS))
-                            .tcpKeepAlive(true))
+                    .httpClientBuilder(http)
                     .overrideConfiguration(o -> o.retryStrategy(r -> r.maxAttempts(MAX_ATTEMPTS)));
             if (settings.endpoint() != null) {
                 builder.endpointOverride(settings.endpoint());
