@@ -121,7 +121,9 @@ final class S3Connection implements Closeable {
     }
 
     /**
-     * Checks that the bucket exists and the credentials may use it ({@code HeadBucket}).
+     * Checks that the bucket exists and the credentials may use it: a listing of at most one key
+     * ({@code ListObjectsV2}, which needs the same permission as {@code HeadBucket}). Unlike {@code HeadBucket} it
+     * also sets up the SDK's XML parsing, which the first scan or inventory would otherwise do on its own time.
      *
      * @throws ConfigException naming the bucket and endpoint if the bucket does not exist, the credentials are
      *     refused or missing, or the bucket is in another region
@@ -139,7 +141,7 @@ final class S3Connection implements Closeable {
             }
         }
         try {
-            client.headBucket(b -> b.bucket(bucket));
+            client.listObjectsV2(b -> b.bucket(bucket).maxKeys(1));
         } catch (SdkClientException e) {
             if (S3Errors.interrupted(e)) {
                 throw S3Errors.interruption("checking bucket '" + bucket + "' at " + where, e);
