@@ -1,5 +1,8 @@
 package dev.ingest.cli;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Paths;
 import org.slf4j.LoggerFactory;
 
 /** The {@code ingest} launcher's entry point. */
@@ -22,9 +25,26 @@ public final class Main {
         Shutdown shutdown = new Shutdown();
         shutdown.install();
         int code = IngestCommand.commandLine(new IngestCommand(shutdown)).execute(args);
+        confirmClassArchive(code);
         shutdown.finished(code);
         System.out.flush();
         System.err.flush();
         System.exit(code);
+    }
+
+    /**
+     * When the launcher records a class-data archive at this run's exit ({@code -Dingest.cds.recording=FILE}),
+     * marks the recording as worth keeping ({@code FILE.ok}) if the run succeeded: a run that stopped early (a bad
+     * configuration, an unreachable server) loaded too few classes to speed up the next ones.
+     */
+    private static void confirmClassArchive(int code) {
+        String recording = System.getProperty("ingest.cds.recording");
+        if (recording != null && code == ExitCode.OK) {
+            try {
+                Files.writeString(Paths.get(recording + ".ok"), "");
+            } catch (IOException | RuntimeException e) {
+                // no archive then; the next --once run records again
+            }
+        }
     }
 }

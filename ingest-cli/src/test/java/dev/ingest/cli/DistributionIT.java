@@ -169,13 +169,21 @@ class DistributionIT {
         String[] args = {home.resolve("bin/ingest").toString(), "--mode=all", "--once", "--queue-endpoint=embedded",
             "--config", config.toString(), "--listen", "127.0.0.1:0"};
         Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"), "INGEST_CDS_DIR", cds.toString());
-        boolean java19 = Runtime.version().feature() >= 19;
+
+        // A run that stops at a bad configuration loads too few classes: its recording is not kept.
+        Path broken = work.resolve("broken.yaml");
+        Files.writeString(broken, "sources: [{name: in, type: nosuchtype}]\n");
+        String[] failing = args.clone();
+        failing[failing.length - 3] = broken.toString();
+        Run bad = run(work.toFile(), env, failing);
+        assertThat(bad.exitCode()).as(bad.stderr()).isEqualTo(ExitCode.CONFIG);
+        assertThat(archives(cds)).as("after the failed run").noneMatch(n -> n.endsWith(".ok"));
 
         Run first = run(work.toFile(), env, args);
         assertThat(first.exitCode()).as(first.stderr()).isZero();
         assertThat(first.stdout()).as("nothing of the recording reaches the output").startsWith("ingest: listed 1");
-        assertThat(archives(cds)).as("after the first run").singleElement().asString()
-                .matches(java19 ? "ingest-.*\\.jsa" : "ingest-.*\\.jsa\\.\\d+\\.tmp");
+        assertThat(archives(cds)).as("after the first good run: the recording and its mark").hasSize(2)
+                .allMatch(n -> n.matches("ingest-.*\\.jsa\\.\\d+\\.tmp(\\.ok)?"));
 
         Run second = run(work.toFile(), env, args);
         assertThat(second.exitCode()).as(second.stderr()).isZero();
