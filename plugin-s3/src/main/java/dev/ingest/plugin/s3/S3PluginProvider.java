@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Creating a source or destination checks every key, reports all problems together, then asks S3 about the
- * bucket ({@code HeadBucket}), so that a missing bucket or refused credentials show at start-up.
+ * bucket (a one-key {@code ListObjectsV2}), so that a missing bucket or refused credentials show at start-up.
  *
  * <p>Stateless and thread-safe. Registered with {@link java.util.ServiceLoader}.
  */
