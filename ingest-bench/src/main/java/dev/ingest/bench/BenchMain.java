@@ -249,6 +249,12 @@ public final class BenchMain {
                 + " the SDK listing. MB/s: 10^6 bytes copied per second. vs rclone: seconds / rclone's seconds in the"
                 + " same case (below 1: faster than rclone). peak RSS: largest resident memory of the process and its"
                 + " children.");
+        List<String> targets = Targets.check(rows);
+        if (!targets.isEmpty()) {
+            out.println();
+            out.println("Targets, judged on this run:");
+            targets.forEach(out::println);
+        }
         boolean failed = rows.stream().anyMatch(r -> r.note().contains("FAILED") || r.note().contains("INCOMPLETE")
                 || r.tool().equals("(error)"));
         return failed ? 1 : 0;

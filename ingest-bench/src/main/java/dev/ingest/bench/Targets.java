@@ -1,0 +1,107 @@
+package dev.ingest.bench;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * The project's speed and memory targets, checked against one run's rows: each line says what is wanted, the
+ * figures it is judged on and whether this run meets it. Cases that did not run are left out.
+ *
+ * <ul>
+ *   <li>cases 1 and 2: ingest's best time at most rclone's;</li>
+ *   <li>case 3: queueing within 1.5x of listing (rclone's {@code lsf}, and the SDK's listing in the benchmark's
+ *       JVM);</li>
+ *   <li>case 4: the fan-out at {@code -Xmx256m} completes (its peak RSS shown);</li>
+ *   <li>case 5b: the rescan copies nothing and takes within 1.5x of the listing;</li>
+ *   <li>case 6: server-side copy takes under a third of streaming (rclone's own ratio shown for the same
+ *       server).</li>
+ * </ul>
+ */
+final class Targets {
+
+    private Targets() {
+    }
+
+    static List<String> check(List<Row> rows) {
+        List<String> lines = new ArrayList<>();
+        asFastAsRclone(rows, "1 ", lines);
+        asFastAsRclone(rows, "2 ", lines);
+        Optional<Row> enqueue = find(rows, "3 ", t -> t.startsWith("ingest"));
+        if (enqueue.isPresent()) {
+            Optional<Row> lsf = find(rows, "3 ", t -> t.equals("rclone lsf"));
+            Optional<Row> sdk = find(rows, "3 ", t -> t.startsWith("ListObjectsV2"));
+            Optional<Row> listing = lsf.isPresent() ? lsf : sdk;
+            if (listing.isPresent()) {
+                double r = enqueue.get().seconds() / listing.get().seconds();
+                lines.add(line(enqueue.get().benchCase() + ": queueing within 1.5x of listing",
+                        ratio(enqueue.get(), listing.get())
+                                + sdk.filter(s -> lsf.isPresent()).map(s -> "; vs the SDK's listing "
+                                        + fmt(enqueue.get().seconds() / s.seconds())).orElse(""),
+                        r <= 1.5));
+            }
+        }
+        find(rows, "4 ", t -> t.startsWith("ingest")).ifPresent(f -> lines.add(line(
+                f.benchCase() + ": the fan-out at -Xmx256m completes",
+                (completed(f) ? "completed" : "did not complete") + (f.peakRssBytes() > 0
+                        ? ", peak RSS " + (f.peakRssBytes() >> 20) + " MiB" : ""),
+                completed(f))));
+        find(rows, "5b ", t -> t.startsWith("ingest")).ifPresent(rescan -> {
+            Optional<Row> listing = find(rows, "5b ", t -> t.startsWith("ListObjectsV2"));
+            boolean nothing = completed(rescan) && rescan.note().contains("copied 0,");
+            double r = listing.map(l -> rescan.seconds() / l.seconds()).orElse(Double.NaN);
+            lines.add(line(rescan.benchCase() + ": the rescan copies nothing, within 1.5x of listing",
+                    (nothing ? "copied nothing" : "copied something or failed")
+                            + listing.map(l -> "; " + ratio(rescan, l)).orElse(""),
+                    nothing && r <= 1.5));
+        });
+        Optional<Row> server = find(rows, "6 ", t -> t.equals("ingest serverSideCopy=true"));
+        Optional<Row> stream = find(rows, "6 ", t -> t.equals("ingest serverSideCopy=false"));
+        if (server.isPresent() && stream.isPresent()) {
+            Optional<Row> rServer = find(rows, "6 ", t -> t.startsWith("rclone") && t.contains("server-side"));
+            Optional<Row> rStream = find(rows, "6 ", t -> t.startsWith("rclone") && t.contains("2 remotes"));
+            String rclone = rServer.isPresent() && rStream.isPresent()
+                    ? "; rclone on the same server: " + ratio(rServer.get(), rStream.get()) : "";
+            lines.add(line(server.get().benchCase() + ": server-side copy under a third of streaming",
+                    ratio(server.get(), stream.get()) + rclone,
+                    server.get().seconds() / stream.get().seconds() < 1.0 / 3));
+        }
+        return lines;
+    }
+
+    private static void asFastAsRclone(List<Row> rows, String benchCase, List<String> lines) {
+        Optional<Row> best = rows.stream()
+                .filter(r -> r.benchCase().startsWith(benchCase) && r.tool().startsWith("ingest") && completed(r))
+                .min(Comparator.comparingDouble(Row::seconds));
+        Optional<Row> rclone = find(rows, benchCase, t -> t.startsWith("rclone"));
+        if (best.isPresent() && rclone.isPresent()) {
+            lines.add(line(best.get().benchCase() + ": ingest at most rclone's time",
+                    best.get().tool() + " " + ratio(best.get(), rclone.get()),
+                    best.get().seconds() <= rclone.get().seconds()));
+        }
+    }
+
+    private static Optional<Row> find(List<Row> rows, String benchCase, Predicate<String> tool) {
+        return rows.stream().filter(r -> r.benchCase().startsWith(benchCase) && tool.test(r.tool())
+                && !Double.isNaN(r.seconds())).findFirst();
+    }
+
+    private static boolean completed(Row r) {
+        return !Double.isNaN(r.seconds()) && !r.note().contains("FAILED") && !r.note().contains("INCOMPLETE");
+    }
+
+    private static String ratio(Row a, Row b) {
+        return fmt(a.seconds()) + " s / " + fmt(b.seconds()) + " s = " + fmt(a.seconds() / b.seconds());
+    }
+
+    private static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static String line(String target, String figures, boolean met) {
+        return "  " + (met ? "met    " : "NOT MET") + "  " + target + ": " + figures;
+    }
+}

@@ -1,0 +1,56 @@
+package dev.ingest.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TargetsTest {
+
+    private static Row row(String benchCase, String tool, double seconds, String note) {
+        return new Row(benchCase, tool, seconds, 1, 0, Double.NaN, 100L << 20, note);
+    }
+
+    @Test
+    void judgesEachCaseOnItsOwnFigures() {
+        List<String> lines = Targets.check(List.of(
+                row("1 2,000x4KiB", "ingest b=16 c=16", 4.0, "engine 3s"),
+                row("1 2,000x4KiB", "ingest b=16 c=32", 2.0, "engine 1s"),
+                row("1 2,000x4KiB", "rclone copy t=16", 2.5, ""),
+                row("2 8x64MiB", "ingest b=8 c=8", 3.0, ""),
+                row("2 8x64MiB", "rclone copy t=8", 1.0, ""),
+                row("3 enqueue 20,000", "ingest --mode=enqueue", 3.0, ""),
+                row("3 enqueue 20,000", "ListObjectsV2 (SDK, in-JVM)", 1.5, ""),
+                row("3 enqueue 20,000", "rclone lsf", 2.0, ""),
+                row("4 fan-out 3x 8x64MiB", "ingest -Xmx256m c=8", 3.0, "engine 2s"),
+                row("5b rescan 20,000", "ingest b=16 c=16 (again)", 2.0, "engine 1s, copied 0, skipped 20000"),
+                row("5b rescan 20,000", "ListObjectsV2 (SDK, in-JVM)", 1.0, ""),
+                row("6 server-side 8x64MiB", "ingest serverSideCopy=false", 3.0, ""),
+                row("6 server-side 8x64MiB", "ingest serverSideCopy=true", 0.9, ""),
+                row("6 server-side 8x64MiB", "rclone copy t=8 (2 remotes)", 1.0, ""),
+                row("6 server-side 8x64MiB", "rclone copy t=8 (server-side)", 0.6, "")));
+
+        assertThat(lines).containsExactly(
+                "  met      1 2,000x4KiB: ingest at most rclone's time: ingest b=16 c=32 2.00 s / 2.50 s = 0.80",
+                "  NOT MET  2 8x64MiB: ingest at most rclone's time: ingest b=8 c=8 3.00 s / 1.00 s = 3.00",
+                "  met      3 enqueue 20,000: queueing within 1.5x of listing: 3.00 s / 2.00 s = 1.50; "
+                        + "vs the SDK's listing 2.00",
+                "  met      4 fan-out 3x 8x64MiB: the fan-out at -Xmx256m completes: completed, peak RSS 100 MiB",
+                "  NOT MET  5b rescan 20,000: the rescan copies nothing, within 1.5x of listing: copied nothing; "
+                        + "2.00 s / 1.00 s = 2.00",
+                "  met      6 server-side 8x64MiB: server-side copy under a third of streaming: 0.90 s / 3.00 s = 0.30; "
+                        + "rclone on the same server: 0.60 s / 1.00 s = 0.60");
+    }
+
+    @Test
+    void aFailedRunMeetsNothingAndMissingCasesAreLeftOut() {
+        List<String> lines = Targets.check(List.of(
+                row("4 fan-out 3x 8x64MiB", "ingest -Xmx256m c=8", 3.0, "FAILED: see err"),
+                row("5b rescan 20,000", "ingest b=16 c=16 (again)", 0.5, "FAILED: expected to copy nothing"),
+                row("5b rescan 20,000", "ListObjectsV2 (SDK, in-JVM)", 1.0, "")));
+
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).startsWith("  NOT MET  4 fan-out").contains("did not complete");
+        assertThat(lines.get(1)).startsWith("  NOT MET  5b rescan").contains("copied something or failed");
+    }
+}
