@@ -49,7 +49,7 @@ public final class BenchMain {
                    String ingestJavaOpts, String logLevel, boolean serve, boolean tls, int repeat) {
 
         static Options parse(String[] args) {
-            TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6));
+            TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7));
             boolean quick = false;
             Path root = Paths.get(System.getProperty("bench.root", ".")).toAbsolutePath().normalize();
             boolean rclone = true;
@@ -79,11 +79,11 @@ public final class BenchMain {
                             try {
                                 n = Integer.parseInt(c.trim());
                             } catch (NumberFormatException e) {
-                                throw new IllegalArgumentException("--cases takes numbers from 1 to 6, such as 1,2,5; got '"
+                                throw new IllegalArgumentException("--cases takes numbers from 1 to 7, such as 1,2,5; got '"
                                         + c + "'");
                             }
-                            if (n < 1 || n > 6) {
-                                throw new IllegalArgumentException("there are cases 1 to 6, not " + n);
+                            if (n < 1 || n > 7) {
+                                throw new IllegalArgumentException("there are cases 1 to 7, not " + n);
                             }
                             cases.add(n);
                         }
@@ -127,7 +127,7 @@ public final class BenchMain {
     }
 
     static final String USAGE = """
-            usage: scripts/bench.sh [--cases 1,2,3,4,5,6] [--quick] [--repeat N] [--tls] [--no-rclone]
+            usage: scripts/bench.sh [--cases 1,2,3,4,5,6,7] [--quick] [--repeat N] [--tls] [--no-rclone]
                                     [--no-warmup] [--ingest-java-opts OPTS] [--log-level LEVEL] [--serve]
               0  (with the warm-up, skipped by --no-warmup) an empty source: what a run costs with nothing to do
               1  2,000 x 4 KiB S3->S3 (ingest concurrency 16 and 32; rclone --transfers 16)
@@ -136,6 +136,7 @@ public final class BenchMain {
               4  fan-out of 8 x 64 MiB to three destinations, ingest at JAVA_OPTS=-Xmx256m
               5  rescan of an unchanged 20,000-object source (second run copies nothing)
               6  8 x 64 MiB with serverSideCopy true vs false (when the s3 plugin has the key)
+              7  steady state: case 5's copy again and again in one long-running JVM (5 rounds; --quick: 3)
               --quick  smaller data (a smoke run); --ingest-java-opts  appended to every ingest run's JAVA_OPTS
               --repeat N  run every measured step N times and report the median (the note shows min-max)
               --tls    the S3 server speaks https (self-signed certificate, trusted by both tools) instead of http
@@ -225,6 +226,7 @@ public final class BenchMain {
                         case 4 -> case4();
                         case 5 -> case5();
                         case 6 -> case6();
+                        case 7 -> case7();
                         default -> throw new IllegalStateException();
                     }
                 } catch (Exception e) {
@@ -246,7 +248,7 @@ public final class BenchMain {
         out.print(Table.format(rows));
         out.println();
         out.println("seconds: whole-process wall time (JVM start-up included) for ingest and rclone; in-process time for"
-                + " the SDK listing. MB/s: 10^6 bytes copied per second. vs rclone: seconds / rclone's seconds in the"
+                + " the SDK listing and for the steady-state round (case 7). MB/s: 10^6 bytes copied per second. vs rclone: seconds / rclone's seconds in the"
                 + " same case (below 1: faster than rclone). peak RSS: largest resident memory of the process and its"
                 + " children.");
         List<String> targets = Targets.check(rows);
@@ -422,7 +424,7 @@ public final class BenchMain {
     /** Deletes the shared sources no later case needs, to free the server's memory. */
     private void releaseSources(int finished) {
         Map<String, List<Integer>> users = Map.of("src-small", List.of(1), "src-big", List.of(2, 4, 6),
-                "src-many", List.of(3, 5));
+                "src-many", List.of(3, 5, 7));
         for (Map.Entry<String, List<Integer>> e : users.entrySet()) {
             boolean needed = e.getValue().stream().anyMatch(c -> c > finished && options.cases().contains(c));
             if (!needed && sources.remove(e.getKey()) != null) {
@@ -784,6 +786,75 @@ public final class BenchMain {
             add(rescanRef, rescanRef);
         }
         add(sdk, rescanRef);
+    }
+
+    /**
+     * Steady state: the 20,000-object copy of case 5, again and again in one JVM that keeps running, as a service
+     * does (the launcher's JVM options for a service, the distribution's class path and plugins; each round on a
+     * fresh stream, into a fresh bucket). The last round is the row; the note lists every round.
+     */
+    private void case7() throws Exception {
+        String c = "7 steady " + count(sizes.manyCount()) + "x" + human(sizes.manySize()).replace(" ", "");
+        String src = manySource();
+        Data.Listing expected = sources.get(src);
+        int rounds = options.quick() ? 3 : 5;
+        Row ref = null;
+        if (rclone != null) {
+            ref = repeat(() -> rcloneCopy(c, "rclone copy t=16", "c7-rclone", src, List.of("c7-r"), 16, false));
+            data.deleteBucket("c7-r");
+        }
+        List<String> cmd = ingest.serviceJvm(options.root().resolve("ingest-bench/target/classes"),
+                SteadyMain.class.getName());
+        cmd.add(ingest.natsUrl());
+        cmd.add(ingest.pluginDirs().stream().map(Path::toString)
+                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator)));
+        List<String> buckets = new ArrayList<>();
+        for (int r = 1; r <= rounds; r++) {
+            String b = "c7-i" + r;
+            data.deleteBucket(b);
+            data.createBucket(b);
+            buckets.add(b);
+            cmd.add(ingest.writeConfig(logDir.resolve("c7-round-" + r + ".yaml"), src,
+                    List.of(new IngestRunner.Dest("dst1", b, streaming())), 16, 16).toString());
+        }
+        Measured.Result result = Measured.run(cmd, Map.of(), logDir.resolve("c7-ingest"), java.time.Duration.ofMinutes(30));
+        List<double[]> done = new ArrayList<>();
+        for (String line : result.out().lines().toList()) {
+            String[] f = line.split("[ :]+");
+            if (f.length >= 5 && f[0].equals("round")) {
+                done.add(new double[] {Double.parseDouble(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4])});
+            }
+        }
+        for (int r = 1; r <= rounds; r++) {
+            IngestRunner.deleteStreamQuietly(ingest.natsUrl(), "STEADY_" + r);
+        }
+        Row row;
+        if (done.size() < rounds) {
+            row = new Row(c, "ingest, round " + rounds + " in one JVM", Double.NaN, expected.objects(),
+                    expected.bytes(), Double.NaN, result.peakRssBytes(), "FAILED: " + done.size() + " of " + rounds
+                    + " rounds ran (exit " + result.exitCode() + ", see " + result.stderr() + ")");
+        } else {
+            double[] last = done.get(rounds - 1);
+            StringBuilder note = new StringBuilder("rounds");
+            for (double[] d : done) {
+                note.append(String.format(Locale.ROOT, " %.1f", d[0]));
+            }
+            note.append(String.format(Locale.ROOT, " s, CPU of the last %.1f s; whole process %.1f s", last[1],
+                    result.seconds()));
+            row = new Row(c, "ingest, round " + rounds + " in one JVM", last[0], expected.objects(), expected.bytes(),
+                    Double.NaN, result.peakRssBytes(), note.toString());
+            row = verify(row, List.of(buckets.get(rounds - 1)), expected);
+            if (result.exitCode() != 0 || last[2] != expected.objects()) {
+                row = row.withNote("FAILED: exit " + result.exitCode() + ", copied " + (long) last[2]
+                        + " in the last round (see " + result.stderr() + ")");
+            }
+        }
+        report(row);
+        deleteBuckets(buckets.toArray(String[]::new));
+        add(row, ref);
+        if (ref != null) {
+            add(ref, ref);
+        }
     }
 
     /** 8 x 64 MiB with server-side copy vs streaming, when the plugin has the key. */

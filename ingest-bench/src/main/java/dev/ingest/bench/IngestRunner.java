@@ -4,11 +4,13 @@ import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Nats;
+import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,6 +59,47 @@ final class IngestRunner {
         this.workDir = workDir;
         this.extraJavaOpts = extraJavaOpts == null ? "" : extraJavaOpts.trim();
         this.logLevel = logLevel;
+    }
+
+    /**
+     * The command that runs ingest in a JVM of its own the way the launcher runs a service: the launcher's JVM
+     * options for a service, the distribution's class path and {@code mainClass}, which must be in
+     * {@code extraClassPath} and use only the distribution's classes.
+     *
+     * @param extraClassPath where {@code mainClass} is
+     * @param mainClass the class to run
+     * @return the command, to which arguments may be added
+     */
+    List<String> serviceJvm(Path extraClassPath, String mainClass) {
+        String javaHome = System.getenv("JAVA_HOME");
+        String java = javaHome != null && !javaHome.isBlank() ? Paths.get(javaHome, "bin", "java").toString() : "java";
+        Path home = launcher.getParent().getParent();
+        List<String> cmd = new ArrayList<>(List.of(java, SERVICE_JVM_OPTIONS));
+        for (String o : extraJavaOpts.split("\\s+")) {
+            if (!o.isEmpty()) {
+                cmd.add(o);
+            }
+        }
+        cmd.addAll(List.of("-Dingest.home=" + home, "-cp", home.resolve("lib") + "/*" + File.pathSeparator
+                + extraClassPath, mainClass));
+        return cmd;
+    }
+
+    /** What {@code bin/ingest} adds for a run without {@code --once} (see the launcher script). */
+    static final String SERVICE_JVM_OPTIONS = "-XX:+UseSerialGC";
+
+    /** @return the plugin directories a run uses: the distribution's, and the extra one if there is */
+    List<Path> pluginDirs() {
+        List<Path> dirs = new ArrayList<>(List.of(launcher.getParent().getParent().resolve("plugins")));
+        if (pluginsDir != null) {
+            dirs.add(pluginsDir);
+        }
+        return dirs;
+    }
+
+    /** @return the nats-server's URL */
+    String natsUrl() {
+        return natsUrl;
     }
 
     /**
@@ -219,6 +262,11 @@ final class IngestRunner {
 
     /** Deletes a run's stream and its scan-record bucket, so that the server does not accumulate them. */
     private void deleteStream(String stream) {
+        deleteStreamQuietly(natsUrl, stream);
+    }
+
+    /** Deletes a stream and its scan-record bucket at a nats-server; what does not exist is no error. */
+    static void deleteStreamQuietly(String natsUrl, String stream) {
         try (Connection nc = Nats.connect(natsUrl)) {
             JetStreamManagement jsm = nc.jetStreamManagement();
             for (String s : List.of(stream, "KV_" + stream + "_scans")) {
