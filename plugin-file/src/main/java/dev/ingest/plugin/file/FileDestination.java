@@ -3,6 +3,8 @@ package dev.ingest.plugin.file;
 import dev.ingest.api.Blob;
 import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
+import dev.ingest.api.Inventory;
+import dev.ingest.api.Listed;
 import dev.ingest.api.PoisonException;
 
 import java.io.IOException;
@@ -18,6 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Iterator;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -97,6 +100,32 @@ public final class FileDestination implements Destination {
             return Optional.of(target.toUri());
         }
         return Optional.empty();
+    }
+
+    /**
+     * What the directory holds: every regular file under the root (not the temporary files of stores in progress),
+     * in UTF-8 order, with its size. The directory is walked when the listing is asked for, and the names are held
+     * in memory until it is closed, as the file source holds its own listing. A root not created yet holds nothing.
+     */
+    @Override
+    public Optional<Inventory> inventory() throws IOException {
+        if (!Files.exists(root)) {
+            return Optional.of(() -> Optional.empty());
+        }
+        Iterator<FileTree.Found> files = FileTree.list(root, Integer.MAX_VALUE, p -> true).iterator();
+        return Optional.of(() -> {
+            if (!files.hasNext()) {
+                return Optional.empty();
+            }
+            FileTree.Found f = files.next();
+            return Optional.of(new Listed(f.name(), f.size(), ""));
+        });
+    }
+
+    /** The rule of {@link #stat}: a regular file of the object's name and size (any size when it is not known). */
+    @Override
+    public boolean holds(Codec codec, Listed entry) {
+        return codec.size() < 0 || entry.size() == codec.size();
     }
 
     @Override

@@ -10,20 +10,15 @@ import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystems;
-import java.nio.file.FileVisitOption;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -54,7 +49,7 @@ public final class FileSource implements Source {
     private final List<PathMatcher> excludeNames;
     private final List<PathMatcher> excludePaths;
 
-    /** The relative paths of the current scan, sorted; owned by the scanning thread. */
+    /** The relative paths of the current scan, in UTF-8 order; owned by the scanning thread. */
     private List<String> scan = List.of();
     private int position;
 
@@ -104,39 +99,8 @@ public final class FileSource implements Source {
     public void reset() throws IOException {
         scan = List.of();
         position = 0;
-        List<String> found = new ArrayList<>();
         int depth = recursive ? Integer.MAX_VALUE : 1;
-        Files.walkFileTree(root, EnumSet.noneOf(FileVisitOption.class), depth, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                // Without FOLLOW_LINKS, symlinks arrive here with their own attributes: not regular files.
-                if (attrs.isRegularFile()) {
-                    Path relative = root.relativize(file);
-                    if (!ObjectNames.isTempFile(relative.getFileName().toString()) && selected(relative)) {
-                        found.add(slashed(relative));
-                    }
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                if (!file.equals(root) && (e instanceof NoSuchFileException || e instanceof NotDirectoryException)) {
-                    return FileVisitResult.CONTINUE; // removed or replaced while we were listing
-                }
-                throw e;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                if (e != null && (dir.equals(root) || !(e instanceof NoSuchFileException))) {
-                    throw e; // an unreadable directory fails the scan rather than silently hiding its files
-                }
-                return FileVisitResult.CONTINUE;
-            }
-        });
-        found.sort(null);
-        scan = found;
+        scan = FileTree.list(root, depth, this::selected).stream().map(FileTree.Found::name).toList();
     }
 
     private boolean selected(Path relative) {
@@ -157,17 +121,6 @@ public final class FileSource implements Source {
             }
         }
         return false;
-    }
-
-    private static String slashed(Path relative) {
-        StringBuilder sb = new StringBuilder();
-        for (Path element : relative) {
-            if (sb.length() > 0) {
-                sb.append('/');
-            }
-            sb.append(element);
-        }
-        return sb.toString();
     }
 
     @Override

@@ -410,4 +410,50 @@ class FileDestinationTest {
         assertThat(stale).doesNotExist();
         assertThat(other).exists(); // another object's: left to its own next store
     }
+
+    private List<dev.ingest.api.Listed> inventory() throws IOException {
+        List<dev.ingest.api.Listed> out = new java.util.ArrayList<>();
+        try (dev.ingest.api.Inventory inventory = destination.inventory().orElseThrow()) {
+            for (Optional<dev.ingest.api.Listed> e = inventory.next(); e.isPresent(); e = inventory.next()) {
+                out.add(e.get());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void theInventoryListsRegularFilesInUtf8OrderWithoutTemporaryFilesOrLinks() throws IOException {
+        // UTF-8 order: '-' (2D) < '/' (2F) < '0' (30), and U+FF5E before U+1F600 (UTF-16 order has it the other way)
+        for (String name : List.of("a0", "a/b", "a-c", "\uD83D\uDE00", "\uFF5E", "z/y/x")) {
+            store(name, "content of " + name);
+        }
+        Files.writeString(root.resolve("a").resolve(".b.ingest-abc123.tmp"), "a store in progress");
+        Files.createSymbolicLink(root.resolve("link"), root.resolve("a0"));
+        Files.createDirectories(root.resolve("empty-dir"));
+
+        List<dev.ingest.api.Listed> listed = inventory();
+
+        assertThat(listed).extracting(dev.ingest.api.Listed::name)
+                .containsExactly("a-c", "a/b", "a0", "z/y/x", "\uFF5E", "\uD83D\uDE00");
+        assertThat(listed.get(0).size()).isEqualTo("content of a-c".length());
+    }
+
+    @Test
+    void aRootNotCreatedYetListsNothingAndCreatesNothing() throws IOException {
+        Path later = base.resolve("later");
+        destination = new FileDestination("archive", later);
+        assertThat(inventory()).isEmpty();
+        assertThat(later).doesNotExist();
+    }
+
+    @Test
+    void itHoldsAListedFileOfTheSameSizeAsStatWould() throws IOException {
+        store("a.txt", "four");
+        dev.ingest.api.Listed entry = inventory().get(0);
+        assertThat(destination.holds(codec("a.txt", 4), entry)).isTrue();
+        assertThat(destination.stat(codec("a.txt", 4))).isPresent();
+        assertThat(destination.holds(codec("a.txt", 5), entry)).isFalse();
+        assertThat(destination.stat(codec("a.txt", 5))).isEmpty();
+        assertThat(destination.holds(Codec.of("a.txt", "a.txt"), entry)).as("size unknown").isTrue();
+    }
 }
