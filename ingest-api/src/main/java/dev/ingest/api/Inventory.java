@@ -27,6 +27,29 @@ public interface Inventory extends Closeable {
     Optional<Listed> next() throws IOException;
 
     /**
+     * The order of an inventory's names: ascending UTF-8 bytes, which is the order of Unicode code points and of
+     * S3's keys. {@link String#compareTo} differs from it only for names with characters beyond U+FFFF.
+     *
+     * @param a a name
+     * @param b another
+     * @return negative, zero or positive as {@code a} sorts before, with or after {@code b}
+     */
+    static int compareNames(String a, String b) {
+        int i = 0;
+        int j = 0;
+        while (i < a.length() && j < b.length()) {
+            int ca = a.codePointAt(i);
+            int cb = b.codePointAt(j);
+            if (ca != cb) {
+                return Integer.compare(ca, cb);
+            }
+            i += Character.charCount(ca);
+            j += Character.charCount(cb);
+        }
+        return Integer.compare(a.length() - i, b.length() - j);
+    }
+
+    /**
      * Releases what the listing holds. Idempotent. The default does nothing.
      *
      * @throws IOException if releasing failed; the caller logs it

@@ -96,7 +96,7 @@ final class ListingComparison implements AutoCloseable {
      */
     Verdict compare(Codec codec) throws InterruptedException {
         String name = codec.name();
-        if (lastSourceName != null && Utf8Order.compare(name, lastSourceName) <= 0) {
+        if (lastSourceName != null && Inventory.compareNames(name, lastSourceName) <= 0) {
             // Out of order (or a repeated name): the cursors are past it already. Nothing is known about it.
             LOG.debug("workflow {}: source lists {} after {}; checking it one by one", workflow, name, lastSourceName);
             return Verdict.UNKNOWN;
@@ -159,9 +159,9 @@ final class ListingComparison implements AutoCloseable {
                     started = true;
                     head = listing.next();
                 }
-                while (head != null && Utf8Order.compare(head.name(), codec.name()) < 0) {
+                while (head != null && Inventory.compareNames(head.name(), codec.name()) < 0) {
                     Listed next = listing.next();
-                    if (next != null && Utf8Order.compare(next.name(), head.name()) <= 0) {
+                    if (next != null && Inventory.compareNames(next.name(), head.name()) <= 0) {
                         giveUp("it lists " + next.name() + " after " + head.name() + ", out of order", null);
                         return State.UNKNOWN;
                     }

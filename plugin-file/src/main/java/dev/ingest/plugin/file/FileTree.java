@@ -1,5 +1,6 @@
 package dev.ingest.plugin.file;
 
+import dev.ingest.api.Inventory;
 import java.io.IOException;
 import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
@@ -26,22 +27,6 @@ final class FileTree {
     /** A regular file: its name relative to the root and its size. */
     record Found(String name, long size) {
     }
-
-    /** Ascending order of UTF-8 bytes, which is the order of Unicode code points. */
-    static final Comparator<String> UTF8_ORDER = (a, b) -> {
-        int i = 0;
-        int j = 0;
-        while (i < a.length() && j < b.length()) {
-            int ca = a.codePointAt(i);
-            int cb = b.codePointAt(j);
-            if (ca != cb) {
-                return Integer.compare(ca, cb);
-            }
-            i += Character.charCount(ca);
-            j += Character.charCount(cb);
-        }
-        return Integer.compare(a.length() - i, b.length() - j);
-    };
 
     private FileTree() {
     }
@@ -86,7 +71,7 @@ final class FileTree {
                 return FileVisitResult.CONTINUE;
             }
         });
-        found.sort(Comparator.comparing(Found::name, UTF8_ORDER));
+        found.sort(Comparator.comparing(Found::name, Inventory::compareNames));
         return found;
     }
 
