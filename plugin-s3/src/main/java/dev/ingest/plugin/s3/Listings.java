@@ -1,8 +1,17 @@
 package dev.ingest.plugin.s3;
 
+import dev.ingest.api.Inventory;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
 import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /** {@code ListObjectsV2} as the source's scan and the destination's inventory both use it. */
@@ -35,6 +44,109 @@ final class Listings {
             request.maxKeys(pageSize);
         }
         return client.listObjectsV2Paginator(request.build()).contents().iterator();
+    }
+
+    /**
+     * The objects under a prefix in S3's order, listed folder by folder: {@code ListObjectsV2} with {@code /} as the
+     * delimiter, and each common prefix listed the same way where it comes in the order, depth first. The keys and
+     * their order are those of {@link #objects}; the requests are one per folder (and page) instead of one per page.
+     * Stores that keep folders as directories (s3proxy, MinIO) answer such a request at the cost of the folder
+     * rather than of the whole listing so far, which makes a large listing several times faster; on AWS it only
+     * adds requests. One page per folder level is held at a time.
+     *
+     * @param client the client
+     * @param bucket the bucket
+     * @param prefix only keys starting with it; may be empty
+     * @param pageSize keys per request, or {@code null} for the server's default
+     * @return the objects; iterating throws {@link software.amazon.awssdk.core.exception.SdkException}
+     */
+    static Iterator<S3Object> byFolder(S3Client client, String bucket, String prefix, Integer pageSize) {
+        return new Iterator<>() {
+            private final Deque<Iterator<Object>> levels = new ArrayDeque<>(List.of(level(prefix)));
+            private S3Object next;
+
+            private Iterator<Object> level(String folder) {
+                ListObjectsV2Request.Builder request = ListObjectsV2Request.builder().bucket(bucket).delimiter("/");
+                if (!folder.isEmpty()) {
+                    request.prefix(folder);
+                }
+                if (pageSize != null) {
+                    request.maxKeys(pageSize);
+                }
+                Iterator<ListObjectsV2Response> pages = client.listObjectsV2Paginator(request.build()).iterator();
+                return new Iterator<>() {
+                    private Iterator<Object> page = Collections.emptyIterator();
+
+                    @Override
+                    public boolean hasNext() {
+                        while (!page.hasNext() && pages.hasNext()) {
+                            page = inOrder(pages.next(), folder).iterator();
+                        }
+                        return page.hasNext();
+                    }
+
+                    @Override
+                    public Object next() {
+                        if (!hasNext()) {
+                            throw new NoSuchElementException();
+                        }
+                        return page.next();
+                    }
+                };
+            }
+
+            @Override
+            public boolean hasNext() {
+                while (next == null && !levels.isEmpty()) {
+                    Iterator<Object> top = levels.peek();
+                    if (!top.hasNext()) {
+                        levels.pop();
+                        continue;
+                    }
+                    Object item = top.next();
+                    if (item instanceof S3Object o) {
+                        next = o;
+                    } else {
+                        levels.push(level((String) item)); // inOrder() gives objects and sub-folders' prefixes
+                    }
+                }
+                return next != null;
+            }
+
+            @Override
+            public S3Object next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                S3Object o = next;
+                next = null;
+                return o;
+            }
+        };
+    }
+
+    /** One page of a delimited listing as one sequence in S3's order: its objects and its sub-folders' prefixes. */
+    static List<Object> inOrder(ListObjectsV2Response page, String folder) {
+        List<S3Object> objects = page.contents();
+        List<String> folders = new ArrayList<>();
+        for (CommonPrefix p : page.commonPrefixes()) {
+            // a sub-folder is always longer than the folder listed; anything else would list it again for ever
+            if (p.prefix() != null && p.prefix().length() > folder.length()) {
+                folders.add(p.prefix());
+            }
+        }
+        List<Object> out = new ArrayList<>(objects.size() + folders.size());
+        int i = 0;
+        int j = 0;
+        while (i < objects.size() || j < folders.size()) {
+            if (j == folders.size()
+                    || (i < objects.size() && Inventory.compareNames(objects.get(i).key(), folders.get(j)) < 0)) {
+                out.add(objects.get(i++));
+            } else {
+                out.add(folders.get(j++));
+            }
+        }
+        return out;
     }
 
     /** @return whether a listed key is a "folder" marker (ends in {@code /}, as consoles create them), not an object */

@@ -211,7 +211,9 @@ final class S3Destination implements Destination {
             return Optional.empty();
         }
         String prefix = settings.prefix().isEmpty() ? "" : Keys.join(settings.prefix(), "");
-        Iterator<S3Object> objects = Listings.objects(connection.client(), settings.bucket(), prefix, false, null);
+        Iterator<S3Object> objects = settings.listByPrefix()
+                ? Listings.byFolder(connection.client(), settings.bucket(), prefix, null)
+                : Listings.objects(connection.client(), settings.bucket(), prefix, false, null);
         return Optional.of(() -> {
             try {
                 while (objects.hasNext()) {

@@ -64,7 +64,10 @@ public final class S3PluginProvider implements PluginProvider {
             ConfigKey.optional("accessKeyID", "access key id; without it, the AWS default credentials chain"),
             ConfigKey.secret("secretAccessKey", "secret access key, with accessKeyID"),
             ConfigKey.secret("sessionToken", "session token of temporary credentials, with accessKeyID"),
-            ConfigKey.optional("maxConnections", "size of the HTTP connection pool (default 64)"));
+            ConfigKey.optional("maxConnections", "size of the HTTP connection pool (default 64)"),
+            ConfigKey.optional("listByPrefix", "list folder by folder rather than all keys at once: much faster on "
+                    + "stores that keep folders as directories (MinIO, s3proxy), one more request per folder on AWS "
+                    + "(default false)"));
 
     private static final List<ConfigKey> SOURCE_KEYS = with(COMMON_KEYS,
             ConfigKey.optional("recursive", "list every key under the prefix (true, default) or only its first level"));

@@ -41,6 +41,8 @@ import java.util.regex.Pattern;
  * @param maxConnections the size of the HTTP connection pool
  * @param signPayload destination only: sign uploaded bytes over plain http too (SigV4 streaming signatures); over
  *     https they are never signed, TLS protects them
+ * @param listByPrefix list folder by folder ({@code /} as the delimiter, each common prefix on its own) rather than
+ *     all keys in one listing; the same keys in the same order
  */
 record S3Settings(
         String name,
@@ -58,7 +60,8 @@ record S3Settings(
         boolean serverSideCopy,
         long copyPartSize,
         int maxConnections,
-        boolean signPayload) {
+        boolean signPayload,
+        boolean listByPrefix) {
 
     static final long KIB = 1024;
     static final long MIB = 1024 * KIB;
@@ -123,6 +126,7 @@ record S3Settings(
         }
         String prefix = config.optionalString("prefix").orElse("");
         boolean recursive = config.bool("recursive", true); // accepted for destinations too, as in the original
+        boolean listByPrefix = config.bool("listByPrefix", false);
         Credentials credentials = credentials(config);
 
         int maxConnections = (int) bounded(config, "maxConnections", DEFAULT_MAX_CONNECTIONS, 1, MAX_MAX_CONNECTIONS);
@@ -147,7 +151,7 @@ record S3Settings(
         }
         return new S3Settings(config.name(), endpoint, region, pathStyle, bucket, prefix, recursive, credentials,
                 metafilesPrefix, partSize, threshold, uploadConcurrency, serverSideCopy, copyPartSize, maxConnections,
-                signPayload);
+                signPayload, listByPrefix);
     }
 
     /** A whole number between {@code min} and {@code max}; records a problem otherwise. */

@@ -64,7 +64,10 @@ final class S3Source implements Source {
 
     @Override
     public synchronized void reset() {
-        scan = Listings.objects(connection.client(), settings.bucket(), settings.prefix(), !settings.recursive(), pageSize);
+        scan = settings.listByPrefix() && settings.recursive()
+                ? Listings.byFolder(connection.client(), settings.bucket(), settings.prefix(), pageSize)
+                : Listings.objects(connection.client(), settings.bucket(), settings.prefix(), !settings.recursive(),
+                        pageSize);
     }
 
     @Override

@@ -174,6 +174,59 @@ class S3PluginIT {
                 .containsExactly("in/a.txt", "in/sub dir/b é.txt", "other/c.txt");
     }
 
+    /**
+     * Names whose folder-by-folder listing must come out in the flat listing's order: {@code -} and {@code .} sort
+     * before {@code /}, {@code 0} after it. (The test server keeps keys as files, so no key is also a folder.)
+     */
+    private static final List<String> TRICKY_KEYS = List.of("a-b", "a.txt", "a/b-c", "a/b/c", "a/b/d/e", "a0", "b/",
+            "b/x", "d/e", "d/\u00e9/x", "z");
+
+    @Test
+    void listByPrefixListsTheSameKeysInTheSameOrderFolderByFolder() throws Exception {
+        String bucket = S3.createBucket();
+        for (String key : TRICKY_KEYS) {
+            S3.put(bucket, key, key.endsWith("/") ? "" : "content of " + key);
+        }
+        for (int i = 10; i < 22; i++) {
+            S3.put(bucket, "p/" + i, "x"); // a folder over pages of 5
+        }
+        List<String> flat = scan(pagedSource(bucket, 5)).stream().map(Codec::id).toList();
+        List<String> expected = new ArrayList<>(TRICKY_KEYS.stream().filter(k -> !k.endsWith("/")).toList());
+        for (int i = 10; i < 22; i++) {
+            expected.add("p/" + i);
+        }
+        expected.sort(dev.ingest.api.Inventory::compareNames);
+        assertThat(flat).as("the flat listing, in UTF-8 order, folder markers skipped").containsExactlyElementsOf(expected);
+
+        assertThat(scan(pagedSource(bucket, 5, "listByPrefix", true))).extracting(Codec::id)
+                .containsExactlyElementsOf(flat);
+        assertThat(scan(source(bucket, "listByPrefix", true))).extracting(Codec::id).containsExactlyElementsOf(flat);
+        for (String prefix : List.of("a", "a/", "a/b", "d/", "nothing")) {
+            assertThat(scan(source(bucket, "listByPrefix", true, "prefix", prefix))).as("under '%s'", prefix)
+                    .containsExactlyElementsOf(scan(source(bucket, "prefix", prefix)));
+        }
+    }
+
+    @Test
+    void aDestinationWithListByPrefixTakesStockInTheFlatListingsOrder() throws Exception {
+        String bucket = S3.createBucket();
+        for (String key : TRICKY_KEYS) {
+            S3.put(bucket, "out/" + key, key.endsWith("/") ? "" : "content of " + key);
+        }
+        List<String> flat = new ArrayList<>();
+        List<String> byFolder = new ArrayList<>();
+        for (boolean folders : new boolean[] {false, true}) {
+            try (dev.ingest.api.Inventory inventory = destination(bucket, "prefix", "out/", "listByPrefix", folders)
+                    .inventory().orElseThrow()) {
+                for (Optional<dev.ingest.api.Listed> e = inventory.next(); e.isPresent(); e = inventory.next()) {
+                    (folders ? byFolder : flat).add(e.get().name());
+                }
+            }
+        }
+        assertThat(flat).hasSize(TRICKY_KEYS.size() - 1); // the folder marker is not an object
+        assertThat(byFolder).containsExactlyElementsOf(flat);
+    }
+
     @Test
     void nonRecursiveListsOnlyTheFirstLevelBelowThePrefix() throws Exception {
         String bucket = S3.createBucket();

@@ -53,10 +53,10 @@ class S3PluginProviderTest {
     void declaresTheOriginalKeysAndMarksSecretsAsSecret() {
         assertThat(provider.keys(PluginRole.SOURCE)).extracting(ConfigKey::name).containsExactlyInAnyOrder(
                 "endpoint", "insecure", "bucket", "prefix", "recursive", "accessKeyID", "secretAccessKey",
-                "sessionToken", "region", "pathStyle", "maxConnections");
+                "sessionToken", "region", "pathStyle", "maxConnections", "listByPrefix");
         assertThat(provider.keys(PluginRole.DESTINATION)).extracting(ConfigKey::name).containsExactlyInAnyOrder(
                 "endpoint", "insecure", "bucket", "prefix", "recursive", "accessKeyID", "secretAccessKey",
-                "sessionToken", "region", "pathStyle", "maxConnections", "metafilesPrefix", "partSize",
+                "sessionToken", "region", "pathStyle", "maxConnections", "listByPrefix", "metafilesPrefix", "partSize",
                 "multipartThreshold", "uploadConcurrency", "serverSideCopy", "copyPartSize", "signPayload");
         for (PluginRole role : PluginRole.values()) {
             assertThat(provider.keys(role)).filteredOn(ConfigKey::secret).extracting(ConfigKey::name)
@@ -123,6 +123,15 @@ class S3PluginProviderTest {
         assertThat(s.partSize()).isEqualTo(1024 * TestData.MIB);
         assertThat(s.multipartThreshold()).isEqualTo(1024L * TestData.MIB);
         assertThat(s.signPayload()).isTrue();
+    }
+
+    @Test
+    void listingFolderByFolderIsOffByDefaultForBothRoles() {
+        for (PluginRole role : PluginRole.values()) {
+            assertThat(parse(role, "bucket", "b").listByPrefix()).isFalse();
+            assertThat(parse(role, "bucket", "b", "listByPrefix", true).listByPrefix()).isTrue();
+            assertThat(parse(role, "bucket", "b", "listByPrefix", "true").listByPrefix()).isTrue();
+        }
     }
 
     @Test
