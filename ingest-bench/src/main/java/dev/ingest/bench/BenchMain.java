@@ -46,7 +46,7 @@ public final class BenchMain {
 
     /** The command line. */
     record Options(TreeSet<Integer> cases, boolean quick, Path root, boolean rclone, boolean warmup,
-                   String ingestJavaOpts, String logLevel, boolean serve, boolean tls, int repeat) {
+                   String ingestJavaOpts, String logLevel, boolean serve, boolean tls, int repeat, boolean flatListing) {
 
         static Options parse(String[] args) {
             TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7));
@@ -58,6 +58,7 @@ public final class BenchMain {
             String logLevel = "info";
             boolean serve = false;
             boolean tls = false;
+            boolean flatListing = false;
             int repeat = 1;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -96,6 +97,7 @@ public final class BenchMain {
                     case "--log-level" -> logLevel = value != null ? value : next(args, ++i, a);
                     case "--serve" -> serve = true;
                     case "--tls" -> tls = true;
+                    case "--flat-listing" -> flatListing = true;
                     case "--repeat" -> {
                         String v = value != null ? value : next(args, ++i, a);
                         try {
@@ -111,7 +113,7 @@ public final class BenchMain {
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
-            return new Options(cases, quick, root, rclone, warmup, javaOpts, logLevel, serve, tls, repeat);
+            return new Options(cases, quick, root, rclone, warmup, javaOpts, logLevel, serve, tls, repeat, flatListing);
         }
 
         private static String next(String[] args, int i, String option) {
@@ -129,6 +131,7 @@ public final class BenchMain {
     static final String USAGE = """
             usage: scripts/bench.sh [--cases 1,2,3,4,5,6,7] [--quick] [--repeat N] [--tls] [--no-rclone]
                                     [--no-warmup] [--ingest-java-opts OPTS] [--log-level LEVEL] [--serve]
+                                    [--flat-listing]
               0  (with the warm-up, skipped by --no-warmup) an empty source: what a run costs with nothing to do
               1  2,000 x 4 KiB S3->S3 (ingest concurrency 16 and 32; rclone --transfers 16)
               2  8 x 64 MiB S3->S3 (concurrency 8; rclone --transfers 8)
@@ -139,6 +142,8 @@ public final class BenchMain {
               7  steady state: case 5's copy again and again in one long-running JVM (5 rounds; --quick: 3)
               --quick  smaller data (a smoke run); --ingest-java-opts  appended to every ingest run's JAVA_OPTS
               --repeat N  run every measured step N times and report the median (the note shows min-max)
+              --flat-listing  ingest lists all keys in one listing (listByPrefix: false) rather than folder by folder
+                              (rclone's default way, and ingest's in the benchmark unless this is given)
               --tls    the S3 server speaks https (self-signed certificate, trusted by both tools) instead of http
               --serve  start the servers, generate the data sets, write configurations and rclone variables for
                        manual runs and profiling (to the log directory), and wait until interrupted
@@ -201,6 +206,10 @@ public final class BenchMain {
             Path plugins = s3Plugin(launcher);
             ingest = new IngestRunner(launcher, plugins, nats.url(), s3.endpoint(), logDir,
                     (options.ingestJavaOpts() + " " + trust).trim(), options.logLevel());
+            ingest.listByPrefix(!options.flatListing());
+            out.println("ingest's s3 source and destinations list " + (options.flatListing()
+                    ? "all keys in one listing (--flat-listing)"
+                    : "folder by folder (listByPrefix: true), as rclone does by default; --flat-listing: one listing"));
             if (options.rclone()) {
                 rclone = Rclone.find(s3.endpoint(), s3.caCertPem(), logDir).orElse(null);
             }
@@ -682,6 +691,15 @@ public final class BenchMain {
 
         data.list(src); // warm
         Row sdk = repeat(() -> listInJvm(c, src, ""));
+        data.listByFolder(src); // warm
+        Row sdkByFolder = repeat(() -> {
+            long start = System.nanoTime();
+            Data.Listing l = data.listByFolder(src);
+            Row row = new Row(c, "ListObjectsV2 by folder (SDK)", (System.nanoTime() - start) / 1e9, l.objects(), 0,
+                    Double.NaN, -1, l.objects() != objects ? "INCOMPLETE: listed " + l.objects() : "");
+            report(row);
+            return row;
+        });
 
         Row lsf = null;
         if (rclone != null) {
@@ -697,6 +715,7 @@ public final class BenchMain {
         }
         add(enqueue, lsf);
         add(sdk, lsf);
+        add(sdkByFolder, lsf);
         if (lsf != null) {
             add(lsf, lsf);
         }

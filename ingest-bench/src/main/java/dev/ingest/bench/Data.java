@@ -145,6 +145,30 @@ final class Data implements AutoCloseable {
     }
 
     /**
+     * Lists a bucket folder by folder ({@code /} as the delimiter, each common prefix on its own), as ingest's
+     * {@code listByPrefix} and rclone's default walk do.
+     *
+     * @param bucket the bucket
+     * @return what it holds
+     */
+    Listing listByFolder(String bucket) {
+        long[] counts = new long[2];
+        java.util.ArrayDeque<String> folders = new java.util.ArrayDeque<>(List.of(""));
+        while (!folders.isEmpty()) {
+            String folder = folders.pop();
+            for (software.amazon.awssdk.services.s3.model.ListObjectsV2Response page : client.listObjectsV2Paginator(
+                    b -> b.bucket(bucket).delimiter("/").prefix(folder.isEmpty() ? null : folder))) {
+                for (S3Object o : page.contents()) {
+                    counts[0]++;
+                    counts[1] += o.size();
+                }
+                page.commonPrefixes().forEach(p -> folders.push(p.prefix()));
+            }
+        }
+        return new Listing(counts[0], counts[1]);
+    }
+
+    /**
      * Deletes every object and pending upload of a bucket, then the bucket. A bucket that does not exist is fine.
      *
      * @param bucket the bucket

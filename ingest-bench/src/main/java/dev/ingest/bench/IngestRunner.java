@@ -186,8 +186,21 @@ final class IngestRunner {
                 .append("  pathStyle: true\n")
                 .append("  accessKeyID: ").append(S3Server.ACCESS_KEY).append('\n')
                 .append("  secretAccessKey: ").append(S3Server.SECRET_KEY).append('\n');
+        if (listByPrefix && !extra.containsKey("listByPrefix")) {
+            y.append("  listByPrefix: true\n");
+        }
         extra.forEach((k, v) -> y.append("  ").append(k).append(": ").append(v).append('\n'));
     }
+
+    /**
+     * @param on whether the generated configurations list folder by folder ({@code listByPrefix: true}), as rclone
+     *     does unless told {@code --fast-list}
+     */
+    void listByPrefix(boolean on) {
+        listByPrefix = on;
+    }
+
+    private boolean listByPrefix = true;
 
     /**
      * Runs {@code ingest --mode=MODE --once} with a fresh stream.

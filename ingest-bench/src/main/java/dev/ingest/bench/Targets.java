@@ -16,7 +16,8 @@ import java.util.function.Predicate;
  *   <li>case 3: queueing within 1.5x of listing (rclone's {@code lsf}, and the SDK's listing in the benchmark's
  *       JVM);</li>
  *   <li>case 4: the fan-out at {@code -Xmx256m} completes (its peak RSS shown);</li>
- *   <li>case 5b: the rescan copies nothing and takes within 1.5x of the listing;</li>
+ *   <li>case 5b: the rescan copies nothing and takes within 1.5x of the listing (rclone's {@code lsf} of case 3, on
+ *       the same data, when it ran; else the SDK's listing);</li>
  *   <li>case 6: server-side copy takes under a third of streaming (rclone's own ratio shown for the same
  *       server).</li>
  * </ul>
@@ -50,12 +51,14 @@ final class Targets {
                         ? ", peak RSS " + (f.peakRssBytes() >> 20) + " MiB" : ""),
                 completed(f))));
         find(rows, "5b ", t -> t.startsWith("ingest")).ifPresent(rescan -> {
-            Optional<Row> listing = find(rows, "5b ", t -> t.startsWith("ListObjectsV2"));
+            // The same data as case 3's: judged, like the enqueue, against rclone's listing when case 3 ran it
+            Optional<Row> lsf = find(rows, "3 ", t -> t.equals("rclone lsf"));
+            Optional<Row> listing = lsf.isPresent() ? lsf : find(rows, "5b ", t -> t.startsWith("ListObjectsV2"));
             boolean nothing = completed(rescan) && rescan.note().contains("copied 0,");
             double r = listing.map(l -> rescan.seconds() / l.seconds()).orElse(Double.NaN);
             lines.add(line(rescan.benchCase() + ": the rescan copies nothing, within 1.5x of listing",
                     (nothing ? "copied nothing" : "copied something or failed")
-                            + listing.map(l -> "; " + ratio(rescan, l)).orElse(""),
+                            + listing.map(l -> "; " + ratio(rescan, l) + " (" + l.tool() + ")").orElse(""),
                     nothing && r <= 1.5));
         });
         Optional<Row> server = find(rows, "6 ", t -> t.equals("ingest serverSideCopy=true"));
