@@ -21,35 +21,44 @@ final class Listings {
     }
 
     /**
-     * The objects under a prefix, in S3's order, page by page: the first page is requested by the first
-     * {@code hasNext()}, each further page when the previous is used up, so only one page is held at a time.
+     * The objects under a prefix, in S3's order, the way the settings say to list them: folder by folder with
+     * {@link S3Settings#listByPrefix() listByPrefix} ({@link #byFolder}), else page after page.
      *
      * @param client the client
-     * @param bucket the bucket
+     * @param settings the bucket and the way of listing
      * @param prefix only keys starting with it; may be empty
      * @param firstLevelOnly list only the first level below the prefix ({@code /} as the delimiter)
      * @param pageSize keys per request, or {@code null} for the server's default (1000 on AWS)
      * @return the objects; iterating throws {@link software.amazon.awssdk.core.exception.SdkException}
      */
-    static Iterator<S3Object> objects(S3Client client, String bucket, String prefix, boolean firstLevelOnly,
+    static Iterator<S3Object> objects(S3Client client, S3Settings settings, String prefix, boolean firstLevelOnly,
                                       Integer pageSize) {
+        if (settings.listByPrefix() && !firstLevelOnly) {
+            return byFolder(client, settings.bucket(), prefix, pageSize);
+        }
+        // Lazy: the first page is requested by the first hasNext(), each further page when the previous is used up.
+        return client.listObjectsV2Paginator(request(settings.bucket(), prefix, firstLevelOnly, pageSize))
+                .contents().iterator();
+    }
+
+    private static ListObjectsV2Request request(String bucket, String prefix, boolean delimited, Integer pageSize) {
         ListObjectsV2Request.Builder request = ListObjectsV2Request.builder().bucket(bucket);
         if (!prefix.isEmpty()) {
             request.prefix(prefix);
         }
-        if (firstLevelOnly) {
+        if (delimited) {
             request.delimiter("/");
         }
         if (pageSize != null) {
             request.maxKeys(pageSize);
         }
-        return client.listObjectsV2Paginator(request.build()).contents().iterator();
+        return request.build();
     }
 
     /**
      * The objects under a prefix in S3's order, listed folder by folder: {@code ListObjectsV2} with {@code /} as the
      * delimiter, and each common prefix listed the same way where it comes in the order, depth first. The keys and
-     * their order are those of {@link #objects}; the requests are one per folder (and page) instead of one per page.
+     * their order are those of a listing page after page; the requests are one per folder (and page) instead of one per page.
      * Stores that keep folders as directories (s3proxy, MinIO) answer such a request at the cost of the folder
      * rather than of the whole listing so far, which makes a large listing several times faster; on AWS it only
      * adds requests. One page per folder level is held at a time.
@@ -60,20 +69,14 @@ final class Listings {
      * @param pageSize keys per request, or {@code null} for the server's default
      * @return the objects; iterating throws {@link software.amazon.awssdk.core.exception.SdkException}
      */
-    static Iterator<S3Object> byFolder(S3Client client, String bucket, String prefix, Integer pageSize) {
+    private static Iterator<S3Object> byFolder(S3Client client, String bucket, String prefix, Integer pageSize) {
         return new Iterator<>() {
             private final Deque<Iterator<Object>> levels = new ArrayDeque<>(List.of(level(prefix)));
             private S3Object next;
 
             private Iterator<Object> level(String folder) {
-                ListObjectsV2Request.Builder request = ListObjectsV2Request.builder().bucket(bucket).delimiter("/");
-                if (!folder.isEmpty()) {
-                    request.prefix(folder);
-                }
-                if (pageSize != null) {
-                    request.maxKeys(pageSize);
-                }
-                Iterator<ListObjectsV2Response> pages = client.listObjectsV2Paginator(request.build()).iterator();
+                Iterator<ListObjectsV2Response> pages =
+                        client.listObjectsV2Paginator(request(bucket, folder, true, pageSize)).iterator();
                 return new Iterator<>() {
                     private Iterator<Object> page = Collections.emptyIterator();
 

@@ -200,8 +200,8 @@ final class S3Destination implements Destination {
     }
 
     /**
-     * Lists the objects under this destination's prefix with {@code ListObjectsV2}, a thousand per request, in the
-     * order S3 keeps keys in (UTF-8 bytes); each entry's name is its key without the prefix, its version its ETag.
+     * Lists the objects under this destination's prefix with {@code ListObjectsV2}, a thousand per request (folder
+     * by folder with {@code listByPrefix}), in the order S3 keeps keys in (UTF-8 bytes); each entry's name is its key without the prefix, its version its ETag.
      * With {@code metafilesPrefix} there is no listing: markers decide what is present, and their names
      * ({@code <name>.done}) do not sort like the objects' names.
      */
@@ -211,9 +211,7 @@ final class S3Destination implements Destination {
             return Optional.empty();
         }
         String prefix = settings.prefix().isEmpty() ? "" : Keys.join(settings.prefix(), "");
-        Iterator<S3Object> objects = settings.listByPrefix()
-                ? Listings.byFolder(connection.client(), settings.bucket(), prefix, null)
-                : Listings.objects(connection.client(), settings.bucket(), prefix, false, null);
+        Iterator<S3Object> objects = Listings.objects(connection.client(), settings, prefix, false, null);
         return Optional.of(() -> {
             try {
                 while (objects.hasNext()) {

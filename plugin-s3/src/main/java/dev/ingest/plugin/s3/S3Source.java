@@ -64,10 +64,7 @@ final class S3Source implements Source {
 
     @Override
     public synchronized void reset() {
-        scan = settings.listByPrefix() && settings.recursive()
-                ? Listings.byFolder(connection.client(), settings.bucket(), settings.prefix(), pageSize)
-                : Listings.objects(connection.client(), settings.bucket(), settings.prefix(), !settings.recursive(),
-                        pageSize);
+        scan = Listings.objects(connection.client(), settings, settings.prefix(), !settings.recursive(), pageSize);
     }
 
     @Override
