@@ -95,6 +95,7 @@ final class Dequeuer {
                     break;
                 }
                 Pulled pulled = new Pulled(free);
+                boolean failed = false;
                 try {
                     if (sub == null) {
                         sub = queue.subscribe(workflow.name());
@@ -102,10 +103,6 @@ final class Dequeuer {
                     long wait = draining ? 0 : scanDone != null ? SCANNING_POLL_MILLIS : SERVICE_POLL_MILLIS;
                     pull(sub, pulled, wait);
                     metrics.queueOperation(workflow.name(), "fetch", true);
-                } catch (InterruptedException e) {
-                    slots.release(free - pulled.count());
-                    pulled.notifyWebhook();
-                    throw e;
                 } catch (IOException | RuntimeException e) {
                     metrics.queueOperation(workflow.name(), "fetch", false);
                     // Connection lost, consumer momentarily unavailable: wait and carry on with a new subscription.
@@ -114,13 +111,16 @@ final class Dequeuer {
                             workflow.name(), pulled.count(), e.toString());
                     unsubscribe(sub);
                     sub = null;
+                    failed = true;
+                } finally {
+                    // Whatever ended the request (also an interrupt): free the slots no message came for.
                     slots.release(free - pulled.count());
                     pulled.notifyWebhook();
+                }
+                if (failed) {
                     pause(RETRY_MILLIS);
                     continue;
                 }
-                slots.release(free - pulled.count());
-                pulled.notifyWebhook();
                 if (pulled.count() == 0 && draining) {
                     // An ack the server has not processed yet still counts as awaiting an ack, so "drained" cannot
                     // be seen too early; messages waiting for a delayed retry count as awaiting an ack too.
