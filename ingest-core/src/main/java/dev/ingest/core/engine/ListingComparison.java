@@ -167,11 +167,8 @@ final class ListingComparison implements AutoCloseable {
                     }
                     head = next;
                 }
-                if (head == null) {
-                    return State.LACKING; // the complete listing has nothing of that name
-                }
-                if (!head.name().equals(codec.name())) {
-                    return State.LACKING; // the listing went past the name without it
+                if (head == null || !head.name().equals(codec.name())) {
+                    return State.LACKING; // the listing ended, or went past the name, without it
                 }
                 return destination.plugin().holds(codec, head) ? State.HELD : State.UNKNOWN;
             } catch (IOException | RuntimeException e) {

@@ -343,17 +343,6 @@ public final class JetStreamQueue implements AutoCloseable {
     }
 
     /**
-     * Publishes one object of a workflow, de-duplicated by {@link CodecJson#messageId}.
-     *
-     * @param workflow the workflow name
-     * @param codec the object
-     * @return completes with the server's ack ({@link PublishAck#isDuplicate()} when it was already queued)
-     */
-    public CompletableFuture<PublishAck> publishAsync(String workflow, Codec codec) {
-        return publishAsync(workflow, codec, List.of());
-    }
-
-    /**
      * Publishes one object of a workflow, de-duplicated by {@link CodecJson#messageId}, marked with the
      * destinations whose listing showed they lack it ({@value #HEADER_LACKING_AT} headers, one per destination).
      *
