@@ -278,8 +278,7 @@ public final class BenchMain {
                 .format(DateTimeFormatter.ISO_LOCAL_DATE_TIME).substring(0, 19));
         out.println("machine: nproc " + Runtime.getRuntime().availableProcessors() + ", memory " + memTotal() + ", "
                 + cpuModel() + ", " + System.getProperty("os.name") + " " + System.getProperty("os.version"));
-        String javaHome = System.getenv("JAVA_HOME");
-        String java = javaHome != null && !javaHome.isBlank() ? Paths.get(javaHome, "bin", "java").toString() : "java";
+        String java = IngestRunner.java();
         out.println("java -version (" + java + "):");
         command(List.of(java, "-version")).lines().forEach(l -> out.println("  " + l));
         NatsServerProcess.findBinary().ifPresent(b -> out.println(command(List.of(b.toString(), "--version")).trim()));
@@ -845,7 +844,7 @@ public final class BenchMain {
             }
         }
         for (int r = 1; r <= rounds; r++) {
-            IngestRunner.deleteStreamQuietly(ingest.natsUrl(), "STEADY_" + r);
+            ingest.deleteStream("STEADY_" + r);
         }
         Row row;
         if (done.size() < rounds) {

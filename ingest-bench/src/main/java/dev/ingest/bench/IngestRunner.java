@@ -71,10 +71,8 @@ final class IngestRunner {
      * @return the command, to which arguments may be added
      */
     List<String> serviceJvm(Path extraClassPath, String mainClass) {
-        String javaHome = System.getenv("JAVA_HOME");
-        String java = javaHome != null && !javaHome.isBlank() ? Paths.get(javaHome, "bin", "java").toString() : "java";
-        Path home = launcher.getParent().getParent();
-        List<String> cmd = new ArrayList<>(List.of(java, SERVICE_JVM_OPTIONS));
+        Path home = home();
+        List<String> cmd = new ArrayList<>(List.of(java(), SERVICE_JVM_OPTIONS));
         for (String o : extraJavaOpts.split("\\s+")) {
             if (!o.isEmpty()) {
                 cmd.add(o);
@@ -85,12 +83,23 @@ final class IngestRunner {
         return cmd;
     }
 
+    /** @return the java the launcher runs: {@code $JAVA_HOME/bin/java} when JAVA_HOME is set, else the PATH's */
+    static String java() {
+        String javaHome = System.getenv("JAVA_HOME");
+        return javaHome != null && !javaHome.isBlank() ? Paths.get(javaHome, "bin", "java").toString() : "java";
+    }
+
+    /** @return the distribution directory ({@code bin/ingest}'s parent's parent) */
+    private Path home() {
+        return launcher.getParent().getParent();
+    }
+
     /** What {@code bin/ingest} adds for a run without {@code --once} (see the launcher script). */
     static final String SERVICE_JVM_OPTIONS = "-XX:+UseSerialGC";
 
     /** @return the plugin directories a run uses: the distribution's, and the extra one if there is */
     List<Path> pluginDirs() {
-        List<Path> dirs = new ArrayList<>(List.of(launcher.getParent().getParent().resolve("plugins")));
+        List<Path> dirs = new ArrayList<>(List.of(home().resolve("plugins")));
         if (pluginsDir != null) {
             dirs.add(pluginsDir);
         }
@@ -274,12 +283,7 @@ final class IngestRunner {
     }
 
     /** Deletes a run's stream and its scan-record bucket, so that the server does not accumulate them. */
-    private void deleteStream(String stream) {
-        deleteStreamQuietly(natsUrl, stream);
-    }
-
-    /** Deletes a stream and its scan-record bucket at a nats-server; what does not exist is no error. */
-    static void deleteStreamQuietly(String natsUrl, String stream) {
+    void deleteStream(String stream) {
         try (Connection nc = Nats.connect(natsUrl)) {
             JetStreamManagement jsm = nc.jetStreamManagement();
             for (String s : List.of(stream, "KV_" + stream + "_scans")) {
