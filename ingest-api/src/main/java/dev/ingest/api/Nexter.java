@@ -4,28 +4,54 @@ import java.io.IOException;
 import java.util.Optional;
 
 /**
- * Lists the objects of a source, one scan at a time.
+ * Lists the objects of a source.
  *
- * <p>Lifecycle: the enqueuer calls {@link #reset()} at the start of every scan, then {@link #next()} until it
- * returns empty. A scan may be abandoned at any point (the next one starts with {@code reset()} again).
+ * <p>Implement {@link #scan()}: each call starts an independent listing of the whole source, and the engine
+ * calls it once per scan of every workflow that uses the source, from several threads at once when several
+ * workflows share the source. A source's scans must not share mutable state; each one sees every object.
  *
- * <p>Thread-safety: one thread at a time calls {@code reset} and {@code next}; they may run concurrently with
- * the {@link Client} methods of the same source.
+ * <p>{@link #reset()} and {@link #next()} are the older form, kept so that plugins written against it still
+ * work: one scan at a time, whose state lives in the source itself. A source that implements only them gets the
+ * default {@link #scan()}, and the engine then runs that source's scans one after the other (never two at once),
+ * which is correct but slower when several workflows share the source.
  */
 public interface Nexter {
 
     /**
-     * Starts a new scan from the beginning of the source.
+     * Starts a new, independent listing of the source from its beginning.
      *
+     * <p>Thread-safety: may be called from several threads at once, and concurrently with the {@link Client}
+     * methods; the scans it returns must not share mutable state. The default implementation is the exception:
+     * it drives {@link #reset()} and {@link #next()} of this instance, so the engine serializes its scans.
+     *
+     * @return a new scan, closed by the caller
      * @throws IOException if the source cannot be listed now; the scan is retried at the next interval
      */
-    void reset() throws IOException;
+    default Scan scan() throws IOException {
+        reset();
+        return this::next;
+    }
 
     /**
-     * The next object of the current scan.
+     * The older form of {@link #scan()}: starts the one scan of this instance from the beginning of the source.
+     * Called only through the default {@link #scan()}, by one thread at a time. Sources that implement
+     * {@link #scan()} need not implement it.
+     *
+     * @throws IOException if the source cannot be listed now; the scan is retried at the next interval
+     * @throws UnsupportedOperationException by default: the source implements {@link #scan()} instead
+     */
+    default void reset() throws IOException {
+        throw new UnsupportedOperationException(getClass().getName() + " implements neither scan() nor reset()");
+    }
+
+    /**
+     * The older form of {@link Scan#next()}: the next object of the scan started by {@link #reset()}.
      *
      * @return the next object, or empty when the scan is complete
      * @throws IOException if listing failed; the scan is abandoned and retried at the next interval
+     * @throws UnsupportedOperationException by default: the source implements {@link #scan()} instead
      */
-    Optional<Codec> next() throws IOException;
+    default Optional<Codec> next() throws IOException {
+        throw new UnsupportedOperationException(getClass().getName() + " implements neither scan() nor next()");
+    }
 }

@@ -24,6 +24,26 @@ public interface Storage {
     Optional<URI> stat(Codec codec) throws IOException;
 
     /**
+     * Like {@link #stat(Codec)}, and also says whether the destination proved that what it holds is the codec's
+     * version rather than judging by size: see {@link Presence#verified()}. The engine calls this method rather
+     * than {@code stat}. A destination that records the source's version with each object (and compares it
+     * whenever the codec has a version) overrides it; the default reports {@code stat}'s answer as unverified.
+     *
+     * <p>An object that is present but of another version must be reported absent, by both methods: the engine then
+     * copies it again. An unverified presence is taken as present, except before a workflow's {@code cleanUp}
+     * deletes the source object: then the object is copied again, so that a rewritten source object of the same
+     * size is never deleted without being copied.
+     *
+     * @param codec the object
+     * @return where the object is stored and whether its version was proven; empty when it is absent
+     * @throws PoisonException if the object's name can never be stored here
+     * @throws IOException if the destination cannot tell now
+     */
+    default Optional<Presence> check(Codec codec) throws IOException {
+        return stat(codec).map(Presence::unverified);
+    }
+
+    /**
      * Stores the object under {@link Codec#name()}, replacing what is there. Implementations stream the content
      * and never leave a partial object visible: on failure nothing new is visible under the name.
      *

@@ -1,6 +1,7 @@
 package dev.ingest.cli;
 
 import static dev.ingest.cli.LauncherSupport.generateTree;
+import static dev.ingest.cli.LauncherSupport.generateUniformTree;
 import static dev.ingest.cli.LauncherSupport.hashTree;
 import static dev.ingest.cli.LauncherSupport.queueArgs;
 import static dev.ingest.cli.LauncherSupport.regularFiles;
@@ -115,6 +116,58 @@ class LauncherIT {
                 .containsEntry("copied", 0L).containsEntry("skipped", 1000L).containsEntry("failed", 0L);
         assertThat(stamps(dst)).as("modification time and inode of every destination file").isEqualTo(before);
         assertThat(tempFiles(dst)).isEmpty();
+    }
+
+    @Test
+    void workflowsThatShareASourceEachCopyEveryObjectOfIt() throws Exception {
+        Path src = dir.resolve("source");
+        Map<String, String> expected = generateUniformTree(src, 1000, 64, 3);
+        Path out1 = dir.resolve("out1");
+        Path out2 = dir.resolve("out2");
+        String name = unique("shared");
+        Path config = dir.resolve(name + ".yaml");
+        Files.writeString(config, "sources: [{name: s, type: file, path: " + LauncherSupport.quote(src) + "}]\n"
+                + "destinations: [{name: d1, type: file, path: " + LauncherSupport.quote(out1) + "},"
+                + " {name: d2, type: file, path: " + LauncherSupport.quote(out2) + "}]\n"
+                + "workflows: [{name: w1, source: s, destinations: [d1], batchSize: 32},"
+                + " {name: w2, source: s, destinations: [d2], batchSize: 32}]\n");
+
+        Result run = launcher.run(dir, RUN_TIMEOUT, Map.of(), queueArgs(NATS.url(), name, config, "--mode=all", "--once"));
+
+        assertThat(run.exitCode()).as(run.describe()).isZero();
+        assertThat(run.counts()).as(run.describe()).containsEntry("listed", 2000L).containsEntry("copied", 2000L)
+                .containsEntry("failed", 0L);
+        assertThat(hashTree(out1)).as("the first workflow's destination").isEqualTo(expected);
+        assertThat(hashTree(out2)).as("the second workflow's destination").isEqualTo(expected);
+    }
+
+    @Test
+    void manyWorkflowsOnOneSourceEachCopyEveryObjectOfIt() throws Exception {
+        int workflows = 60;
+        Path src = dir.resolve("source");
+        Map<String, String> expected = generateUniformTree(src, 40, 16, 9);
+        String name = unique("fanned");
+        StringBuilder yaml = new StringBuilder("sources: [{name: s, type: file, path: ")
+                .append(LauncherSupport.quote(src)).append("}]\ndestinations:\n");
+        for (int i = 0; i < workflows; i++) {
+            yaml.append("- {name: d").append(i).append(", type: file, path: ")
+                    .append(LauncherSupport.quote(dir.resolve("out" + i))).append("}\n");
+        }
+        yaml.append("workflows:\n");
+        for (int i = 0; i < workflows; i++) {
+            yaml.append("- {name: w").append(i).append(", source: s, destinations: [d").append(i)
+                    .append("], concurrency: 2}\n");
+        }
+        Path config = Files.writeString(dir.resolve(name + ".yaml"), yaml);
+
+        Result run = launcher.run(dir, Duration.ofMinutes(3), Map.of(),
+                queueArgs(NATS.url(), name, config, "--mode=all", "--once"));
+
+        assertThat(run.exitCode()).as(run.describe()).isZero();
+        assertThat(run.counts()).as(run.describe()).containsEntry("copied", 40L * workflows).containsEntry("failed", 0L);
+        for (int i = 0; i < workflows; i++) {
+            assertThat(hashTree(dir.resolve("out" + i))).as("destination of workflow w" + i).isEqualTo(expected);
+        }
     }
 
     @Test

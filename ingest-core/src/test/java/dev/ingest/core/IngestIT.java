@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -112,6 +113,65 @@ class IngestIT {
             assertThat(ingest.progress()).isEqualTo(second); // the last run's summary, its elapsed time frozen
             assertThat(ingest.isRunning()).isFalse();
         }
+    }
+
+    @Test
+    void workflowsSharingASourceOfTheOlderScanFormEachCopyEveryObject() throws Exception {
+        // The dir test plugin implements only reset()/next(): one scan state per instance, shared by the workflows.
+        files(300, "s");
+        String yaml = """
+                sources: [{name: in, type: dir, path: '${IN}'}]
+                destinations: [{name: a, type: dir, path: '${A}'}, {name: b, type: dir, path: '${B}'}]
+                workflows:
+                - {name: one, source: in, destinations: [a]}
+                - {name: two, source: in, destinations: [b]}
+                - {name: three, source: in, destinations: [a, b]}
+                """;
+        Map<String, String> vars = Map.of("IN", tmp.resolve("in").toString(), "A", tmp.resolve("a").toString(),
+                "B", tmp.resolve("b").toString());
+        try (Ingest ingest = builder().config(yaml).variables(vars).build()) {
+            RunSummary run = ingest.runOnce();
+            assertThat(run.listed()).as(run.line()).isEqualTo(900);
+            assertThat(run.failed()).as(run.line()).isZero();
+        }
+        Map<String, byte[]> in = contents(tmp.resolve("in"));
+        for (String out : List.of("a", "b")) {
+            Map<String, byte[]> copied = contents(tmp.resolve(out));
+            assertThat(copied.keySet()).as("destination " + out).isEqualTo(in.keySet());
+            in.forEach((k, v) -> assertThat(copied.get(k)).as(out + "/" + k).isEqualTo(v));
+        }
+    }
+
+    @Test
+    void cleanUpCopiesAgainWhatADestinationHoldsUnverifiedBeforeDeletingTheSource() throws Exception {
+        // The dir test destination judges presence by the name alone (stat without check): never proof of a version.
+        Files.createDirectories(tmp.resolve("in"));
+        Files.createDirectories(tmp.resolve("out"));
+        Files.writeString(tmp.resolve("in").resolve("report.txt"), "version-2 BBBB");
+        Files.writeString(tmp.resolve("out").resolve("report.txt"), "version-1 AAAA");
+        String yaml = CONFIG.replace("interval: 200ms", "interval: 200ms, cleanUp: true");
+        try (Ingest ingest = builder().config(yaml).build()) {
+            RunSummary run = ingest.runOnce();
+            assertThat(run.copied()).as(run.line()).isEqualTo(1);
+            assertThat(run.failed()).as(run.line()).isZero();
+        }
+        assertThat(Files.readString(tmp.resolve("out").resolve("report.txt"))).isEqualTo("version-2 BBBB");
+        assertThat(tmp.resolve("in").resolve("report.txt")).doesNotExist();
+    }
+
+    @Test
+    void withoutCleanUpAnUnverifiedPresenceCountsAsStored() throws Exception {
+        Files.createDirectories(tmp.resolve("in"));
+        Files.createDirectories(tmp.resolve("out"));
+        Files.writeString(tmp.resolve("in").resolve("report.txt"), "version-2 BBBB");
+        Files.writeString(tmp.resolve("out").resolve("report.txt"), "version-1 AAAA");
+        try (Ingest ingest = builder().build()) {
+            RunSummary run = ingest.runOnce();
+            assertThat(run.skipped()).as(run.line()).isEqualTo(1);
+            assertThat(run.copied()).as(run.line()).isZero();
+        }
+        assertThat(Files.readString(tmp.resolve("out").resolve("report.txt"))).isEqualTo("version-1 AAAA");
+        assertThat(tmp.resolve("in").resolve("report.txt")).exists();
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.ingest.core.engine;
 
 import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.metrics.IngestMetrics;
@@ -90,15 +91,25 @@ final class Enqueuer {
         ListingComparison comparison = workflow.listDestinations() ? ListingComparison.start(workflow.name(),
                 destinations, (d, ok) -> metrics.storageOperation(workflow.name(), d.name(), d.type(), "list", ok,
                         (System.nanoTime() - started) / 1e9)) : null;
+        // A scan of this workflow's own: other workflows on the same source scan it independently.
         Prefetch<Codec> listing = new Prefetch<>(new Prefetch.Lister<>() {
+            private Scan scan;
+
             @Override
             public void start() throws IOException {
-                source.reset();
+                scan = source.scan();
             }
 
             @Override
             public Optional<Codec> next() throws IOException {
-                return source.next();
+                return scan.next();
+            }
+
+            @Override
+            public void finish() throws IOException {
+                if (scan != null) {
+                    scan.close();
+                }
             }
         }, "list-" + workflow.name(), workflow.name());
         boolean compared = comparison != null && comparison.active();

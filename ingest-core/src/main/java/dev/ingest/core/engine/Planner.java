@@ -2,6 +2,8 @@ package dev.ingest.core.engine;
 
 import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
+import dev.ingest.api.Presence;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.plugin.Configured;
@@ -55,14 +57,14 @@ public final class Planner {
         long bytes = 0;
         long unknown = 0;
         String error = "";
-        try {
-            source.reset();
-            for (Optional<Codec> next = source.next(); next.isPresent(); next = source.next()) {
+        try (Scan scan = source.scan()) {
+            for (Optional<Codec> next = scan.next(); next.isPresent(); next = scan.next()) {
                 Codec codec = next.get();
                 listed++;
                 boolean everywhere = true;
                 for (Destination d : destinations) {
-                    if (d.stat(codec).isEmpty()) {
+                    Optional<Presence> held = d.check(codec);
+                    if (held.isEmpty() || w.cleanUp() && !held.get().verified()) { // as the dequeuer decides
                         everywhere = false;
                         break;
                     }

@@ -27,6 +27,10 @@ final class Prefetch<T> implements AutoCloseable {
 
         /** @return the next entry, or empty at the end */
         Optional<T> next() throws IOException;
+
+        /** Releases the listing, on the listing's thread, however it ended; the default does nothing. */
+        default void finish() throws IOException {
+        }
     }
 
     private static final Object END = new Object();
@@ -70,6 +74,11 @@ final class Prefetch<T> implements AutoCloseable {
                 // closed meanwhile
             }
         } finally {
+            try {
+                lister.finish();
+            } catch (IOException | RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(Prefetch.class).warn("closing a listing failed: {}", e.toString());
+            }
             MDC.remove("workflow");
         }
     }

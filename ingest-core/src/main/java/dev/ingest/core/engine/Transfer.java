@@ -4,6 +4,7 @@ import dev.ingest.api.Blob;
 import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
 import dev.ingest.api.PoisonException;
+import dev.ingest.api.Presence;
 import dev.ingest.api.Source;
 import dev.ingest.core.config.Durations;
 import dev.ingest.core.config.WorkflowConfig;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -151,7 +153,14 @@ final class Transfer {
     private List<URI> copy(Codec codec, List<String> lackingAt) throws IOException, InterruptedException {
         List<Named<Destination>> missing = new ArrayList<>();
         for (Named<Destination> d : destinations) {
-            if (lackingAt.contains(d.name()) || timed(d, "stat", () -> d.plugin().stat(codec)).isEmpty()) {
+            if (lackingAt.contains(d.name())) {
+                missing.add(d);
+                continue;
+            }
+            Optional<Presence> held = timed(d, "stat", () -> d.plugin().check(codec));
+            // Before the source object is deleted, only a presence proven to be this version counts: a rewritten
+            // object of the same size is copied again rather than deleted uncopied.
+            if (held.isEmpty() || workflow.cleanUp() && !held.get().verified()) {
                 missing.add(d);
             }
         }

@@ -5,14 +5,24 @@ import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
 import dev.ingest.api.Inventory;
 import dev.ingest.api.Listed;
+import dev.ingest.api.Nexter;
+import dev.ingest.api.Presence;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Wraps sources and destinations so that every call runs with the plugin's class loader as the thread context
  * class loader (libraries inside plugins look up resources and services through it).
+ *
+ * <p>It also keeps the scans of a source apart: a source that implements {@link Nexter#scan()} hands out
+ * independent scans, used as they come; one that implements only the older {@code reset}/{@code next} has a single
+ * scan state, so its scans are run one at a time (a second workflow's scan waits until the first one is closed).
  */
 final class Isolated {
 
@@ -40,18 +50,46 @@ final class Isolated {
     }
 
     static Source source(Source delegate, ClassLoader loader) {
+        boolean ownScans = implementsScan(delegate);
+        Semaphore oneScan = new Semaphore(1);
         return new Source() {
             @Override
-            public void reset() throws IOException {
-                in(loader, () -> {
-                    delegate.reset();
-                    return null;
-                });
-            }
+            public Scan scan() throws IOException {
+                if (ownScans) {
+                    return scanOf(in(loader, delegate::scan), loader);
+                }
+                try {
+                    oneScan.acquire();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while waiting for another scan of " + delegate);
+                }
+                try {
+                    in(loader, () -> {
+                        delegate.reset();
+                        return null;
+                    });
+                } catch (IOException | RuntimeException | Error e) {
+                    oneScan.release();
+                    throw e;
+                }
+                AtomicBoolean closed = new AtomicBoolean();
+                return new Scan() {
+                    @Override
+                    public Optional<Codec> next() throws IOException {
+                        if (closed.get()) {
+                            throw new IllegalStateException("this scan is closed");
+                        }
+                        return in(loader, delegate::next);
+                    }
 
-            @Override
-            public Optional<Codec> next() throws IOException {
-                return in(loader, delegate::next);
+                    @Override
+                    public void close() {
+                        if (closed.compareAndSet(false, true)) {
+                            oneScan.release();
+                        }
+                    }
+                };
             }
 
             @Override
@@ -82,6 +120,32 @@ final class Isolated {
         };
     }
 
+    /** Whether a source hands out scans of its own, rather than the default built on {@code reset}/{@code next}. */
+    static boolean implementsScan(Nexter source) {
+        try {
+            return source.getClass().getMethod("scan").getDeclaringClass() != Nexter.class;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
+    static Scan scanOf(Scan delegate, ClassLoader loader) {
+        return new Scan() {
+            @Override
+            public Optional<Codec> next() throws IOException {
+                return in(loader, delegate::next);
+            }
+
+            @Override
+            public void close() throws IOException {
+                in(loader, () -> {
+                    delegate.close();
+                    return null;
+                });
+            }
+        };
+    }
+
     static Inventory inventory(Inventory delegate, ClassLoader loader) {
         return new Inventory() {
             @Override
@@ -104,6 +168,11 @@ final class Isolated {
             @Override
             public Optional<URI> stat(Codec codec) throws IOException {
                 return in(loader, () -> delegate.stat(codec));
+            }
+
+            @Override
+            public Optional<Presence> check(Codec codec) throws IOException {
+                return in(loader, () -> delegate.check(codec));
             }
 
             @Override

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.ingest.api.Blob;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
 import dev.ingest.api.Source;
@@ -111,10 +112,10 @@ class PluginSetupTest {
             assertThat(Files.isDirectory(out)).as("the dir destination creates its directory").isTrue();
 
             Source source = configured.source("inbox");
-            source.reset();
-            Optional<Codec> first = source.next();
+            Scan scan = source.scan();
+            Optional<Codec> first = scan.next();
             assertThat(first).get().extracting(Codec::id).isEqualTo("hello.txt");
-            assertThat(source.next()).as("include: [*.txt] was passed to the plugin").isEmpty();
+            assertThat(scan.next()).as("include: [*.txt] was passed to the plugin").isEmpty();
 
             Destination destination = configured.destination("archive");
             URI stored;

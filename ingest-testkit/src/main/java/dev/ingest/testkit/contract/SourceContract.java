@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.ingest.api.Blob;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Codec;
 import dev.ingest.api.PoisonException;
 import dev.ingest.api.Source;
@@ -58,7 +59,7 @@ import org.junit.jupiter.api.Timeout;
  * }</pre>
  *
  * <p>What is checked: an empty source lists nothing; a scan lists every object exactly once under the name it was
- * put with; {@link Source#reset()} restarts the scan and sees objects added since; a download yields the
+ * put with; every {@link Source#scan()} is independent, starts from the beginning and sees objects added since; a download yields the
  * content (with its length when the blob declares one); a codec listed by one instance downloads from another
  * (as when a different process dequeues it); names with spaces, Unicode and folders round-trip; empty objects
  * and a large object (64 MiB by default) download, the latter streamed rather than held in memory; downloads run
@@ -181,22 +182,24 @@ public abstract class SourceContract extends PluginContract {
     }
 
     /**
-     * Runs one complete scan: {@code reset()}, then {@code next()} until it is empty.
+     * Runs one complete scan: {@code scan()}, then {@code next()} until it is empty, then {@code close()}.
      *
      * @param source the source
      * @return the codecs listed, in order
      * @throws IOException if listing fails
      */
     protected final List<Codec> scan(Source source) throws IOException {
-        source.reset();
-        return rest(source);
+        try (Scan scan = source.scan()) {
+            assertThat(scan).as("scan() must return a scan, never null").isNotNull();
+            return rest(scan);
+        }
     }
 
-    private List<Codec> rest(Source source) throws IOException {
+    private List<Codec> rest(Scan scan) throws IOException {
         List<Codec> out = new ArrayList<>();
         int limit = listingSize() * 10 + 1000;
         while (true) {
-            Optional<Codec> next = source.next();
+            Optional<Codec> next = scan.next();
             assertThat(next).as("next() must return an Optional, never null").isNotNull();
             if (next.isEmpty()) {
                 return out;
@@ -291,7 +294,10 @@ public abstract class SourceContract extends PluginContract {
     public final void emptySourceListsNothing() throws Exception {
         Source source = newSource();
         assertThat(scan(source)).isEmpty();
-        assertThat(source.next()).as("next() after the end of a scan").isEmpty();
+        try (Scan scan = source.scan()) {
+            assertThat(scan.next()).isEmpty();
+            assertThat(scan.next()).as("next() after the end of a scan").isEmpty();
+        }
     }
 
     /** One scan lists every object exactly once, under the name it was put with, with a unique id. */
@@ -314,24 +320,72 @@ public abstract class SourceContract extends PluginContract {
         }
     }
 
-    /** {@code reset()} abandons the current scan and starts again from the beginning; a finished scan stays finished. */
+    /**
+     * Every {@code scan()} starts from the beginning, whatever other scans of the source are doing: a scan abandoned
+     * midway, or one still open and read in turns with another (two workflows sharing the source), takes nothing
+     * from the others. A finished scan stays finished.
+     */
     @Test
-    public final void resetRestartsTheScan() throws Exception {
+    public final void scansAreIndependentOfEachOther() throws Exception {
         List<String> expected = List.of("a.txt", "b.txt", "c.txt", "d.txt", "e.txt");
         for (String name : expected) {
             put(name, contentOf(name));
         }
         Source source = newSource();
-        source.reset();
-        assertThat(source.next()).isPresent();
-        assertThat(source.next()).isPresent();
+        Scan abandoned = source.scan();
+        assertThat(abandoned.next()).isPresent();
+        assertThat(abandoned.next()).isPresent();
 
-        source.reset();
-        List<Codec> full = rest(source);
+        List<String> first = new ArrayList<>();
+        List<String> second = new ArrayList<>();
+        try (Scan one = source.scan(); Scan two = source.scan()) {
+            boolean oneDone = false;
+            boolean twoDone = false;
+            while (!oneDone || !twoDone) { // read in turns, as two workflows' scans run side by side
+                if (!oneDone) {
+                    Optional<Codec> c = one.next();
+                    oneDone = c.isEmpty();
+                    c.ifPresent(codec -> first.add(codec.name()));
+                }
+                if (!twoDone) {
+                    Optional<Codec> c = two.next();
+                    twoDone = c.isEmpty();
+                    c.ifPresent(codec -> second.add(codec.name()));
+                }
+            }
+            assertThat(one.next()).as("next() after the end of a scan").isEmpty();
+        }
+        abandoned.close();
 
-        assertThat(names(full)).as("a scan restarted after two objects").containsExactlyInAnyOrderElementsOf(expected);
-        assertThat(source.next()).as("next() after the end of a scan").isEmpty();
-        assertThat(names(scan(source))).as("a third scan").containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(first).as("the first of two scans read in turns").containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(second).as("the second of two scans read in turns").containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(names(scan(source))).as("a scan after an abandoned one").containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    /** Scans on several threads at once each list every object (workflows scan on threads of their own). */
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    public final void concurrentScansOnSeveralThreadsEachListEverything() throws Exception {
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < Math.min(listingSize(), 200); i++) {
+            String name = String.format("many-%04d.txt", i);
+            put(name, contentOf(name));
+            expected.add(name);
+        }
+        Source source = newSource();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<List<Codec>>> scans = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                scans.add(pool.submit(() -> scan(source)));
+            }
+            for (Future<List<Codec>> f : scans) {
+                assertThat(names(f.get(1, TimeUnit.MINUTES))).as("one of 8 concurrent scans")
+                        .containsExactlyInAnyOrderElementsOf(expected);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** Each scan looks at the store afresh: an object put after the first scan is listed by the next one. */

@@ -3,6 +3,7 @@ package dev.ingest.plugin.file;
 import dev.ingest.api.Blob;
 import dev.ingest.api.Codec;
 import dev.ingest.api.PoisonException;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 
 import java.io.IOException;
@@ -19,6 +20,7 @@ import java.nio.file.PathMatcher;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -34,8 +36,8 @@ import java.util.Optional;
  * <p>Listing does not follow symbolic links: symlinked files and directories are skipped, and so are the
  * temporary files of a {@code file} destination ({@code .name.ingest-<random>.tmp}).
  *
- * <p>Thread-safety: {@link #reset()} and {@link #next()} are called by one thread at a time; {@link #download}
- * and {@link #cleanUp} are safe for concurrent use and may run concurrently with them.
+ * <p>Thread-safety: safe for concurrent use. Every {@link #scan()} walks the tree for itself, so several workflows
+ * may scan one source at once; {@link #download} and {@link #cleanUp} may run concurrently with scans.
  */
 public final class FileSource implements Source {
 
@@ -48,10 +50,6 @@ public final class FileSource implements Source {
     private final List<PathMatcher> includePaths;
     private final List<PathMatcher> excludeNames;
     private final List<PathMatcher> excludePaths;
-
-    /** The relative paths of the current scan, in UTF-8 order; owned by the scanning thread. */
-    private List<String> scan = List.of();
-    private int position;
 
     /**
      * Creates a source over a directory. The provider validates the configuration; this constructor only
@@ -95,12 +93,30 @@ public final class FileSource implements Source {
         return root;
     }
 
+    /**
+     * Walks the tree now and returns its regular files in UTF-8 order of their relative paths. The names are held
+     * by the scan; each file's attributes are read as it is handed out, so a file removed meanwhile is left out.
+     */
     @Override
-    public void reset() throws IOException {
-        scan = List.of();
-        position = 0;
+    public Scan scan() throws IOException {
         int depth = recursive ? Integer.MAX_VALUE : 1;
-        scan = FileTree.list(root, depth, this::selected).stream().map(FileTree.Found::name).toList();
+        Iterator<FileTree.Found> found = FileTree.list(root, depth, this::selected).iterator();
+        return () -> {
+            while (found.hasNext()) {
+                String relative = found.next().name();
+                BasicFileAttributes attrs;
+                try {
+                    attrs = Files.readAttributes(root.resolve(relative), BasicFileAttributes.class, NOFOLLOW);
+                } catch (NoSuchFileException e) {
+                    continue; // gone since the listing
+                }
+                if (!attrs.isRegularFile()) {
+                    continue; // replaced by a directory or a symlink since the listing
+                }
+                return Optional.of(Codec.of(relative, relative, version(attrs), attrs.size()));
+            }
+            return Optional.empty();
+        };
     }
 
     private boolean selected(Path relative) {
@@ -121,25 +137,6 @@ public final class FileSource implements Source {
             }
         }
         return false;
-    }
-
-    @Override
-    public Optional<Codec> next() throws IOException {
-        while (position < scan.size()) {
-            String relative = scan.get(position++);
-            BasicFileAttributes attrs;
-            try {
-                attrs = Files.readAttributes(root.resolve(relative), BasicFileAttributes.class, NOFOLLOW);
-            } catch (NoSuchFileException e) {
-                continue; // gone since the listing
-            }
-            if (!attrs.isRegularFile()) {
-                continue; // replaced by a directory or a symlink since the listing
-            }
-            return Optional.of(Codec.of(relative, relative, version(attrs), attrs.size()));
-        }
-        scan = List.of();
-        return Optional.empty();
     }
 
     private static String version(BasicFileAttributes attrs) {
@@ -255,11 +252,9 @@ public final class FileSource implements Source {
         return realParent.resolve(file.getFileName());
     }
 
-    /** Forgets the current scan. Idempotent. */
+    /** Nothing to release: scans hold their own listings. Idempotent. */
     @Override
     public void close() {
-        scan = List.of();
-        position = 0;
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ingest.api.Blob;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Codec;
 import dev.ingest.api.PoisonException;
 
@@ -384,8 +385,8 @@ class FileDestinationTest {
         Files.createDirectories(sourceRoot.resolve("dossier é"));
         Files.writeString(sourceRoot.resolve("dossier é/ファイル 1.txt"), "contenu");
         FileSource source = new FileSource("inbox", sourceRoot, true, List.of(), List.of());
-        source.reset();
-        Optional<Codec> codec = source.next();
+        Scan scan = source.scan();
+        Optional<Codec> codec = scan.next();
         assertThat(codec).isPresent();
 
         try (Blob blob = source.download(codec.get())) {

@@ -7,6 +7,7 @@ import static org.assertj.core.api.InstanceOfAssertFactories.list;
 import static org.assertj.core.groups.Tuple.tuple;
 
 import dev.ingest.api.Blob;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Codec;
 import dev.ingest.api.ConfigException;
 import dev.ingest.api.ConfigKey;
@@ -128,9 +129,9 @@ class FilePluginProviderTest {
 
         try (Source source = provider.createSource(config(
                 "path", base.resolve("in").toString(), "include", "*.txt", "recursive", "true"))) {
-            source.reset();
+            Scan scan = source.scan();
             List<String> ids = new ArrayList<>();
-            for (Optional<Codec> next = source.next(); next.isPresent(); next = source.next()) {
+            for (Optional<Codec> next = scan.next(); next.isPresent(); next = scan.next()) {
                 ids.add(next.get().id());
             }
             assertThat(ids).containsExactly("sub/a.txt", "top.txt");
@@ -144,9 +145,9 @@ class FilePluginProviderTest {
         Files.writeString(base.resolve("in/top.txt"), "t");
 
         try (Source source = provider.createSource(config("path", base.resolve("in").toString(), "recursive", false))) {
-            source.reset();
-            assertThat(source.next()).map(Codec::id).contains("top.txt");
-            assertThat(source.next()).isEmpty();
+            Scan scan = source.scan();
+            assertThat(scan.next()).map(Codec::id).contains("top.txt");
+            assertThat(scan.next()).isEmpty();
         }
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ingest.api.Blob;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Codec;
 import dev.ingest.api.PoisonException;
 
@@ -54,9 +55,9 @@ class FileSourceTest {
     }
 
     private static List<Codec> scan(FileSource source) throws IOException {
-        source.reset();
+        Scan scan = source.scan();
         List<Codec> out = new ArrayList<>();
-        for (Optional<Codec> next = source.next(); next.isPresent(); next = source.next()) {
+        for (Optional<Codec> next = scan.next(); next.isPresent(); next = scan.next()) {
             out.add(next.get());
         }
         return out;
@@ -204,13 +205,13 @@ class FileSourceTest {
         write("b.txt", "b");
         FileSource source = source();
 
-        source.reset();
-        assertThat(source.next()).map(Codec::id).contains("a.txt");
-        source.reset();
-        assertThat(source.next()).map(Codec::id).contains("a.txt");
-        assertThat(source.next()).map(Codec::id).contains("b.txt");
-        assertThat(source.next()).isEmpty();
-        assertThat(source.next()).isEmpty();
+        Scan scan = source.scan();
+        assertThat(scan.next()).map(Codec::id).contains("a.txt");
+        scan = source.scan();
+        assertThat(scan.next()).map(Codec::id).contains("a.txt");
+        assertThat(scan.next()).map(Codec::id).contains("b.txt");
+        assertThat(scan.next()).isEmpty();
+        assertThat(scan.next()).isEmpty();
     }
 
     @Test
@@ -220,12 +221,12 @@ class FileSourceTest {
         write("c.txt", "c");
         FileSource source = source();
 
-        source.reset();
+        Scan scan = source.scan();
         Files.delete(root.resolve("b.txt"));
 
-        assertThat(source.next()).map(Codec::id).contains("a.txt");
-        assertThat(source.next()).map(Codec::id).contains("c.txt");
-        assertThat(source.next()).isEmpty();
+        assertThat(scan.next()).map(Codec::id).contains("a.txt");
+        assertThat(scan.next()).map(Codec::id).contains("c.txt");
+        assertThat(scan.next()).isEmpty();
     }
 
     @Test
@@ -394,8 +395,8 @@ class FileSourceTest {
                     return null;
                 }));
             }
-            source.reset();
-            while (source.next().isPresent()) {
+            Scan scan = source.scan();
+            while (scan.next().isPresent()) {
                 // a concurrent scan sees whatever is left
             }
             for (Future<?> future : futures) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ingest.api.Blob;
 import dev.ingest.api.Codec;
 import dev.ingest.api.PoisonException;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 
 import java.io.IOException;
@@ -35,7 +36,7 @@ import org.slf4j.LoggerFactory;
 /**
  * An HTTP API as a source: a JSON listing, possibly paginated, whose items name objects to download.
  *
- * <p><b>Listing.</b> {@link #reset()} fetches the page at {@code url}; {@link #next()} hands out its items and
+ * <p><b>Listing.</b> {@link #scan()} fetches the page at {@code url}; the scan hands out its items and
  * fetches the following pages only when needed. A page is a JSON array of objects, or a JSON object holding that
  * array at the {@code items} JSON pointer. The next page is the URL found at the {@code nextField} JSON pointer
  * of the page, or else the {@code Link} header's {@code rel="next"} target (both relative to the page's URL); the
@@ -52,8 +53,9 @@ import org.slf4j.LoggerFactory;
  * sends the configured request ({@code cleanUp: "DELETE {url}"}); without one it refuses with a
  * {@link PoisonException} naming the missing key. Errors follow {@link HttpFailures}.
  *
- * <p>Thread-safety: {@code reset} and {@code next} are called by one thread at a time and own the scan state;
- * {@code download} and {@code cleanUp} are safe for concurrent use (they share only the thread-safe client).
+ * <p>Thread-safety: safe for concurrent use. Each {@link #scan()} holds its own state (used by one thread at a
+ * time), so several workflows may scan the source at once; {@code download} and {@code cleanUp} share only the
+ * thread-safe client.
  */
 public final class HttpSource implements Source {
 
@@ -109,12 +111,6 @@ public final class HttpSource implements Source {
     private final ObjectMapper mapper = new ObjectMapper();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    // The current scan; owned by the scanning thread.
-    private final ArrayDeque<Codec> pending = new ArrayDeque<>();
-    private final Set<String> visited = new HashSet<>();
-    private HttpUrl nextPage;
-    private int pages;
-
     /**
      * Creates a source. The provider validates the configuration; this constructor only records it.
      *
@@ -130,91 +126,98 @@ public final class HttpSource implements Source {
         this.client = Objects.requireNonNull(client, "client");
     }
 
+    /** Fetches the first page now; the following ones as the scan reaches them. */
     @Override
-    public void reset() throws IOException {
-        pending.clear();
-        visited.clear();
-        pages = 0;
-        nextPage = listing.url();
-        fetchPage();
+    public Scan scan() throws IOException {
+        PageScan scan = new PageScan();
+        scan.fetchPage();
+        return scan;
     }
 
-    @Override
-    public Optional<Codec> next() throws IOException {
-        while (pending.isEmpty()) {
-            if (nextPage == null) {
-                return Optional.empty();
-            }
-            fetchPage();
-        }
-        return Optional.of(pending.poll());
-    }
+    /** One listing: its own queue of items and pages visited, used by one thread. */
+    private final class PageScan implements Scan {
+        private final ArrayDeque<Codec> pending = new ArrayDeque<>();
+        private final Set<String> visited = new HashSet<>();
+        private HttpUrl nextPage = listing.url();
+        private int pages;
 
-    /** Fetches {@link #nextPage}, queues its items and finds the page after it. */
-    private void fetchPage() throws IOException {
-        HttpUrl page = nextPage;
-        nextPage = null;
-        visited.add(page.toString());
-        pages++;
-        Request request = new Request.Builder().url(page).header("Accept", "application/json").build();
-        JsonNode body;
-        String link;
-        try (Response response = execute(request)) {
-            if (!response.isSuccessful()) {
-                throw HttpFailures.forStatus("GET", response);
+        @Override
+        public Optional<Codec> next() throws IOException {
+            while (pending.isEmpty()) {
+                if (nextPage == null) {
+                    return Optional.empty();
+                }
+                fetchPage();
             }
-            try (InputStream in = HttpFailures.guard(response.body().byteStream(), page)) {
-                body = mapper.readTree(in);
-            } catch (JsonProcessingException e) {
-                throw new IOException("http source '" + name + "': page " + HttpFailures.forLog(page)
-                        + " is not JSON: " + e.getOriginalMessage());
+            return Optional.of(pending.poll());
+        }
+
+        /** Fetches {@link #nextPage}, queues its items and finds the page after it. */
+        private void fetchPage() throws IOException {
+            HttpUrl page = nextPage;
+            nextPage = null;
+            visited.add(page.toString());
+            pages++;
+            Request request = new Request.Builder().url(page).header("Accept", "application/json").build();
+            JsonNode body;
+            String link;
+            try (Response response = execute(request)) {
+                if (!response.isSuccessful()) {
+                    throw HttpFailures.forStatus("GET", response);
+                }
+                try (InputStream in = HttpFailures.guard(response.body().byteStream(), page)) {
+                    body = mapper.readTree(in);
+                } catch (JsonProcessingException e) {
+                    throw new IOException("http source '" + name + "': page " + HttpFailures.forLog(page)
+                            + " is not JSON: " + e.getOriginalMessage());
+                }
+                link = LinkHeader.next(response.headers("Link")).orElse(null);
             }
-            link = LinkHeader.next(response.headers("Link")).orElse(null);
-        }
-        if (body == null || body.isMissingNode()) {
-            throw new IOException("http source '" + name + "': page " + HttpFailures.forLog(page) + " is empty, not JSON");
-        }
-        JsonNode array = listing.items() == null ? body : body.at(listing.items());
-        if (listing.items() != null && array.isNull()) {
-            array = mapper.createArrayNode(); // {"items": null} on a last page
-        }
-        if (!array.isArray()) {
-            throw new IOException("http source '" + name + "': page " + HttpFailures.forLog(page) + " "
-                    + (listing.items() == null
-                            ? "is a JSON " + body.getNodeType().toString().toLowerCase(Locale.ROOT) + ", not an array; if the items are in an "
-                                    + "object, set items: to their JSON pointer (for example /items)"
-                            : array.isMissingNode() ? "has nothing at items pointer '" + listing.items() + "'"
-                                    : "has a " + array.getNodeType().toString().toLowerCase(Locale.ROOT) + " at items pointer '"
-                                            + listing.items() + "', not an array"));
-        }
-        int index = 0;
-        for (JsonNode item : array) {
-            Codec codec = toCodec(item, page, index++);
-            if (codec != null) {
-                pending.add(codec);
+            if (body == null || body.isMissingNode()) {
+                throw new IOException("http source '" + name + "': page " + HttpFailures.forLog(page) + " is empty, not JSON");
             }
-        }
-        String next = null;
-        if (listing.next() != null) {
-            JsonNode value = body.at(listing.next());
-            if (value.isTextual() && !value.asText().isBlank()) {
-                next = value.asText().trim();
+            JsonNode array = listing.items() == null ? body : body.at(listing.items());
+            if (listing.items() != null && array.isNull()) {
+                array = mapper.createArrayNode(); // {"items": null} on a last page
             }
-        }
-        if (next == null) {
-            next = link;
-        }
-        if (next != null) {
-            HttpUrl resolved = page.resolve(next);
-            if (resolved == null) {
-                throw new IOException("http source '" + name + "': the next-page link '" + next + "' of page "
-                        + HttpFailures.forLog(page) + " is not an http(s) URL");
+            if (!array.isArray()) {
+                throw new IOException("http source '" + name + "': page " + HttpFailures.forLog(page) + " "
+                        + (listing.items() == null
+                                ? "is a JSON " + body.getNodeType().toString().toLowerCase(Locale.ROOT) + ", not an array; if the items are in an "
+                                        + "object, set items: to their JSON pointer (for example /items)"
+                                : array.isMissingNode() ? "has nothing at items pointer '" + listing.items() + "'"
+                                        : "has a " + array.getNodeType().toString().toLowerCase(Locale.ROOT) + " at items pointer '"
+                                                + listing.items() + "', not an array"));
             }
-            if (visited.contains(resolved.toString())) {
-                LOG.warn("http source '{}': page {} links back to {}, already listed in this scan; stopping after {} pages",
-                        name, HttpFailures.forLog(page), HttpFailures.forLog(resolved), pages);
-            } else {
-                nextPage = resolved;
+            int index = 0;
+            for (JsonNode item : array) {
+                Codec codec = toCodec(item, page, index++);
+                if (codec != null) {
+                    pending.add(codec);
+                }
+            }
+            String next = null;
+            if (listing.next() != null) {
+                JsonNode value = body.at(listing.next());
+                if (value.isTextual() && !value.asText().isBlank()) {
+                    next = value.asText().trim();
+                }
+            }
+            if (next == null) {
+                next = link;
+            }
+            if (next != null) {
+                HttpUrl resolved = page.resolve(next);
+                if (resolved == null) {
+                    throw new IOException("http source '" + name + "': the next-page link '" + next + "' of page "
+                            + HttpFailures.forLog(page) + " is not an http(s) URL");
+                }
+                if (visited.contains(resolved.toString())) {
+                    LOG.warn("http source '{}': page {} links back to {}, already listed in this scan; stopping after {} pages",
+                            name, HttpFailures.forLog(page), HttpFailures.forLog(resolved), pages);
+                } else {
+                    nextPage = resolved;
+                }
             }
         }
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.groups.Tuple.tuple;
 
 import dev.ingest.api.Blob;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Codec;
 import dev.ingest.api.ConfigException;
 import dev.ingest.api.PoisonException;
@@ -84,8 +85,8 @@ class HttpSourceIT {
 
     private static List<Codec> scan(Source source) throws IOException {
         List<Codec> out = new ArrayList<>();
-        source.reset();
-        for (Optional<Codec> c = source.next(); c.isPresent(); c = source.next()) {
+        Scan scan = source.scan();
+        for (Optional<Codec> c = scan.next(); c.isPresent(); c = scan.next()) {
             out.add(c.get());
         }
         return out;
@@ -161,15 +162,15 @@ class HttpSourceIT {
                 {"items": [{"id": "4", "url": "/f/4"}], "links": {"next": null}}""");
         Source source = source("url", url("/list"), "items", "/items", "nextField", "/links/next");
 
-        source.reset();
+        Scan scan = source.scan();
         assertThat(server.getRequestCount()).as("reset fetches the first page only").isEqualTo(1);
-        assertThat(source.next()).map(Codec::id).contains("1");
-        assertThat(source.next()).map(Codec::id).contains("2");
+        assertThat(scan.next()).map(Codec::id).contains("1");
+        assertThat(scan.next()).map(Codec::id).contains("2");
         assertThat(server.getRequestCount()).as("page 2 is fetched when page 1 is used up").isEqualTo(1);
-        assertThat(source.next()).map(Codec::id).contains("3");
+        assertThat(scan.next()).map(Codec::id).contains("3");
         assertThat(server.getRequestCount()).isEqualTo(2);
-        assertThat(source.next()).map(Codec::id).contains("4");
-        assertThat(source.next()).isEmpty();
+        assertThat(scan.next()).map(Codec::id).contains("4");
+        assertThat(scan.next()).isEmpty();
         assertThat(server.getRequestCount()).isEqualTo(3);
 
         assertThat(scan(source)).as("a new scan starts over").extracting(Codec::id).containsExactly("1", "2", "3", "4");
@@ -212,7 +213,7 @@ class HttpSourceIT {
         json("/list", "{\"items\": []}");
         Source source = source("url", url("/list"));
 
-        assertThatThrownBy(source::reset).isInstanceOf(IOException.class)
+        assertThatThrownBy(source::scan).isInstanceOf(IOException.class)
                 .hasMessageContaining(url("/list")).hasMessageContaining("is a JSON object, not an array")
                 .hasMessageContaining("set items:");
     }
@@ -220,10 +221,10 @@ class HttpSourceIT {
     @Test
     void failsTheScanWhenTheListingIsNotJsonOrAnswersWithAnError() throws Exception {
         routes.put("/list", r -> new MockResponse.Builder().code(200).body("<html>").build());
-        assertThatThrownBy(source("url", url("/list"))::reset).isInstanceOf(IOException.class).hasMessageContaining("is not JSON");
+        assertThatThrownBy(source("url", url("/list"))::scan).isInstanceOf(IOException.class).hasMessageContaining("is not JSON");
 
         routes.put("/list", r -> new MockResponse.Builder().code(503).body("maintenance").build());
-        assertThatThrownBy(source("url", url("/list"))::reset).isInstanceOf(IOException.class)
+        assertThatThrownBy(source("url", url("/list"))::scan).isInstanceOf(IOException.class)
                 .isNotInstanceOf(PoisonException.class).hasMessageContaining("GET " + url("/list") + " answered HTTP 503")
                 .hasMessageContaining("maintenance");
     }
@@ -457,6 +458,6 @@ class HttpSourceIT {
         source.close();
         source.close();
 
-        assertThatThrownBy(source::reset).isInstanceOf(IOException.class).hasMessageContaining("closed");
+        assertThatThrownBy(source::scan).isInstanceOf(IOException.class).hasMessageContaining("closed");
     }
 }

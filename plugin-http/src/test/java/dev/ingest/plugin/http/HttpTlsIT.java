@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ingest.api.Codec;
+import dev.ingest.api.Scan;
 import dev.ingest.api.PoisonException;
 import dev.ingest.api.Source;
 
@@ -42,7 +43,7 @@ class HttpTlsIT {
     @Test
     void refusesAnUntrustedCertificateByDefaultAsARetryableError() throws Exception {
         try (Source source = new HttpPluginProvider().createSource(config("api", "url", server.url("/list").toString()))) {
-            assertThatThrownBy(source::reset).isInstanceOf(IOException.class).isNotInstanceOf(PoisonException.class)
+            assertThatThrownBy(source::scan).isInstanceOf(IOException.class).isNotInstanceOf(PoisonException.class)
                     .hasMessageContaining("GET " + server.url("/list") + " failed")
                     .hasCauseInstanceOf(SSLException.class);
         }
@@ -54,8 +55,8 @@ class HttpTlsIT {
         server.enqueue(new MockResponse.Builder().body("[{\"id\": \"1\", \"url\": \"/f/1\"}]").build());
         try (Source source = new HttpPluginProvider().createSource(config("api", "url", server.url("/list").toString(),
                 "insecureSkipVerify", true))) {
-            source.reset();
-            Optional<Codec> first = source.next();
+            Scan scan = source.scan();
+            Optional<Codec> first = scan.next();
             assertThat(first).map(Codec::id).contains("1");
         }
     }

@@ -4,6 +4,7 @@ import static dev.ingest.plugin.http.Configs.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ingest.api.Blob;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Codec;
 import dev.ingest.api.PluginProvider;
 import dev.ingest.api.Source;
@@ -58,8 +59,8 @@ class PluginDirectoryIT {
             ClassLoader previous = Thread.currentThread().getContextClassLoader();
             Thread.currentThread().setContextClassLoader(http.loader());
             try (Source source = provider.createSource(config("api", "url", server.url("/list").toString(), "items", "/items"))) {
-                source.reset();
-                Optional<Codec> codec = source.next();
+                Scan scan = source.scan();
+                Optional<Codec> codec = scan.next();
                 assertThat(codec).isPresent();
                 try (Blob blob = source.download(codec.get())) {
                     assertThat(new String(blob.stream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("isolated");

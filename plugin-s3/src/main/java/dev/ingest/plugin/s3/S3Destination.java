@@ -7,6 +7,7 @@ import dev.ingest.api.Destination;
 import dev.ingest.api.Inventory;
 import dev.ingest.api.Listed;
 import dev.ingest.api.PoisonException;
+import dev.ingest.api.Presence;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
@@ -143,14 +144,24 @@ final class S3Destination implements Destination {
 
     @Override
     public Optional<URI> stat(Codec codec) throws IOException {
+        return check(codec).map(Presence::uri);
+    }
+
+    /**
+     * Asks {@code HeadObject}: present when the object exists with the listed size and, if it carries a version
+     * ({@code x-amz-meta-ingest-version}), the codec's; verified when that recorded version, or the object's ETag,
+     * equals the codec's version. With {@code metafilesPrefix} a marker alone makes the object present, unverified.
+     */
+    @Override
+    public Optional<Presence> check(Codec codec) throws IOException {
         String key = keyOf(codec);
         URI uri = Keys.uri(settings.bucket(), key);
         if (settings.metafilesPrefix() == null) {
-            return head(key).filter(h -> sameObject(codec, h)).map(h -> uri);
+            return head(key).filter(h -> sameObject(codec, h)).map(h -> new Presence(uri, provenVersion(codec, h)));
         }
         String marker = Keys.markerOf(settings.metafilesPrefix(), codec.name());
         if (head(marker).isPresent()) {
-            return Optional.of(uri);
+            return Optional.of(Presence.unverified(uri));
         }
         Optional<HeadObjectResponse> object = head(key).filter(h -> sameObject(codec, h));
         if (object.isEmpty()) {
@@ -158,7 +169,7 @@ final class S3Destination implements Destination {
         }
         LOG.info("{} exists without its marker {}; writing the marker", uri, marker);
         putMarker(marker);
-        return Optional.of(uri);
+        return Optional.of(new Presence(uri, provenVersion(codec, object.get())));
     }
 
     /**
@@ -171,6 +182,15 @@ final class S3Destination implements Destination {
         boolean sameVersion = stored == null || codec.version().isEmpty() || !storable(codec.version())
                 || stored.equals(codec.version());
         return sameSize && sameVersion;
+    }
+
+    /** Whether the stored object is proven to be the codec's version: by the version it was stored with, or its ETag. */
+    private static boolean provenVersion(Codec codec, HeadObjectResponse head) {
+        if (codec.version().isEmpty()) {
+            return false;
+        }
+        String stored = head.hasMetadata() ? head.metadata().get(VERSION_METADATA) : null;
+        return codec.version().equals(stored) || codec.version().equals(Listings.etag(head.eTag()));
     }
 
     /** Whether a version can travel as an S3 metadata header: printable ASCII, not too long. */

@@ -4,6 +4,7 @@ import dev.ingest.api.Blob;
 import dev.ingest.api.BlobOrigin;
 import dev.ingest.api.Codec;
 import dev.ingest.api.PoisonException;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 
 import java.io.FilterInputStream;
@@ -36,8 +37,9 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * {@link S3Settings#realm() realm}, so that an S3 destination reaching the same store with the same identity
  * copies the object within S3 ({@code CopyObject}) and only closes the blob, which aborts the download unread.
  *
- * <p>Thread-safety: {@link #reset()} and {@link #next()} are called by one thread at a time; {@link #download}
- * and {@link #cleanUp} are safe for concurrent use and may run concurrently with them.
+ * <p>Thread-safety: safe for concurrent use. Each {@link #scan()} lists for itself (one thread at a time per scan),
+ * so several workflows may scan one source at once; {@link #download} and {@link #cleanUp} may run concurrently
+ * with scans.
  */
 final class S3Source implements Source {
 
@@ -47,9 +49,6 @@ final class S3Source implements Source {
     private final S3Settings settings;
     private final Integer pageSize;
     private final String realm;
-
-    /** The current scan; owned by the scanning thread. */
-    private Iterator<S3Object> scan;
 
     /**
      * @param connection the client, owned (and closed) by this source from now on
@@ -62,32 +61,27 @@ final class S3Source implements Source {
         this.realm = settings.realm();
     }
 
+    /** Lists the bucket page by page (or folder by folder), one page held at a time, independently of other scans. */
     @Override
-    public synchronized void reset() {
-        scan = Listings.objects(connection.client(), settings, settings.prefix(), !settings.recursive(), pageSize);
-    }
-
-    @Override
-    public synchronized Optional<Codec> next() throws IOException {
-        if (scan == null) {
-            return Optional.empty();
-        }
-        try {
-            while (scan.hasNext()) {
-                S3Object o = scan.next();
-                String key = o.key();
-                if (Listings.isFolder(key)) {
-                    continue;
+    public Scan scan() {
+        Iterator<S3Object> objects = Listings.objects(connection.client(), settings, settings.prefix(),
+                !settings.recursive(), pageSize);
+        return () -> {
+            try {
+                while (objects.hasNext()) {
+                    S3Object o = objects.next();
+                    String key = o.key();
+                    if (Listings.isFolder(key)) {
+                        continue;
+                    }
+                    String name = Keys.nameOf(key, settings.prefix());
+                    return Optional.of(Codec.of(key, name, Listings.etag(o.eTag()), Listings.size(o)));
                 }
-                String name = Keys.nameOf(key, settings.prefix());
-                return Optional.of(Codec.of(key, name, Listings.etag(o.eTag()), Listings.size(o)));
+            } catch (SdkException e) {
+                throw S3Errors.retryable("listing " + where(settings.prefix()), e);
             }
-        } catch (SdkException e) {
-            scan = null;
-            throw S3Errors.retryable("listing " + where(settings.prefix()), e);
-        }
-        scan = null;
-        return Optional.empty();
+            return Optional.empty();
+        };
     }
 
     /**
@@ -174,12 +168,9 @@ final class S3Source implements Source {
                 + " (source '" + settings.name() + "')";
     }
 
-    /** Forgets the current scan and closes the client. Idempotent. */
+    /** Closes the client; scans still open fail from now on. Idempotent. */
     @Override
     public void close() {
-        synchronized (this) {
-            scan = null;
-        }
         connection.close();
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ingest.api.Blob;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Codec;
 import dev.ingest.api.ConfigException;
 import dev.ingest.api.Destination;
@@ -95,8 +96,8 @@ class S3PluginIT {
 
     private static List<Codec> scan(Source source) throws IOException {
         List<Codec> out = new ArrayList<>();
-        source.reset();
-        for (Optional<Codec> c = source.next(); c.isPresent(); c = source.next()) {
+        Scan scan = source.scan();
+        for (Optional<Codec> c = scan.next(); c.isPresent(); c = scan.next()) {
             out.add(c.get());
         }
         return out;
@@ -150,8 +151,8 @@ class S3PluginIT {
         }
         S3Source source = pagedSource(bucket, 5);
         assertThat(scan(source)).hasSize(23);
-        source.reset();
-        assertThat(source.next()).isPresent();
+        Scan scan = source.scan();
+        assertThat(scan.next()).isPresent();
         assertThat(scan(source)).as("reset starts over").hasSize(23);
     }
 

@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.ingest.api.Blob;
+import dev.ingest.api.Scan;
 import dev.ingest.api.BlobOrigin;
 import dev.ingest.api.Codec;
 import dev.ingest.api.PluginConfig;
@@ -72,10 +73,10 @@ class S3ServerSideCopyIT {
     }
 
     private static Codec only(S3Source source) throws IOException {
-        source.reset();
-        Optional<Codec> codec = source.next();
+        Scan scan = source.scan();
+        Optional<Codec> codec = scan.next();
         assertThat(codec).isPresent();
-        assertThat(source.next()).isEmpty();
+        assertThat(scan.next()).isEmpty();
         return codec.get();
     }
 

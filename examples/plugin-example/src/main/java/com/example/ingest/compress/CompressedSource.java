@@ -3,6 +3,7 @@ package com.example.ingest.compress;
 import dev.ingest.api.Blob;
 import dev.ingest.api.Codec;
 import dev.ingest.api.PoisonException;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,6 +18,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 
@@ -29,8 +31,8 @@ import java.util.Optional;
  * {@link PoisonException} (retrying cannot help); other I/O failures are plain {@link IOException}s and retried.
  * Corruption found in the middle of a file surfaces as an {@code IOException} while the blob is read.
  *
- * <p>Thread-safety: {@link #reset()} and {@link #next()} are called by one thread at a time (the scan state is
- * theirs alone); {@link #download} and {@link #cleanUp} hold no state and are safe for concurrent use.
+ * <p>Thread-safety: safe for concurrent use. Every {@link #scan()} has its own listing (used by one thread at a
+ * time); {@link #download} and {@link #cleanUp} hold no state.
  */
 final class CompressedSource implements Source {
 
@@ -38,17 +40,15 @@ final class CompressedSource implements Source {
     private final Path root;
     private final Format format;
 
-    private List<Path> scan = List.of();
-    private int position;
-
     CompressedSource(String name, Path root, Format format) throws IOException {
         this.name = name;
         this.root = root.toRealPath();
         this.format = format;
     }
 
+    /** Walks the tree now; each scan holds its own listing, so several workflows may scan at once. */
     @Override
-    public void reset() throws IOException {
+    public Scan scan() throws IOException {
         List<Path> found = new ArrayList<>();
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
@@ -71,26 +71,22 @@ final class CompressedSource implements Source {
             }
         });
         found.sort(null);
-        scan = found;
-        position = 0;
-    }
-
-    @Override
-    public Optional<Codec> next() throws IOException {
-        while (position < scan.size()) {
-            Path file = scan.get(position++);
-            BasicFileAttributes attrs;
-            try {
-                attrs = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            } catch (NoSuchFileException e) {
-                continue; // gone since the listing
+        Iterator<Path> files = found.iterator();
+        return () -> {
+            while (files.hasNext()) {
+                Path file = files.next();
+                BasicFileAttributes attrs;
+                try {
+                    attrs = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (NoSuchFileException e) {
+                    continue; // gone since the listing
+                }
+                String id = Names.relative(root, file);
+                String objectName = id.substring(0, id.length() - format.extension().length());
+                return Optional.of(Codec.of(id, objectName, version(attrs), -1));
             }
-            String id = Names.relative(root, file);
-            String objectName = id.substring(0, id.length() - format.extension().length());
-            return Optional.of(Codec.of(id, objectName, version(attrs), -1));
-        }
-        scan = List.of();
-        return Optional.empty();
+            return Optional.empty();
+        };
     }
 
     private static String version(BasicFileAttributes attrs) {
@@ -141,12 +137,6 @@ final class CompressedSource implements Source {
             return;
         }
         Files.deleteIfExists(file);
-    }
-
-    @Override
-    public void close() {
-        scan = List.of();
-        position = 0;
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.ingest.api.Blob;
+import dev.ingest.api.Scan;
 import dev.ingest.api.Codec;
 import dev.ingest.api.ConfigException;
 import dev.ingest.api.ConfigKey;
@@ -93,11 +94,11 @@ class CompressPluginProviderTest {
             d.store(Codec.of("x", "data/x.json"), Blob.ofUnknownLength(new ByteArrayInputStream("{}".getBytes()), null));
         }
         try (Source s = provider.createSource(PluginConfig.of("s", Map.of("path", dir.toString())))) {
-            s.reset();
-            Codec codec = s.next().orElseThrow();
+            Scan scan = s.scan();
+            Codec codec = scan.next().orElseThrow();
             assertThat(codec.id()).isEqualTo("data/x.json.gz");
             assertThat(codec.name()).isEqualTo("data/x.json");
-            assertThat(s.next()).isEmpty();
+            assertThat(scan.next()).isEmpty();
             try (Blob blob = s.download(codec)) {
                 assertThat(blob.contentType()).isEqualTo("application/json");
                 assertThat(blob.length()).isEmpty();
@@ -110,8 +111,8 @@ class CompressPluginProviderTest {
     void aFileThatIsNotGzipIsPoison() throws Exception {
         Files.writeString(dir.resolve("fake.gz"), "this is not gzip");
         try (Source s = provider.createSource(PluginConfig.of("s", Map.of("path", dir.toString())))) {
-            s.reset();
-            Codec codec = s.next().orElseThrow();
+            Scan scan = s.scan();
+            Codec codec = scan.next().orElseThrow();
             assertThatThrownBy(() -> s.download(codec)).isInstanceOf(PoisonException.class)
                     .hasMessageContaining("fake.gz").hasMessageContaining("is not gzip data");
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ingest.api.Codec;
+import dev.ingest.api.Scan;
 import dev.ingest.api.PluginProvider;
 import dev.ingest.api.Source;
 import dev.ingest.core.config.ConfigLoader;
@@ -230,9 +231,9 @@ class PluginIsolationTest {
     }
 
     private static Codec probe(Source source) throws IOException {
-        source.reset();
-        Codec codec = source.next().orElseThrow();
-        assertThat(source.next()).isEmpty();
+        Scan scan = source.scan();
+        Codec codec = scan.next().orElseThrow();
+        assertThat(scan.next()).isEmpty();
         return codec;
     }
 }
