@@ -11,7 +11,10 @@ final class ExitCode {
     static final int USAGE = 2;
     /** The configuration file is missing or invalid, or a plugin could not be loaded or configured. */
     static final int CONFIG = 3;
-    /** The queue could not be reached or set up (NATS down, embedded nats-server missing), or another runtime error. */
+    /**
+     * The queue could not be reached or set up (NATS down at the start of a {@code --once} run, no JetStream,
+     * embedded nats-server missing), the stream disappeared during a {@code --once} run, or another runtime error.
+     */
     static final int RUNTIME = 4;
     /** Stopped by SIGINT/SIGTERM before {@code --once} finished; unfinished work stays queued. */
     static final int INTERRUPTED = 5;
@@ -21,7 +24,8 @@ final class ExitCode {
             + "  1  --once finished but objects failed (dead-lettered) or a scan failed%n"
             + "  2  wrong command-line usage%n"
             + "  3  invalid configuration, or a plugin could not be loaded or configured%n"
-            + "  4  queue unreachable or not set up (NATS down, nats-server missing), other runtime error%n"
+            + "  4  queue unreachable or not set up (NATS down, no JetStream, nats-server missing), stream lost%n"
+            + "     during a --once run, other runtime error%n"
             + "  5  stopped by SIGINT/SIGTERM before --once finished (work stays queued)";
 
     private ExitCode() {

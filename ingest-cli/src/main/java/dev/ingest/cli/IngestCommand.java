@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -180,7 +181,7 @@ final class IngestCommand implements Callable<Integer> {
         }
         // The queue (and an embedded nats-server) is set up while the plugins are created; its failures are
         // reported only once the configuration is known to be good.
-        try (QueueStart queueStart = dryRun ? null : QueueStart.begin(queue);
+        try (QueueStart queueStart = dryRun ? null : QueueStart.begin(queue, !once);
              PluginRegistry registry = PluginRegistry.load(getClass().getClassLoader(), plugins, PluginsCommand.defaultRoots())) {
             Configured configured;
             try {
@@ -203,46 +204,79 @@ final class IngestCommand implements Callable<Integer> {
 
     /**
      * Starts the embedded nats-server (with {@code --queue-endpoint=embedded}) and connects to NATS on a thread of
-     * its own; {@link #await()} hands over the result. Closing it releases what was not handed over.
+     * its own; {@link #await()} hands over the result. A service keeps trying to connect, with backoff, until it
+     * succeeds or is cancelled (NATS may start after ingest, as on Kubernetes); a {@code --once} run tries once. A
+     * server without JetStream is refused at once. Closing it releases what was not handed over.
      */
     static final class QueueStart implements AutoCloseable {
         private final QueueOptions options;
+        private final boolean patient;
+        private final CountDownLatch cancelled = new CountDownLatch(1);
         private final CompletableFuture<Started> started;
         private boolean taken;
 
         /** What was started: the embedded server (or null) and the connected queue (or the failure). */
-        record Started(NatsServerProcess embedded, JetStreamQueue queue, String failure) {
+        record Started(NatsServerProcess embedded, JetStreamQueue queue, String failure, boolean cancelled) {
         }
 
-        private QueueStart(QueueOptions options, CompletableFuture<Started> started) {
+        private QueueStart(QueueOptions options, boolean patient) {
             this.options = options;
-            this.started = started;
-        }
-
-        static QueueStart begin(QueueOptions options) {
-            return new QueueStart(options, CompletableFuture.supplyAsync(() -> start(options), r -> {
+            this.patient = patient;
+            this.started = CompletableFuture.supplyAsync(this::start, r -> {
                 Thread t = new Thread(r, "queue-start");
                 t.setDaemon(true);
                 t.start();
-            }));
+            });
         }
 
-        private static Started start(QueueOptions options) {
+        /**
+         * @param options the queue flags
+         * @param patient keep trying to connect until it works or {@link #cancel()} (a service)
+         * @return the start, under way
+         */
+        static QueueStart begin(QueueOptions options, boolean patient) {
+            return new QueueStart(options, patient);
+        }
+
+        /** Gives up waiting for NATS (a signal): {@link #await()} then returns a cancelled start soon. */
+        void cancel() {
+            cancelled.countDown();
+        }
+
+        private Started start() {
             NatsServerProcess embedded = null;
             String endpoint = options.endpoint;
             if (EMBEDDED.equals(options.endpoint)) {
                 try {
                     embedded = NatsServerProcess.start();
                 } catch (IOException e) {
-                    return new Started(null, null, "cannot start the embedded nats-server: " + e.getMessage());
+                    return new Started(null, null, "cannot start the embedded nats-server: " + e.getMessage(), false);
                 }
                 endpoint = embedded.url();
                 log().info("started embedded nats-server at {} (store {})", endpoint, embedded.storeDir());
             }
-            try {
-                return new Started(embedded, JetStreamQueue.connect(options.settings(endpoint)), null);
-            } catch (IOException | RuntimeException e) {
-                return new Started(embedded, null, e.getMessage());
+            long delay = 500;
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return new Started(embedded, JetStreamQueue.connect(options.settings(endpoint)), null, false);
+                } catch (JetStreamQueue.JetStreamDisabledException e) {
+                    return new Started(embedded, null, e.getMessage(), false);
+                } catch (IOException | RuntimeException e) {
+                    if (!patient || embedded != null) {
+                        return new Started(embedded, null, e.getMessage(), false);
+                    }
+                    log().warn("{}; a service keeps trying (attempt {}, next in {} ms); not ready meanwhile",
+                            e.getMessage(), attempt, delay);
+                }
+                try {
+                    if (cancelled.await(delay, TimeUnit.MILLISECONDS)) {
+                        return new Started(null, null, "stopped before NATS could be reached", true);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return new Started(null, null, "interrupted while waiting for NATS", true);
+                }
+                delay = Math.min(delay * 2, 10_000);
             }
         }
 
@@ -260,6 +294,7 @@ final class IngestCommand implements Callable<Integer> {
         @Override
         public void close() {
             if (!taken) {
+                cancel();
                 boolean embedded = EMBEDDED.equals(options.endpoint);
                 CompletableFuture<Void> released = started.thenAccept(QueueStart::release);
                 if (embedded) {
@@ -286,20 +321,48 @@ final class IngestCommand implements Callable<Integer> {
     }
 
     private int run(Configured configured, QueueStart queueStart, Duration grace, PrintWriter out, PrintWriter err) {
+        IngestMetrics metrics = IngestMetrics.create();
+        configured.config().workflows().stream()
+                .filter(w -> !configured.workflows().contains(w))
+                .forEach(w -> metrics.workflowInstantiationFailed(w.name()));
+        AtomicReference<JetStreamQueue> connected = new AtomicReference<>();
+        AtomicReference<IngestEngine> running = new AtomicReference<>();
+        BooleanSupplier ready = () -> {
+            JetStreamQueue q = connected.get();
+            IngestEngine e = running.get();
+            return q != null && e != null && q.isConnected() && e.isReady();
+        };
+        HealthServer serviceHealth = null;
+        if (!once) {
+            // A service answers /live at once, and /ready once it runs: it may wait for NATS for a long time.
+            try {
+                serviceHealth = startHealth(ready, metrics);
+            } catch (IOException e) {
+                err.println("ingest: " + e.getMessage());
+                return ExitCode.RUNTIME;
+            }
+        }
+        if (shutdown != null) {
+            shutdown.onSignal(() -> {
+                log().info("signal received before NATS could be reached: stopping");
+                queueStart.cancel();
+            }, grace.plusSeconds(30));
+        }
         QueueStart.Started started = queueStart.await();
-        try {
+        try (HealthServer health = serviceHealth) {
             if (started.queue() == null) {
+                if (started.cancelled()) {
+                    return once ? ExitCode.INTERRUPTED : ExitCode.OK;
+                }
                 err.println("ingest: " + started.failure());
                 return ExitCode.RUNTIME;
             }
-            IngestMetrics metrics = IngestMetrics.create();
-            configured.config().workflows().stream()
-                    .filter(w -> !configured.workflows().contains(w))
-                    .forEach(w -> metrics.workflowInstantiationFailed(w.name()));
             try (JetStreamQueue jetStream = started.queue()) {
                 IngestEngine engine = IngestEngine.builder().configured(configured).queue(jetStream).mode(mode)
                         .once(once).shutdownGrace(grace).metrics(metrics).build();
-                try (HealthServer health = startHealth(jetStream, engine, metrics)) {
+                connected.set(jetStream);
+                running.set(engine);
+                try (HealthServer onceHealth = once ? startHealth(ready, metrics) : null) {
                     return runEngine(engine, out, err);
                 }
             } catch (IOException e) {
@@ -313,11 +376,10 @@ final class IngestCommand implements Callable<Integer> {
         }
     }
 
-    private HealthServer startHealth(JetStreamQueue jetStream, IngestEngine engine, IngestMetrics metrics)
-            throws IOException {
+    private HealthServer startHealth(BooleanSupplier ready, IngestMetrics metrics) throws IOException {
         try {
             // Ready: connected to NATS, and the engine has set up its stream and consumers and is running.
-            HealthServer h = HealthServer.start(listen, () -> jetStream.isConnected() && engine.isReady(), metrics);
+            HealthServer h = HealthServer.start(listen, ready, metrics);
             log().info("operations endpoints on port {}: /live, /ready, /metrics", h.port());
             return h;
         } catch (IOException | IllegalArgumentException e) {
@@ -344,7 +406,10 @@ final class IngestCommand implements Callable<Integer> {
                 for (String f : summary.failures()) {
                     out.println("  failed: " + f);
                 }
-                if (shutdown != null && shutdown.signalled()) {
+                if (engine.abandoned().isPresent()) {
+                    out.println("ingest: the run was abandoned: " + engine.abandoned().get());
+                    code = ExitCode.RUNTIME;
+                } else if (shutdown != null && shutdown.signalled() && !engine.workDone()) {
                     out.println("ingest: stopped by signal before the work was done; unfinished objects stay queued");
                     code = ExitCode.INTERRUPTED;
                 } else if (summary.failed() > 0) {

@@ -139,10 +139,10 @@ class LauncherSignalIT {
         await("every file copied").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
                 .failFast("the launcher exited", () -> !service.process().isAlive())
                 .until(() -> countFinalFiles(dst) == expected.size());
-        int port = healthPort(service);
+        int port = LauncherSupport.healthPort(service);
         HttpClient http = HttpClient.newHttpClient();
-        HttpResponse<String> live = get(http, port, "/live");
-        HttpResponse<String> ready = get(http, port, "/ready");
+        HttpResponse<String> live = LauncherSupport.get(http, port, "/live");
+        HttpResponse<String> ready = LauncherSupport.get(http, port, "/ready");
 
         assertThat(live.statusCode()).isEqualTo(200);
         assertThat(ready.statusCode()).isEqualTo(200);
@@ -194,6 +194,116 @@ class LauncherSignalIT {
         }
     }
 
+    @Test
+    void sigtermToAOnceRunWhoseDestinationHangsExitsAfterTheGraceWithASummaryAndNoNatsServerLeft() throws Exception {
+        java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(1);
+        com.sun.net.httpserver.HttpServer hanging = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        hanging.setExecutor(java.util.concurrent.Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "hanging-receiver");
+            t.setDaemon(true);
+            return t;
+        }));
+        hanging.createContext("/", ex -> {
+            if (!"PUT".equals(ex.getRequestMethod())) {
+                ex.sendResponseHeaders(404, -1);
+                ex.close();
+                return;
+            }
+            arrived.countDown();
+            try {
+                Thread.sleep(120_000); // never answers within the test
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
+        hanging.start();
+        AtomicReference<List<ProcessHandle>> natsServers = new AtomicReference<>(List.of());
+        AtomicReference<Path> store = new AtomicReference<>();
+        try {
+            Path src = dir.resolve("source");
+            generateUniformTree(src, 6, 1024, 31);
+            String name = unique("hang");
+            Path config = dir.resolve(name + ".yaml");
+            Files.writeString(config, "sources: [{name: src, type: file, path: " + LauncherSupport.quote(src) + "}]\n"
+                    + "destinations: [{name: up, type: http, url: 'http://127.0.0.1:" + hanging.getAddress().getPort()
+                    + "/up/{name}'}]\n"
+                    + "workflows: [{name: " + name + ", source: src, destinations: [up], concurrency: 2}]\n");
+            Launch run = launcher.start(dir, Map.of(), "--mode=all", "--once", "--queue-endpoint=embedded",
+                    "--shutdown-grace=2s", "--listen", "127.0.0.1:0", "--config", config.toString());
+            assertThat(arrived.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("a PUT reached the receiver").isTrue();
+            Matcher m = Pattern.compile("started embedded nats-server at \\S+ \\(store ([^)]+)\\)").matcher(run.stderr());
+            assertThat(m.find()).as(run.stderr()).isTrue();
+            store.set(Paths.get(m.group(1)));
+            natsServers.set(run.process().descendants()
+                    .filter(h -> h.info().command().orElse("").endsWith("nats-server")).toList());
+            assertThat(natsServers.get()).hasSize(1);
+
+            long signalled = System.nanoTime();
+            run.process().destroy(); // SIGTERM
+            Result stopped = run.await(Duration.ofSeconds(40));
+            Duration took = Duration.ofNanos(System.nanoTime() - signalled);
+
+            assertThat(stopped.exitCode()).as(stopped.describe()).isEqualTo(5);
+            assertThat(took).as("2 s of grace, then the copies are interrupted and handed back; " + stopped.describe())
+                    .isLessThan(Duration.ofSeconds(12));
+            assertThat(stopped.stdout()).as(stopped.describe())
+                    .containsPattern(LauncherSupport.SUMMARY)
+                    .contains("stopped by signal before the work was done");
+            await("the embedded nats-server stopped").atMost(Duration.ofSeconds(10))
+                    .until(() -> natsServers.get().stream().noneMatch(ProcessHandle::isAlive));
+            assertThat(store.get()).as("the embedded nats-server's temporary store").doesNotExist();
+        } finally {
+            hanging.stop(0);
+            natsServers.get().forEach(ProcessHandle::destroyForcibly);
+            if (store.get() != null && store.get().getFileName().toString().startsWith("ingest-nats-")) {
+                deleteTree(store.get());
+            }
+        }
+    }
+
+    @Test
+    void sigtermToAOnceRunThatHasCopiedEverythingExitsZero() throws Exception {
+        java.util.concurrent.CountDownLatch notified = new java.util.concurrent.CountDownLatch(1);
+        java.util.List<String> bodies = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer hook = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        hook.createContext("/hook", ex -> {
+            try (ex) {
+                bodies.add(new String(ex.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+                notified.countDown();
+                Thread.sleep(3000); // the run lingers at its end, delivering this
+                ex.sendResponseHeaders(200, -1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        hook.start();
+        try {
+            Path src = dir.resolve("source");
+            Path dst = dir.resolve("destination");
+            Map<String, String> expected = generateUniformTree(src, 3, 1024, 37);
+            String name = unique("lateterm");
+            Path config = writeFileConfig(dir, name, src, dst, "batchSize: 8",
+                    "webhook: http://127.0.0.1:" + hook.getAddress().getPort() + "/hook");
+            Launch run = launcher.start(dir, Map.of(), queueArgs(NATS.url(), name, config, "--mode=all", "--once"));
+            assertThat(notified.await(60, java.util.concurrent.TimeUnit.SECONDS)).as(run.stderr()).isTrue();
+            assertThat(hashTree(dst)).as("everything is copied before the signal").isEqualTo(expected);
+
+            run.process().destroy(); // SIGTERM
+            Result stopped = run.await(EXIT_TIMEOUT);
+
+            assertThat(stopped.exitCode()).as(stopped.describe()).isZero();
+            assertThat(stopped.stdout()).as(stopped.describe())
+                    .containsPattern(LauncherSupport.SUMMARY)
+                    .doesNotContain("stopped by signal");
+            assertThat(stopped.count("copied")).as(stopped.describe()).isEqualTo(3);
+        } finally {
+            hook.stop(0);
+        }
+    }
+
     /** Waits until some files have arrived; checks the copy is still under way. */
     private static long awaitSomeButNotAllCopied(Launch launch, Path dst) {
         await("the first files at the destination")
@@ -206,25 +316,6 @@ class LauncherSignalIT {
                 .as("the copy must still be under way when SIGTERM is sent; make the tree bigger if this fails")
                 .isLessThan(FILES);
         return copied;
-    }
-
-    private static int healthPort(Launch launch) {
-        Pattern port = Pattern.compile("endpoints on port (\\d+)");
-        AtomicReference<Integer> found = new AtomicReference<>();
-        await("the health endpoints' port in the log").atMost(Duration.ofSeconds(30)).until(() -> {
-            Matcher m = port.matcher(launch.stderr());
-            if (m.find()) {
-                found.set(Integer.parseInt(m.group(1)));
-                return true;
-            }
-            return false;
-        });
-        return found.get();
-    }
-
-    private static HttpResponse<String> get(HttpClient http, int port, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static void deleteTree(Path root) throws Exception {

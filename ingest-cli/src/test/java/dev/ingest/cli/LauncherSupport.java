@@ -323,6 +323,39 @@ final class LauncherSupport {
         }
     }
 
+    /**
+     * Waits for the launcher's log line naming the port of its operations endpoints.
+     *
+     * @param launch a running launcher
+     * @return the port
+     */
+    static int healthPort(Launch launch) {
+        Pattern port = Pattern.compile("endpoints on port (\\d+)");
+        java.util.concurrent.atomic.AtomicReference<Integer> found = new java.util.concurrent.atomic.AtomicReference<>();
+        org.awaitility.Awaitility.await("the health endpoints' port in the log").atMost(Duration.ofSeconds(30))
+                .until(() -> {
+                    Matcher m = port.matcher(launch.stderr());
+                    if (m.find()) {
+                        found.set(Integer.parseInt(m.group(1)));
+                        return true;
+                    }
+                    return false;
+                });
+        return found.get();
+    }
+
+    /**
+     * @param http a client
+     * @param port a launcher's operations port
+     * @param path {@code /live}, {@code /ready}, {@code /metrics}
+     * @return the answer
+     */
+    static java.net.http.HttpResponse<String> get(java.net.http.HttpClient http, int port, String path)
+            throws IOException, InterruptedException {
+        return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
     private static String read(Path file) {
         try {
             return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";

@@ -423,7 +423,8 @@ public final class Ingest implements AutoCloseable {
      * the stream and the consumers when missing. Blocks the calling thread; may be called again afterwards.
      *
      * @return what the run did; {@link RunSummary#failed()} counts the objects dead-lettered and failed scans
-     * @throws IOException if the stream or a consumer cannot be set up
+     * @throws IOException if the stream or a consumer cannot be set up, or disappears from the server during the run
+     *     (the server lost its store, or they were deleted: what was queued is gone, run again)
      * @throws InterruptedException if the calling thread is interrupted
      * @throws IllegalStateException if closed, or if another run is in progress
      */
@@ -436,6 +437,9 @@ public final class Ingest implements AutoCloseable {
         RunSummary summary = null;
         try {
             summary = engine.run();
+            if (engine.abandoned().isPresent()) {
+                throw new IOException(engine.abandoned().get() + " (" + summary.line() + " before that)");
+            }
             return summary;
         } finally {
             finished(summary);

@@ -12,10 +12,13 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +50,8 @@ final class Dequeuer {
     private static final long RETRY_MILLIS = 1000;
     /** While draining with copies in flight: the longest wait between looks at the queue. */
     private static final long DRAIN_WAIT_MILLIS = 200;
+    /** After the copies were interrupted: how long they get to hand back their messages themselves. */
+    static final long INTERRUPT_MILLIS = 2000;
     /** While draining with nothing in flight but the queue not yet empty (an ack in transit, a delayed retry). */
     private static final long DRAIN_IDLE_WAIT_MILLIS = 20;
 
@@ -57,6 +62,8 @@ final class Dequeuer {
     private final Webhook webhook;
     private final IngestMetrics metrics;
     private final Semaphore slots;
+    /** Messages handed to copy threads and not settled yet. */
+    private final Set<Message> inFlight = ConcurrentHashMap.newKeySet();
     private final Object settled = new Object();
     private volatile boolean stopping;
 
@@ -214,6 +221,7 @@ final class Dequeuer {
     /** Hands a message to a copy thread; the slot it holds is released when the copy is settled. */
     private CompletableFuture<List<URI>> submit(Message m) {
         CompletableFuture<List<URI>> result = new CompletableFuture<>();
+        inFlight.add(m);
         try {
             workers.execute(() -> {
                 try {
@@ -222,12 +230,14 @@ final class Dequeuer {
                     LOG.error("workflow {}: unexpected failure handling a message", workflow.name(), e);
                     result.complete(List.of());
                 } finally {
+                    inFlight.remove(m);
                     slots.release();
                     wakeUp();
                 }
             });
         } catch (RejectedExecutionException e) {
             // Shutting down: hand it back at once.
+            inFlight.remove(m);
             m.nak();
             slots.release();
             result.complete(List.of());
@@ -250,14 +260,43 @@ final class Dequeuer {
         }
     }
 
-    /** Waits until every copy in progress is settled; on interrupt, interrupts them (they hand back their message). */
+    /**
+     * Waits until every copy in progress is settled. On interrupt (the grace period is over), interrupts them: they
+     * hand back their messages themselves; a copy still blocked after {@code INTERRUPT_MILLIS} (a socket read that
+     * ignores interrupts, say) has its message handed back here, so that another dequeuer can take it at once.
+     */
     private void awaitInFlight() throws InterruptedException {
         try {
             slots.acquire(workflow.concurrency());
             slots.release(workflow.concurrency());
         } catch (InterruptedException e) {
             workers.shutdownNow();
+            boolean settled = false;
+            try {
+                settled = slots.tryAcquire(workflow.concurrency(), INTERRUPT_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException again) {
+                // handing back at once
+            }
+            if (settled) {
+                slots.release(workflow.concurrency());
+            } else {
+                for (Message m : inFlight) {
+                    if (inFlight.remove(m)) {
+                        LOG.warn("workflow {}: a copy did not stop when interrupted; handing its message {} back to "
+                                + "the queue", workflow.name(), sequence(m));
+                        m.nak();
+                    }
+                }
+            }
             throw e;
+        }
+    }
+
+    private static String sequence(Message m) {
+        try {
+            return "#" + m.metaData().streamSequence();
+        } catch (RuntimeException e) {
+            return "on " + m.getSubject();
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.ingest.core.engine;
 
 import dev.ingest.api.Destination;
+import dev.ingest.core.config.Durations;
 import dev.ingest.core.config.PluginEntry;
 import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.metrics.IngestMetrics;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -49,7 +51,20 @@ public final class IngestEngine {
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean stopping;
     private volatile boolean ready;
+    /** A service's stream or consumers went missing and are being recreated: not ready meanwhile. */
+    private volatile boolean queueLost;
+    /** Why a {@code once} run was abandoned (its stream or a consumer disappeared), or null. */
+    private volatile String abandoned;
+    /** Whether a {@code once} run finished its work: every scan completed and every dequeuer drained. */
+    private volatile boolean workDone;
+    /** Guards {@link #rescanGeneration}; notified when it changes. */
+    private final Object rescan = new Object();
+    /** Bumped to make every enqueuer scan again at once (after the stream was recreated). */
+    private long rescanGeneration;
     private static final int ONCE_SETUP_ATTEMPTS = 10;
+    /** How often the stream and consumers are checked for existence: a service, a {@code once} run. */
+    private static final long SERVICE_WATCH_MILLIS = 5_000;
+    private static final long ONCE_WATCH_MILLIS = 1_000;
 
     private IngestEngine(Builder b) {
         this.configured = Objects.requireNonNull(b.configured, "configured");
@@ -163,6 +178,7 @@ public final class IngestEngine {
         }
         ready = true;
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(daemon("ingest-progress"));
+        AtomicInteger unfinished = new AtomicInteger(); // scans that have not completed
         Webhook webhook = new Webhook(stats, metrics, Duration.ofSeconds(10), Duration.ofMillis(500));
         List<Thread> dequeueThreads = new ArrayList<>();
         List<ExecutorService> pools = new ArrayList<>();
@@ -177,7 +193,8 @@ public final class IngestEngine {
                 if (mode.enqueues()) {
                     Enqueuer enqueuer = new Enqueuer(queue, w, configured.source(w.source()),
                             typeOf(configured.config().source(w.source())), dests, stats, metrics);
-                    Thread t = new Thread(() -> scanLoop(w, enqueuer, scanDone), "enqueue-" + w.name());
+                    unfinished.incrementAndGet();
+                    Thread t = new Thread(() -> scanLoop(w, enqueuer, scanDone, unfinished), "enqueue-" + w.name());
                     scanners.add(t);
                 }
                 if (mode.dequeues()) {
@@ -199,37 +216,54 @@ public final class IngestEngine {
             if (stopping) {
                 return stats.snapshot();
             }
+            Thread watch = new Thread(this::watchQueue, "queue-watch");
+            watch.setDaemon(true);
             scanners.forEach(Thread::start);
             dequeueThreads.forEach(Thread::start);
+            watch.start();
             LOG.info("running {} workflow(s) in mode {}{}", configured.workflows().size(),
                     mode.name().toLowerCase(), once ? " once" : "");
             if (once) {
-                for (Thread t : scanners) {
-                    t.join();
-                }
-                for (Thread t : dequeueThreads) {
-                    t.join();
+                // Until the work is done, or a stop (a signal, close(), a lost stream) ends it early.
+                List<Thread> all = new ArrayList<>(scanners);
+                all.addAll(dequeueThreads);
+                for (Thread t : all) {
+                    while (t.isAlive() && !stopSignal.await(0, TimeUnit.MILLISECONDS)) {
+                        t.join(100);
+                    }
                 }
             } else {
                 stopSignal.await();
-                for (Thread t : scanners) {
-                    t.interrupt();
-                }
             }
-            // Stopping (or done): give in-flight copies the grace period, then interrupt them.
+            for (Thread t : scanners) {
+                t.interrupt(); // a scan still running is abandoned; the next one starts over
+            }
+            // Stopping (or done): give in-flight copies the grace period, then interrupt them; a copy that does not
+            // react to the interrupt in time has its message handed back by the dequeuer.
             long deadline = System.nanoTime() + grace.toNanos();
             for (Thread t : dequeueThreads) {
                 t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             }
             for (Thread t : dequeueThreads) {
                 if (t.isAlive()) {
-                    LOG.warn("{} did not finish within the {}s grace period; interrupting it", t.getName(), grace.toSeconds());
+                    LOG.warn("{} did not finish within the {} grace period; interrupting it", t.getName(),
+                            Durations.format(grace));
                     t.interrupt();
-                    t.join(10_000);
+                }
+            }
+            for (Thread t : dequeueThreads) {
+                t.join(Dequeuer.INTERRUPT_MILLIS + 1_000);
+                if (t.isAlive()) {
+                    LOG.error("{} did not stop after its copies were interrupted and handed back", t.getName());
                 }
             }
             for (Thread t : scanners) {
-                t.join(10_000);
+                t.join(Dequeuer.INTERRUPT_MILLIS);
+            }
+            watch.interrupt();
+            if (once) {
+                // Done even if a signal came at the very end: every scan completed and nothing is left in the queue.
+                workDone = abandoned == null && unfinished.get() == 0 && (!mode.dequeues() || queueDrained());
             }
             webhook.close(Duration.ofSeconds(10));
             return stats.snapshot();
@@ -261,10 +295,7 @@ public final class IngestEngine {
         long delay = 500;
         for (int attempt = 1; ; attempt++) {
             try {
-                queue.ensureStream();
-                for (WorkflowConfig w : configured.workflows()) {
-                    queue.ensureConsumer(w);
-                }
+                ensureQueue();
                 return true;
             } catch (IOException e) {
                 if (stopping) {
@@ -283,20 +314,144 @@ public final class IngestEngine {
         }
     }
 
+    private void ensureQueue() throws IOException {
+        queue.ensureStream();
+        for (WorkflowConfig w : configured.workflows()) {
+            queue.ensureConsumer(w);
+        }
+    }
+
+    /**
+     * Checks now and then that the stream and the consumers still exist: a server that lost its store, or an
+     * operator who deleted the stream, leaves them missing while the connection looks fine, and every publish and
+     * fetch fails. A service logs it, is not ready, recreates them and has every workflow scan again (what was queued
+     * is gone; the sources still hold it). A {@code once} run is abandoned with the reason.
+     */
+    private void watchQueue() {
+        List<String> workflows = configured.workflows().stream().map(WorkflowConfig::name).toList();
+        long every = once ? ONCE_WATCH_MILLIS : SERVICE_WATCH_MILLIS;
+        try {
+            while (!stopping) {
+                if (stopSignal.await(every, TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+                Optional<String> missing;
+                try {
+                    missing = queue.missing(workflows);
+                } catch (IOException e) {
+                    continue; // JetStream cannot tell now (not connected): nothing is known to be missing
+                }
+                if (missing.isEmpty()) {
+                    if (queueLost) {
+                        queueLost = false; // recreated by someone else meanwhile
+                        rescanAll();
+                    }
+                    continue;
+                }
+                String where = missing.get() + " at " + queue.settings().endpoint();
+                if (once) {
+                    abandoned = where + " disappeared during the run (the server lost its store, or it was deleted): "
+                            + "the objects queued in it are no longer queued; run again to scan the sources anew";
+                    LOG.error("{}; stopping", abandoned);
+                    stop();
+                    return;
+                }
+                if (!queueLost) {
+                    queueLost = true;
+                    LOG.error("{} is missing (the server lost its store, or it was deleted): not ready; recreating it "
+                            + "and scanning every source again, as the objects queued in it are gone", where);
+                }
+                try {
+                    ensureQueue();
+                    queueLost = false;
+                    LOG.warn("recreated the stream and consumers at {}; every workflow scans its source again",
+                            queue.settings().endpoint());
+                    rescanAll();
+                } catch (IOException e) {
+                    LOG.warn("recreating {} failed, retrying: {}", where, e.getMessage());
+                }
+            }
+        } catch (InterruptedException e) {
+            // stopping
+        }
+    }
+
+    /** @return whether no workflow has a message waiting, awaiting an ack or waiting for a retry */
+    private boolean queueDrained() {
+        try {
+            for (WorkflowConfig w : configured.workflows()) {
+                var info = queue.consumerInfo(w.name());
+                if (info.getNumPending() > 0 || info.getNumAckPending() > 0) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Makes every enqueuer start a scan now rather than at its next interval. */
+    private void rescanAll() {
+        synchronized (rescan) {
+            rescanGeneration++;
+            rescan.notifyAll();
+        }
+    }
+
+    /**
+     * Waits for the next scan: the interval, or less when {@link #rescanAll()} is called or the engine stops.
+     *
+     * @return false when stopping
+     */
+    private boolean awaitNextScan(Duration interval, long generation) throws InterruptedException {
+        long deadline = System.nanoTime() + interval.toNanos();
+        synchronized (rescan) {
+            while (!stopping && rescanGeneration == generation) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    break;
+                }
+                rescan.wait(left);
+            }
+        }
+        return !stopping;
+    }
+
     /**
      * Whether the engine has set up the stream and consumers and is running its workflows (for readiness
-     * checks). False before, and again once it stops.
+     * checks). False before, while a lost stream or consumer is being recreated, and once it stops.
      *
      * @return true while running
      */
     public boolean isReady() {
-        return ready && !stopping;
+        return ready && !stopping && !queueLost;
     }
 
-    private void scanLoop(WorkflowConfig w, Enqueuer enqueuer, AtomicBoolean scanDone) {
+    /**
+     * @return why a {@code once} run was abandoned before its work was done: its stream or a consumer disappeared
+     *     from the server (the summary then tells what was done before); empty otherwise
+     */
+    public Optional<String> abandoned() {
+        return Optional.ofNullable(abandoned);
+    }
+
+    /**
+     * @return whether a {@code once} run did all its work: every scan completed and every dequeuer found nothing
+     *     left; false when it was stopped or abandoned before, and for a service
+     */
+    public boolean workDone() {
+        return workDone;
+    }
+
+    private void scanLoop(WorkflowConfig w, Enqueuer enqueuer, AtomicBoolean scanDone, AtomicInteger unfinished) {
         MDC.put("workflow", w.name());
         try {
             while (!stopping) {
+                long generation;
+                synchronized (rescan) {
+                    generation = rescanGeneration;
+                }
                 try {
                     enqueuer.scan();
                 } catch (InterruptedException e) {
@@ -308,10 +463,13 @@ public final class IngestEngine {
                     }
                 }
                 if (once) {
+                    if (!stopping) {
+                        unfinished.decrementAndGet();
+                    }
                     return;
                 }
                 try {
-                    if (stopSignal.await(w.interval().toMillis(), TimeUnit.MILLISECONDS)) {
+                    if (!awaitNextScan(w.interval(), generation)) {
                         return;
                     }
                 } catch (InterruptedException e) {
@@ -348,6 +506,9 @@ public final class IngestEngine {
             dequeuers.forEach(Dequeuer::stop);
         }
         stopSignal.countDown();
+        synchronized (rescan) {
+            rescan.notifyAll();
+        }
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String prefix) {

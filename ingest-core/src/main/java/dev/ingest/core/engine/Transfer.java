@@ -102,9 +102,10 @@ final class Transfer {
         ScheduledFuture<?> keepAlive = ticker.scheduleAtFixedRate(msg::inProgress,
                 progressEvery.toMillis(), progressEvery.toMillis(), TimeUnit.MILLISECONDS);
         try {
-            // On the first delivery, trust the scan's listing of the destinations that lacked it; a redelivery (a
-            // crash or failure since, maybe midway) asks every destination again.
-            List<URI> stored = copy(codec, attempt == 1 ? JetStreamQueue.lackingAt(msg) : List.of());
+            // On a certain first delivery, trust the scan's listing of the destinations that lacked it; on any doubt
+            // (a redelivery after a crash or a failure, maybe midway) ask every destination again.
+            List<URI> stored = copy(codec, certainlyFirstDelivery(msg, attempt) ? JetStreamQueue.lackingAt(msg)
+                    : List.of());
             keepAlive.cancel(false);
             msg.ack();
             metrics.queueOperation(workflow.name(), "ack", true);
@@ -140,6 +141,24 @@ final class Transfer {
         msg.nak(); // shutting down: another dequeuer takes it at once
         metrics.queueOperation(workflow.name(), "nak", true);
         Thread.currentThread().interrupt();
+    }
+
+    /**
+     * Whether this is certainly the message's first delivery. The delivery count alone is not proof: a server that
+     * restarts can lose a consumer's delivery counts, and a message delivered (maybe copied, its ack lost) before the
+     * restart comes back counted as a first delivery. So a message also counts as delivered before when it was stored
+     * before the current connection to NATS was made (or re-made): an earlier connection or process may have had it.
+     * Clocks are assumed roughly in step (NTP); should they not be, the worst outcome is a copy that was not needed.
+     */
+    private boolean certainlyFirstDelivery(Message msg, long attempt) {
+        if (attempt != 1) {
+            return false;
+        }
+        try {
+            return !msg.metaData().timestamp().toInstant().isBefore(queue.connectedSince());
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     private static long attempts(Message msg) {

@@ -77,13 +77,60 @@ public final class JetStreamQueue implements AutoCloseable {
     private final JetStream js;
     private final JetStreamManagement jsm;
     private final boolean ownsConnection;
+    /** When the connection was last made or re-made, as far as this object has seen (millis since the epoch). */
+    private volatile long connectedSince = System.currentTimeMillis();
+    /** The connection's reconnect count when {@link #connectedSince} was last set. */
+    private volatile long reconnectsSeen;
 
     private JetStreamQueue(QueueSettings settings, Connection connection, boolean ownsConnection) throws IOException {
         this.settings = settings;
         this.connection = connection;
         this.ownsConnection = ownsConnection;
+        this.reconnectsSeen = connection.getStatistics().getReconnects();
         this.js = connection.jetStream();
         this.jsm = connection.jetStreamManagement();
+    }
+
+    /**
+     * Refuses a server without JetStream at once, with what to do about it, instead of letting every JetStream call
+     * time out.
+     */
+    private static void requireJetStream(Connection connection, String endpoint) throws JetStreamDisabledException {
+        if (!connection.getServerInfo().isJetStreamAvailable()) {
+            throw new JetStreamDisabledException("JetStream is not enabled on " + endpoint + " (server "
+                    + connection.getServerInfo().getServerName() + ", version " + connection.getServerInfo().getVersion()
+                    + "): start nats-server with -js, or add a jetstream {} block to its configuration");
+        }
+    }
+
+    /** The server ingest connected to has no JetStream: retrying cannot help until the server is reconfigured. */
+    public static final class JetStreamDisabledException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        JetStreamDisabledException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Since when the connection has been up without interruption, as far as this queue can tell: the time it was
+     * made, or the time a reconnect was first noticed. A message stored in the stream before that time may have been
+     * delivered already through an earlier connection (or before a restart of the server that lost the consumer's
+     * delivery counts), even when its delivery count says it is the first delivery.
+     *
+     * @return the time
+     */
+    public Instant connectedSince() {
+        long reconnects = connection.getStatistics().getReconnects();
+        if (reconnects != reconnectsSeen) {
+            synchronized (this) {
+                if (reconnects != reconnectsSeen) {
+                    reconnectsSeen = reconnects;
+                    connectedSince = System.currentTimeMillis();
+                }
+            }
+        }
+        return Instant.ofEpochMilli(connectedSince);
     }
 
     /**
@@ -94,6 +141,7 @@ public final class JetStreamQueue implements AutoCloseable {
      * @param settings the queue settings; their {@link QueueSettings#endpoint() endpoint} only names the server in
      *     messages
      * @return the queue
+     * @throws JetStreamDisabledException if the server has no JetStream
      * @throws IOException if JetStream cannot be used on the connection
      * @throws IllegalArgumentException if the connection is already closed
      */
@@ -103,6 +151,7 @@ public final class JetStreamQueue implements AutoCloseable {
         if (connection.getStatus() == Connection.Status.CLOSED) {
             throw new IllegalArgumentException("the NATS connection is closed");
         }
+        requireJetStream(connection, settings.endpoint());
         return new JetStreamQueue(settings, connection, false);
     }
 
@@ -111,6 +160,7 @@ public final class JetStreamQueue implements AutoCloseable {
      *
      * @param settings the queue settings
      * @return the queue
+     * @throws JetStreamDisabledException if the server has no JetStream
      * @throws IOException if the server cannot be reached now, naming the endpoint
      */
     public static JetStreamQueue connect(QueueSettings settings) throws IOException {
@@ -127,14 +177,26 @@ public final class JetStreamQueue implements AutoCloseable {
                 .errorListener(new ErrorListener() {
                 })
                 .build();
+        Connection connection;
         try {
-            return new JetStreamQueue(settings, Nats.connect(options), true);
+            connection = Nats.connect(options);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while connecting to NATS at " + settings.endpoint(), e);
         } catch (IOException e) {
             throw new IOException("cannot connect to NATS at " + settings.endpoint() + ": " + e.getMessage()
                     + " (is nats-server running with JetStream enabled? --queue-endpoint=embedded starts one)", e);
+        }
+        try {
+            requireJetStream(connection, settings.endpoint());
+            return new JetStreamQueue(settings, connection, true);
+        } catch (IOException | RuntimeException e) {
+            try {
+                connection.close();
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            throw e;
         }
     }
 
@@ -318,6 +380,49 @@ public final class JetStreamQueue implements AutoCloseable {
             throw api("read stream " + settings.stream(), e);
         }
     }
+
+    /**
+     * Which of ingest's JetStream objects are missing: the stream, or the consumers of the given workflows. A server
+     * that lost its store (restarted without its data directory, say) or an operator who deleted the stream leaves
+     * them missing while the connection is fine.
+     *
+     * @param workflows the workflows whose consumers must exist
+     * @return a description of what is missing ("stream ingest", "consumer ingest__w1"), or empty when all exist
+     * @throws IOException if JetStream cannot tell now (not connected, no answer): nothing is known to be missing
+     */
+    public Optional<String> missing(List<String> workflows) throws IOException {
+        try {
+            jsm.getStreamInfo(settings.stream());
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() == STREAM_NOT_FOUND) {
+                return Optional.of("stream " + settings.stream());
+            }
+            throw api("read stream " + settings.stream(), e);
+        }
+        if (workflows.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> names;
+        try {
+            names = jsm.getConsumerNames(settings.stream());
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() == STREAM_NOT_FOUND) {
+                return Optional.of("stream " + settings.stream());
+            }
+            throw api("list the consumers of stream " + settings.stream(), e);
+        }
+        List<String> lacking = new ArrayList<>();
+        for (String w : workflows) {
+            if (!names.contains(settings.consumerOf(w))) {
+                lacking.add(settings.consumerOf(w));
+            }
+        }
+        return lacking.isEmpty() ? Optional.empty()
+                : Optional.of((lacking.size() == 1 ? "consumer " : "consumers ") + String.join(", ", lacking));
+    }
+
+    /** JetStream's API error code for a stream that does not exist. */
+    private static final int STREAM_NOT_FOUND = 10059;
 
     /**
      * Creates or updates the durable pull consumer of a workflow.
