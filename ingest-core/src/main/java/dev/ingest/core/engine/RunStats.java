@@ -19,6 +19,8 @@ public final class RunStats {
     private final LongAdder bytes = new LongAdder();
     private final LongAdder webhookDelivered = new LongAdder();
     private final LongAdder webhookFailed = new LongAdder();
+    private final LongAdder records = new LongAdder();
+    private final LongAdder batches = new LongAdder();
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final long startNanos = System.nanoTime();
 
@@ -51,6 +53,15 @@ public final class RunStats {
         webhookFailed.increment();
     }
 
+    void records(long count) {
+        records.add(count);
+    }
+
+    void batchStored(long byteCount) {
+        batches.increment();
+        bytes.add(byteCount);
+    }
+
     void failed(String description) {
         failed.increment();
         failures.add(description);
@@ -63,7 +74,8 @@ public final class RunStats {
      */
     public RunSummary snapshot() {
         return new RunSummary(listed.sum(), queued.sum(), alreadyQueued.sum(), copied.sum(), skipped.sum(),
-                failed.sum(), retried.sum(), bytes.sum(), webhookDelivered.sum(), webhookFailed.sum(), Duration.ofNanos(System.nanoTime() - startNanos),
+                failed.sum(), retried.sum(), bytes.sum(), webhookDelivered.sum(), webhookFailed.sum(), records.sum(),
+                batches.sum(), Duration.ofNanos(System.nanoTime() - startNanos),
                 List.copyOf(new ArrayList<>(failures)));
     }
 }

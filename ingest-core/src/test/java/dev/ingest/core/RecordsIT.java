@@ -1,0 +1,147 @@
+package dev.ingest.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ingest.core.engine.RunSummary;
+import dev.ingest.core.nats.NatsServerProcess;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Record workflows through {@link Ingest} against a real nats-server: the test source {@code gen}, batches in files. */
+class RecordsIT {
+
+    private static NatsServerProcess nats;
+    private static final AtomicInteger RUN = new AtomicInteger();
+
+    @TempDir
+    Path tmp;
+
+    private final String name = "rec" + RUN.incrementAndGet();
+
+    @BeforeAll
+    static void startNats() throws IOException {
+        nats = NatsServerProcess.start();
+    }
+
+    @AfterAll
+    static void stopNats() {
+        if (nats != null) {
+            nats.close();
+        }
+    }
+
+    private Ingest build(String batch, long count) throws Exception {
+        String yaml = """
+                sources: [{name: gen, type: gen, count: %d, chunk: 70, groups: 3}]
+                destinations: [{name: out, type: dir, path: '${OUT}'}]
+                workflows:
+                - name: logs
+                  source: gen
+                  destinations: [out]
+                  batch: %s
+                """.formatted(count, batch);
+        return Ingest.builder().config(yaml).variables(Map.of("OUT", tmp.resolve("out").toString()))
+                .natsUrl(nats.url()).stream(name).subject(name).consumer(name).shutdownGrace(Duration.ofSeconds(5))
+                .build();
+    }
+
+    @Test
+    void recordsAreBatchedByCountIntoObjectsNamedByTheirFirstRecordAndEachArrivesOnce() throws Exception {
+        try (Ingest ingest = build("{maxRecords: 250, compression: none, key: '{first}.{ext}'}", 1000)) {
+            RunSummary run = ingest.runOnce();
+
+            assertThat(run.records()).as(run.line()).isEqualTo(1000);
+            assertThat(run.batches()).as(run.line()).isEqualTo(4);
+            assertThat(run.failed()).as(run.line()).isZero();
+            assertThat(run.line()).contains("records 1000, batches 4");
+        }
+        Map<String, List<String>> objects = objects(tmp.resolve("out"));
+        assertThat(objects).hasSize(4);
+        assertThat(objects.keySet()).allMatch(n -> n.matches("\\d{20}(-\\d+)?\\.log"));
+        assertThat(objects.values()).allSatisfy(lines -> assertThat(lines).hasSize(250));
+        assertThat(allLines(objects)).containsExactlyInAnyOrderElementsOf(expected(1000));
+        assertThat(allLines(objects)).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aSecondRunResumesFromTheCheckpointAndQueuesNothingAgain() throws Exception {
+        try (Ingest ingest = build("{compression: gzip, key: '{first}.{ext}'}", 300)) {
+            assertThat(ingest.runOnce().records()).isEqualTo(300);
+            RunSummary second = ingest.runOnce();
+            assertThat(second.records()).as(second.line()).isZero();
+            assertThat(second.batches()).as(second.line()).isZero();
+        }
+        Map<String, List<String>> objects = objects(tmp.resolve("out"));
+        assertThat(objects.keySet()).allMatch(n -> n.endsWith(".log.gz"));
+        assertThat(allLines(objects)).containsExactlyInAnyOrderElementsOf(expected(300));
+    }
+
+    @Test
+    void recordsWhosePrefixesDifferGoToDifferentBatches() throws Exception {
+        try (Ingest ingest = build("{compression: none, format: ndjson, key: 'g{attr.group}-{first}.{ext}'}", 90)) {
+            RunSummary run = ingest.runOnce();
+            assertThat(run.batches()).as(run.line()).isEqualTo(3);
+        }
+        Map<String, List<String>> objects = objects(tmp.resolve("out"));
+        assertThat(objects.keySet()).hasSize(3).allMatch(n -> n.matches("g[012]-\\d{20}(-\\d+)?\\.ndjson"));
+        for (Map.Entry<String, List<String>> e : objects.entrySet()) {
+            String group = e.getKey().substring(1, 2);
+            assertThat(e.getValue()).hasSize(30).allMatch(l -> l.contains("\"group\":\"" + group + "\""))
+                    .allMatch(l -> l.startsWith("{\"timestamp\":\"20"));
+        }
+    }
+
+    private static List<String> expected(int count) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            out.add("line-" + i);
+        }
+        return out;
+    }
+
+    private static List<String> allLines(Map<String, List<String>> objects) {
+        List<String> out = new ArrayList<>();
+        objects.values().forEach(out::addAll);
+        return out;
+    }
+
+    /** Every object in a directory, decompressed, as lines. */
+    static Map<String, List<String>> objects(Path dir) throws IOException {
+        Map<String, List<String>> out = new TreeMap<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                byte[] bytes = Files.readAllBytes(p);
+                if (p.getFileName().toString().endsWith(".gz")) {
+                    try (InputStream in = new GZIPInputStream(Files.newInputStream(p))) {
+                        ByteArrayOutputStream b = new ByteArrayOutputStream();
+                        in.transferTo(b);
+                        bytes = b.toByteArray();
+                    }
+                }
+                String text = new String(bytes, StandardCharsets.UTF_8);
+                out.put(p.getFileName().toString(), text.isEmpty() ? List.of() : List.of(text.split("\n", -1))
+                        .subList(0, text.split("\n", -1).length - 1));
+            }
+        }
+        return out;
+    }
+}
