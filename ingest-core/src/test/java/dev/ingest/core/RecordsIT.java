@@ -107,6 +107,52 @@ class RecordsIT {
         }
     }
 
+    @Test
+    void maxAgeClosesABatchOnATimerThoughNoFurtherRecordArrives() throws Exception {
+        Ingest ingest = build("{maxRecords: 1000000, maxAge: 700ms, compression: none, key: '{first}.{ext}'}", 50);
+        try {
+            ingest.start(); // a service: the source hands over 50 records, then waits
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+                    .until(() -> allLines(objects(tmp.resolve("out"))).size() == 50);
+            assertThat(objects(tmp.resolve("out"))).hasSize(1);
+            assertThat(ingest.progress().batches()).isEqualTo(1);
+        } finally {
+            ingest.close();
+        }
+    }
+
+    @Test
+    void whenMoreBatchesWouldBeOpenThanMaxOpenBatchesTheOldestIsClosed() throws Exception {
+        // Records cycle through 3 groups with room for 2 open batches: each record after the second opens a batch
+        // and closes the oldest one, so every batch holds one record.
+        try (Ingest ingest = build("{maxOpenBatches: 2, compression: none, key: 'g{attr.group}-{first}.{ext}'}", 30)) {
+            RunSummary run = ingest.runOnce();
+            assertThat(run.batches()).as(run.line()).isEqualTo(30);
+        }
+        Map<String, List<String>> objects = objects(tmp.resolve("out"));
+        assertThat(objects).hasSize(30);
+        assertThat(allLines(objects)).containsExactlyInAnyOrderElementsOf(expected(30));
+    }
+
+    @Test
+    void maxBytesClosesABatchOnceItsObjectHasThatSizeAsWritten() throws Exception {
+        try (Ingest ingest = build("{maxBytes: 1KiB, compression: none, key: '{first}.{ext}'}", 1000)) {
+            RunSummary run = ingest.runOnce();
+            assertThat(run.records()).isEqualTo(1000);
+        }
+        Map<String, List<String>> objects = objects(tmp.resolve("out"));
+        long total = 0;
+        for (String name : objects.keySet()) {
+            long size = Files.size(tmp.resolve("out").resolve(name));
+            total += size;
+            // closed as soon as 1 KiB is reached: never more than one line past it (lines of at most 9 bytes)
+            assertThat(size).as(name).isLessThan(1024 + 10);
+        }
+        assertThat(objects.size()).isGreaterThan(5);
+        assertThat(allLines(objects)).containsExactlyInAnyOrderElementsOf(expected(1000));
+        assertThat(total).isEqualTo(expected(1000).stream().mapToLong(l -> l.length() + 1).sum());
+    }
+
     private static List<String> expected(int count) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {

@@ -60,15 +60,17 @@ public final class BatchFile implements Closeable {
         this.spool = Files.createTempFile(dir, "ingest-batch-", ".tmp");
         this.format = config.format();
         try {
-            this.counting = new Counting(Files.newOutputStream(spool));
+            // Bytes are counted as the compressor produces them (for none: as they are handed over), before the
+            // buffer that batches writes to the disk, so that maxBytes sees the object's size as it grows.
+            this.counting = new Counting(new java.io.BufferedOutputStream(Files.newOutputStream(spool), 64 * 1024));
             this.out = switch (config.compression()) {
                 case GZIP -> new GZIPOutputStream(counting, 64 * 1024) {
                     {
                         def.setLevel(Deflater.DEFAULT_COMPRESSION); // level 6, as gzip -6
                     }
                 };
-                case ZSTD -> new ZstdOutputStream(new java.io.BufferedOutputStream(counting, 64 * 1024), 3);
-                case NONE -> new java.io.BufferedOutputStream(counting, 64 * 1024);
+                case ZSTD -> new ZstdOutputStream(counting, 3);
+                case NONE -> counting;
             };
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(spool);
