@@ -48,6 +48,14 @@ public record BatchConfig(long maxRecords, long maxBytes, Duration maxAge, Forma
                 DEFAULT_MAX_OPEN_BATCHES);
     }
 
+    /** @return the settings as configuration would write them */
+    @Override
+    public String toString() {
+        return "maxRecords " + maxRecords + ", maxBytes " + dev.ingest.api.PluginConfig.formatSize(maxBytes)
+                + ", maxAge " + Durations.format(maxAge) + ", format " + format.key() + ", compression "
+                + compression.key() + ", key " + key + ", maxOpenBatches " + maxOpenBatches;
+    }
+
     /** @return the extension of the objects' names, e.g. {@code log.gz} or {@code ndjson.zst} */
     public String extension() {
         return format.extension + compression.extension;

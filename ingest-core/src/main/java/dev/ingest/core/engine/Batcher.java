@@ -15,6 +15,7 @@ import dev.ingest.core.queue.JetStreamQueue;
 import dev.ingest.core.records.BatchFile;
 import dev.ingest.core.records.ChunkCodec;
 import dev.ingest.core.records.KeyTemplate;
+import dev.ingest.core.records.RecordStatus;
 import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
 import io.nats.client.PullRequestOptions;
@@ -101,6 +102,7 @@ final class Batcher {
     private final ExecutorService storers;
     private final Semaphore storing = new Semaphore(STORING);
     private final ScheduledFuture<?> keepAlive;
+    private final RecordStatus status;
 
     /** Open batches by prefix, oldest first; only the puller thread touches them. */
     private final LinkedHashMap<String, Open> open = new LinkedHashMap<>();
@@ -162,7 +164,7 @@ final class Batcher {
 
     Batcher(JetStreamQueue queue, WorkflowConfig workflow, Transfer.Named<Source> objects, String sourceName,
             List<Transfer.Named<Destination>> destinations, RunStats stats, IngestMetrics metrics,
-            ScheduledExecutorService ticker, Webhook webhook, Path spoolDir) {
+            ScheduledExecutorService ticker, Webhook webhook, Path spoolDir, RecordStatus status) {
         this.queue = queue;
         this.workflow = workflow;
         this.batch = workflow.batch().orElseThrow();
@@ -173,6 +175,7 @@ final class Batcher {
         this.metrics = metrics;
         this.webhook = webhook;
         this.spoolDir = spoolDir;
+        this.status = status;
         this.storers = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "store-" + workflow.name());
             t.setDaemon(true);
@@ -539,6 +542,7 @@ final class Batcher {
             if (failure == null) {
                 stats.batchStored(o.file.written());
                 metrics.batch(workflow.name(), o.file.records());
+                status.stored(workflow.name(), o.file.records(), o.file.written());
                 LOG.debug("workflow {}: stored batch {} ({} records, {} bytes)", workflow.name(), name,
                         o.file.records(), o.file.written());
                 for (Held h : o.messages) {
@@ -675,6 +679,17 @@ final class Batcher {
                 publish(h.replyTo, WPI);
             }
         }
+    }
+
+    /** Tells the status what this batcher holds: called now and then by the engine. */
+    void reportHeld() {
+        Instant oldest = null;
+        for (Held h : held) {
+            if (oldest == null || h.queuedAt.isBefore(oldest)) {
+                oldest = h.queuedAt;
+            }
+        }
+        status.held(workflow.name(), oldest);
     }
 
     private double lagSeconds() {

@@ -11,6 +11,7 @@ import dev.ingest.core.plugin.Configured;
 import dev.ingest.core.queue.JetStreamQueue;
 import dev.ingest.core.records.CheckpointStore;
 import dev.ingest.core.records.RecordRunner;
+import dev.ingest.core.records.RecordStatus;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,6 +59,7 @@ public final class IngestEngine {
     private final List<Thread> scanners = new ArrayList<>();
     private final List<Thread> recordThreads = new ArrayList<>();
     private final CheckpointStore checkpoints;
+    private final RecordStatus recordStatus;
     private final Map<String, Map<String, String>> sourceStatus = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean stopping;
@@ -85,6 +87,7 @@ public final class IngestEngine {
         this.grace = Objects.requireNonNull(b.grace, "grace");
         this.metrics = b.metrics == null ? IngestMetrics.withoutJvm() : b.metrics;
         this.checkpoints = new CheckpointStore(queue);
+        this.recordStatus = new RecordStatus(queue);
     }
 
     /** @return a builder */
@@ -210,11 +213,13 @@ public final class IngestEngine {
                                 public void published(long count, long bytes) {
                                     stats.records(count);
                                     metrics.records(w.name(), count, bytes);
+                                    recordStatus.published(w.name(), count, bytes);
                                 }
 
                                 @Override
                                 public void status(Map<String, String> status) {
                                     sourceStatus.put(w.name(), status);
+                                    recordStatus.source(w.name(), status);
                                 }
                             });
                     synchronized (dequeuers) {
@@ -235,7 +240,7 @@ public final class IngestEngine {
                     Transfer.Named<Source> objects = records.isPresent() ? null : new Transfer.Named<>(w.source(),
                             typeOf(configured.config().source(w.source())), configured.source(w.source()));
                     Batcher b = new Batcher(queue, w, objects, w.source(), dests, stats, metrics, ticker, webhook,
-                            Path.of(System.getProperty("java.io.tmpdir")));
+                            Path.of(System.getProperty("java.io.tmpdir")), recordStatus);
                     synchronized (dequeuers) {
                         batchers.add(b);
                     }
@@ -258,6 +263,9 @@ public final class IngestEngine {
             }
             if (stopping) {
                 return stats.snapshot();
+            }
+            if (!runners.isEmpty() || !batchers.isEmpty()) {
+                ticker.scheduleWithFixedDelay(this::reportRecords, 5, 5, TimeUnit.SECONDS);
             }
             Thread watch = new Thread(this::watchQueue, "queue-watch");
             watch.setDaemon(true);
@@ -317,6 +325,9 @@ public final class IngestEngine {
                 t.join(Dequeuer.INTERRUPT_MILLIS);
             }
             watch.interrupt();
+            if (!runners.isEmpty() || !batchers.isEmpty()) {
+                reportRecords();
+            }
             if (once) {
                 // Done even if a signal came at the very end: every scan completed and nothing is left in the queue.
                 workDone = abandoned == null && unfinished.get() == 0 && (!mode.dequeues() || queueDrained());
@@ -436,6 +447,14 @@ public final class IngestEngine {
         } catch (InterruptedException e) {
             // stopping
         }
+    }
+
+    /** Adds what record workflows did to their status documents (for {@code ingest status}). */
+    private void reportRecords() {
+        synchronized (dequeuers) {
+            batchers.forEach(Batcher::reportHeld);
+        }
+        recordStatus.flush();
     }
 
     /** @return whether no workflow has a message waiting, awaiting an ack or waiting for a retry */
