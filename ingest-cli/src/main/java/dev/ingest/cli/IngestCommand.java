@@ -403,8 +403,9 @@ final class IngestCommand implements Callable<Integer> {
             int code = ExitCode.OK;
             if (once) {
                 out.println("ingest: " + summary.line());
-                for (String f : summary.failures()) {
-                    out.println("  failed: " + f);
+                // Failures that differ only in their object share a line; the log names every one.
+                for (RunSummary.FailureGroup g : summary.failureGroups()) {
+                    out.println("  " + g.line());
                 }
                 if (engine.abandoned().isPresent()) {
                     out.println("ingest: the run was abandoned: " + engine.abandoned().get());

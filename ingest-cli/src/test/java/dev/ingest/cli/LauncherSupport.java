@@ -40,8 +40,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 final class LauncherSupport {
 
-    /** Temporary files of the file destination: {@code .<name>.ingest-<random>.tmp}. */
-    static final Pattern TEMP_FILE = Pattern.compile("\\..+\\.ingest-[0-9a-zA-Z]+\\.tmp", Pattern.DOTALL);
+    /** Temporary files of the file destination: {@code .<name>.ingest-<16 hex digits>.tmp}. */
+    static final Pattern TEMP_FILE = Pattern.compile("\\..+\\.ingest-[0-9a-f]{16}\\.tmp", Pattern.DOTALL);
 
     /** Environment variables of the test JVM that must not leak into the launcher. */
     private static final List<String> SCRUBBED_ENV = List.of("JAVA_OPTS", "INGEST_OUTPUT", "INGEST_SAMPLE_TREE");

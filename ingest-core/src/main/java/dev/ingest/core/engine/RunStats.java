@@ -2,7 +2,9 @@ package dev.ingest.core.engine;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -21,7 +23,7 @@ public final class RunStats {
     private final LongAdder webhookFailed = new LongAdder();
     private final LongAdder records = new LongAdder();
     private final LongAdder batches = new LongAdder();
-    private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
     private final long startNanos = System.nanoTime();
 
     void listed() {
@@ -62,9 +64,22 @@ public final class RunStats {
         bytes.add(byteCount);
     }
 
+    /** One failure: its line, and the object it is about ({@code null} for a failed scan, say). */
+    private record Failure(String object, String line) {
+    }
+
+    /** @param description a failure that is about no single object (a scan that failed), naming the workflow */
     void failed(String description) {
+        failed(null, description);
+    }
+
+    /**
+     * @param object the name of the object that failed, or {@code null}
+     * @param description the failure, naming the workflow and object and saying why
+     */
+    void failed(String object, String description) {
         failed.increment();
-        failures.add(description);
+        failures.add(new Failure(object, description));
     }
 
     /**
@@ -73,9 +88,37 @@ public final class RunStats {
      * @return the summary so far
      */
     public RunSummary snapshot() {
+        List<Failure> all = new ArrayList<>(failures);
         return new RunSummary(listed.sum(), queued.sum(), alreadyQueued.sum(), copied.sum(), skipped.sum(),
                 failed.sum(), retried.sum(), bytes.sum(), webhookDelivered.sum(), webhookFailed.sum(), records.sum(),
                 batches.sum(), Duration.ofNanos(System.nanoTime() - startNanos),
-                List.copyOf(new ArrayList<>(failures)));
+                all.stream().map(Failure::line).toList(), groups(all));
+    }
+
+    /**
+     * Groups the failures that say the same once their object's name is taken out (the same error for many objects
+     * of a workflow), in the order of each group's first failure.
+     */
+    private static List<RunSummary.FailureGroup> groups(List<Failure> all) {
+        Map<Object, List<Failure>> byReason = new LinkedHashMap<>();
+        for (Failure f : all) {
+            String reason = f.object() == null ? f.line() : RunSummary.withoutObject(f.line(), f.object());
+            // A line in which the name could not be taken out stays on its own.
+            Object key = f.object() != null && reason.equals(f.line()) ? new Object() : reason;
+            byReason.computeIfAbsent(key, k -> new ArrayList<>()).add(f);
+        }
+        List<RunSummary.FailureGroup> groups = new ArrayList<>(byReason.size());
+        for (List<Failure> group : byReason.values()) {
+            Failure first = group.get(0);
+            if (group.size() == 1 || first.object() == null) {
+                group.forEach(f -> groups.add(new RunSummary.FailureGroup(f.line(), 1, f.object() == null
+                        ? List.of() : List.of(f.object()))));
+            } else {
+                List<String> names = group.stream().map(Failure::object).sorted().toList();
+                groups.add(new RunSummary.FailureGroup(RunSummary.withoutObject(first.line(), first.object()),
+                        group.size(), names.subList(0, Math.min(RunSummary.FailureGroup.EXAMPLES, names.size()))));
+            }
+        }
+        return List.copyOf(groups);
     }
 }

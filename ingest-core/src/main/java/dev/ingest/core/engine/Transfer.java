@@ -312,7 +312,7 @@ final class Transfer {
         }
         msg.term();
         String why = reason + (lastError == null ? "" : "; last error: " + lastError);
-        stats.failed("workflow " + workflow.name() + ": " + what + ": " + why);
+        stats.failed(codec == null ? null : codec.name(), "workflow " + workflow.name() + ": " + what + ": " + why);
         LOG.error("dead-lettered {} of workflow {} to {}: {}", what, workflow.name(),
                 queue.settings().deadLetterSubjectOf(workflow.name()), why);
     }

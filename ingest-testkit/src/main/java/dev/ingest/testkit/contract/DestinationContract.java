@@ -13,6 +13,7 @@ import dev.ingest.api.Destination;
 import dev.ingest.api.Inventory;
 import dev.ingest.api.Listed;
 import dev.ingest.api.PoisonException;
+import dev.ingest.api.Presence;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -119,6 +120,15 @@ public abstract class DestinationContract extends PluginContract {
      */
     protected boolean supportsSizeCheck() {
         return true;
+    }
+
+    /**
+     * @return true if the destination records the source's {@link Codec#version()} with each object it stores and
+     *     overrides {@link Destination#check} to compare it; enables the test that a rewritten object of the same
+     *     size is not taken for the stored one. False by default.
+     */
+    protected boolean supportsVersionRecords() {
+        return false;
     }
 
     // -------------------------------------------------------------------------------------------------------------
@@ -486,5 +496,69 @@ public abstract class DestinationContract extends PluginContract {
 
     private static int compareUtf8(String a, String b) {
         return java.util.Arrays.compareUnsigned(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * {@code check} agrees with {@code stat}: present at the same URI after a store, absent for an object never
+     * stored and (with {@link #supportsSizeCheck()}) for an object of another size. It never claims to have proven a
+     * version the codec does not have.
+     */
+    @Test
+    public final void checkAgreesWithStat() throws Exception {
+        Destination destination = newDestination();
+        byte[] content = contentOf("checked.txt");
+        Codec codec = codecOf("checked.txt", content);
+        assertThat(destination.check(codec)).as("check before store").isEmpty();
+
+        URI uri = store(destination, codec, content);
+
+        Optional<Presence> presence = destination.check(codec);
+        assertThat(presence).as("check after store").isPresent();
+        assertThat(presence.get().uri()).as("the URI check reports").isEqualTo(uri);
+        assertThat(destination.stat(codec)).as("stat after store").contains(uri);
+        Codec unversioned = Codec.of("checked.txt", "checked.txt");
+        assertThat(destination.check(unversioned)).as("check of the object without a version")
+                .map(Presence::verified).contains(false);
+        if (supportsSizeCheck()) {
+            Codec otherSize = Codec.of("checked.txt", "checked.txt", "v-other", content.length + 1);
+            assertThat(destination.check(otherSize)).as("check of the same name with another size").isEmpty();
+        }
+    }
+
+    /**
+     * A destination that records versions ({@link #supportsVersionRecords()}) proves the version it stored, and
+     * reports an object of the same name and size but another version absent, by {@code check}, {@code stat} and,
+     * if it lists, {@code holds}: a source object rewritten with the same size is copied again, and never deleted
+     * by a clean-up before that.
+     */
+    @Test
+    public final void checkProvesTheStoredVersionAndDeniesAnotherOfTheSameSize() throws Exception {
+        requires(supportsVersionRecords(), "supportsVersionRecords()");
+        Destination destination = newDestination();
+        byte[] first = "version-1 AAAA".getBytes(StandardCharsets.UTF_8);
+        byte[] second = "version-2 BBBB".getBytes(StandardCharsets.UTF_8);
+        Codec v1 = Codec.of("rewritten.txt", "rewritten.txt", "1000-14", first.length);
+        Codec v2 = Codec.of("rewritten.txt", "rewritten.txt", "2000-14", second.length);
+
+        URI uri = store(destination, v1, first);
+
+        assertThat(destination.check(v1)).as("check of the stored version").contains(Presence.verified(uri));
+        assertThat(destination.check(v2)).as("check of another version of the same size").isEmpty();
+        assertThat(destination.stat(v2)).as("stat of another version of the same size").isEmpty();
+        Optional<Inventory> listing = destination.inventory();
+        if (listing.isPresent()) {
+            try (Inventory inventory = listing.get()) {
+                Listed entry = inventory.next().orElseThrow();
+                assertThat(destination.holds(v1, entry)).as("holds(the stored version)").isTrue();
+                assertThat(destination.holds(v2, entry)).as("holds(another version of the same size)").isFalse();
+            }
+        }
+
+        store(destination, v2, second);
+
+        assertThat(destination.check(v2)).as("check after storing the new version").map(Presence::verified)
+                .contains(true);
+        assertThat(destination.check(v1)).as("check of the replaced version").isEmpty();
+        assertStored("rewritten.txt", second);
     }
 }

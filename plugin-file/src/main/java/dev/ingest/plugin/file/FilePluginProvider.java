@@ -53,7 +53,7 @@ public final class FilePluginProvider implements PluginProvider {
             ConfigKey.optional("recursive", "whether to list subdirectories too (default true)"));
 
     private static final List<ConfigKey> DESTINATION_KEYS = List.of(
-            ConfigKey.required("path", "directory to store files in; created if missing"));
+            ConfigKey.required("path", "directory to store files in; created if missing; checked at start-up to be writable"));
 
     /** Creates the provider; does no work. */
     public FilePluginProvider() {
@@ -95,27 +95,25 @@ public final class FilePluginProvider implements PluginProvider {
         return new FileSource(config.name(), path.orElseThrow(), recursive, include, exclude);
     }
 
+    /**
+     * Creates the destination after checking that its directory can be written, or created where it is missing:
+     * see {@link FileDestination#probe()}. Nothing is left behind, so a dry run creates no directory.
+     */
     @Override
     public Destination createDestination(PluginConfig config) throws ConfigException, IOException {
         Optional<Path> path = path(config);
+        FileDestination destination = null;
         if (path.isPresent()) {
             Path dir = path.get();
             if (Files.exists(dir) && !Files.isDirectory(dir)) {
                 config.problem("path", "'" + dir + "' is not a directory");
-            } else if (!Files.exists(dir)) {
-                // Created with the first object stored; check now that it can be.
-                Path existing = dir.getParent();
-                while (existing != null && !Files.exists(existing)) {
-                    existing = existing.getParent();
-                }
-                if (existing == null || !Files.isDirectory(existing) || !Files.isWritable(existing)) {
-                    config.problem("path", "cannot create directory '" + dir + "': "
-                            + (existing == null ? "no part of it exists" : "'" + existing + "' is not a writable directory"));
-                }
+            } else {
+                destination = new FileDestination(config.name(), dir);
+                destination.probe().ifPresent(problem -> config.problem("path", problem));
             }
         }
         config.validate();
-        return new FileDestination(config.name(), path.orElseThrow());
+        return destination;
     }
 
     private static Optional<Path> path(PluginConfig config) {

@@ -12,7 +12,6 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -33,8 +32,13 @@ import java.util.Optional;
  * separator. Their version is the modification time in milliseconds and the size ({@code 1700000000000-42}),
  * so a changed file is queued again.
  *
+ * <p>A path whose bytes are not valid UTF-8 gets a printable name (see {@link ObjectNames}: {@code caf%E9.txt}),
+ * and its codec carries the path's bytes as {@link Codec#meta()}, so that {@link #download} and {@link #cleanUp}
+ * find that very file. Should such a name equal the name of another file, whose name is valid UTF-8, that file is
+ * listed and the other is not: the scan then ends with an error naming both, after every other file was listed.
+ *
  * <p>Listing does not follow symbolic links: symlinked files and directories are skipped, and so are the
- * temporary files of a {@code file} destination ({@code .name.ingest-<random>.tmp}).
+ * temporary files of a {@code file} destination ({@code .name.ingest-<16 hex digits>.tmp}).
  *
  * <p>Thread-safety: safe for concurrent use. Every {@link #scan()} walks the tree for itself, so several workflows
  * may scan one source at once; {@link #download} and {@link #cleanUp} may run concurrently with scans.
@@ -96,27 +100,53 @@ public final class FileSource implements Source {
     /**
      * Walks the tree now and returns its regular files in UTF-8 order of their relative paths. The names are held
      * by the scan; each file's attributes are read as it is handed out, so a file removed meanwhile is left out.
+     * Files whose names collide ({@link FileTree.Listing#collisions()}) make the scan fail at its end.
      */
     @Override
     public Scan scan() throws IOException {
         int depth = recursive ? Integer.MAX_VALUE : 1;
-        Iterator<FileTree.Found> found = FileTree.list(root, depth, this::selected).iterator();
-        return () -> {
-            while (found.hasNext()) {
-                String relative = found.next().name();
-                BasicFileAttributes attrs;
-                try {
-                    attrs = Files.readAttributes(root.resolve(relative), BasicFileAttributes.class, NOFOLLOW);
-                } catch (NoSuchFileException e) {
-                    continue; // gone since the listing
+        FileTree.Listing listing = FileTree.list(root, depth, this::selected);
+        Iterator<FileTree.Found> found = listing.files().iterator();
+        return new Scan() {
+            private boolean collisionsReported;
+
+            @Override
+            public Optional<Codec> next() throws IOException {
+                while (found.hasNext()) {
+                    FileTree.Found f = found.next();
+                    BasicFileAttributes attrs;
+                    try {
+                        attrs = Files.readAttributes(ObjectNames.resolve(root, f.name(), f.raw()),
+                                BasicFileAttributes.class, NOFOLLOW);
+                    } catch (NoSuchFileException e) {
+                        continue; // gone since the listing
+                    }
+                    if (!attrs.isRegularFile()) {
+                        continue; // replaced by a directory or a symlink since the listing
+                    }
+                    return Optional.of(new Codec(f.name(), f.name(), f.raw(), version(attrs), attrs.size()));
                 }
-                if (!attrs.isRegularFile()) {
-                    continue; // replaced by a directory or a symlink since the listing
+                if (!listing.collisions().isEmpty() && !collisionsReported) {
+                    collisionsReported = true;
+                    throw collisions(listing.collisions());
                 }
-                return Optional.of(Codec.of(relative, relative, version(attrs), attrs.size()));
+                return Optional.empty();
             }
-            return Optional.empty();
         };
+    }
+
+    private IOException collisions(List<FileTree.Found> collided) {
+        StringBuilder sb = new StringBuilder("source '").append(name).append("' (").append(root).append("): ")
+                .append(collided.size()).append(collided.size() == 1 ? " file is" : " files are")
+                .append(" not copied because the printable form of a name that is not valid UTF-8 equals the name of"
+                        + " another file, which is copied: ");
+        for (int i = 0; i < collided.size() && i < 10; i++) {
+            sb.append(i == 0 ? "" : ", ").append('\'').append(collided.get(i).name()).append('\'');
+        }
+        if (collided.size() > 10) {
+            sb.append(" and ").append(collided.size() - 10).append(" more");
+        }
+        return new IOException(sb.append("; rename one file of each pair").toString());
     }
 
     private boolean selected(Path relative) {
@@ -145,7 +175,7 @@ public final class FileSource implements Source {
 
     @Override
     public Blob download(Codec codec) throws IOException {
-        Path file = resolve(codec.id());
+        Path file = resolve(codec);
         if (file == null) {
             throw vanished(codec, null);
         }
@@ -198,7 +228,7 @@ public final class FileSource implements Source {
      */
     @Override
     public void cleanUp(Codec codec) throws IOException {
-        Path file = resolve(codec.id());
+        Path file = resolve(codec);
         if (file == null) {
             return;
         }
@@ -219,20 +249,29 @@ public final class FileSource implements Source {
     }
 
     /**
-     * The file an id stands for, checked to lie under the root.
+     * The file a codec stands for, checked to lie under the root: its id as a relative path, or the bytes its meta
+     * carries when its id is the printable form of a name that is not valid UTF-8.
      *
      * @return the path, or {@code null} when its directory no longer exists
      * @throws PoisonException if the id is not a safe relative path or leads outside the root
      */
-    private Path resolve(String id) throws IOException {
+    private Path resolve(Codec codec) throws IOException {
+        String id = codec.id();
         String why = ObjectNames.whyUnsafe(id, false);
         if (why != null) {
             throw new PoisonException("id '" + id + "' is not a file of source '" + name + "': " + why);
         }
+        byte[] raw = codec.meta();
+        if (raw.length == 0) {
+            raw = null;
+        } else if (!ObjectNames.mapBytes(raw).equals(id)) {
+            throw new PoisonException("id '" + id + "' is not a file of source '" + name + "': the path bytes it"
+                    + " carries stand for '" + ObjectNames.mapBytes(raw) + "'");
+        }
         Path file;
         try {
-            file = root.resolve(id);
-        } catch (InvalidPathException e) {
+            file = ObjectNames.resolve(root, id, raw);
+        } catch (IllegalArgumentException e) { // java.nio.file.InvalidPathException among them
             throw new PoisonException("id '" + id + "' is not a file of source '" + name + "': " + e.getMessage(), e);
         }
         Path parent = file.getParent();

@@ -20,12 +20,35 @@ import java.util.function.Predicate;
  * The regular files under a directory, as the source lists them and the destination takes stock of them: names
  * relative to the directory with {@code /} between their elements, in ascending order of their UTF-8 bytes (the
  * order of S3 keys, which the engine's listing comparison relies on). Symbolic links are not followed and not
- * listed; the destination's temporary files are left out.
+ * listed; the destination's temporary files are left out. Names whose bytes are not valid UTF-8 are
+ * {@linkplain ObjectNames mapped} to printable ones.
  */
 final class FileTree {
 
-    /** A regular file: its name relative to the root and its size. */
-    record Found(String name, long size) {
+    /**
+     * A regular file.
+     *
+     * @param name its name relative to the root
+     * @param size its size
+     * @param raw the bytes of its relative path when they are not valid UTF-8 ({@code name} is then their mapping),
+     *     else {@code null}
+     */
+    record Found(String name, long size, byte[] raw) {
+
+        /** @return whether the name is the printable mapping of bytes that are not valid UTF-8 */
+        boolean mapped() {
+            return raw != null;
+        }
+    }
+
+    /**
+     * What a walk found.
+     *
+     * @param files the files, sorted, each name once
+     * @param collisions files whose names are not valid UTF-8 and map to the name of another file, whose name is
+     *     valid UTF-8 and which is in {@code files}; sorted
+     */
+    record Listing(List<Found> files, List<Found> collisions) {
     }
 
     private FileTree() {
@@ -40,7 +63,7 @@ final class FileTree {
      * @return the files, sorted
      * @throws IOException if the root or a directory under it cannot be read (one removed while listing is skipped)
      */
-    static List<Found> list(Path root, int depth, Predicate<Path> selected) throws IOException {
+    static Listing list(Path root, int depth, Predicate<Path> selected) throws IOException {
         List<Found> found = new ArrayList<>();
         Files.walkFileTree(root, EnumSet.noneOf(FileVisitOption.class), depth, new SimpleFileVisitor<>() {
             @Override
@@ -48,8 +71,10 @@ final class FileTree {
                 // Without FOLLOW_LINKS, symlinks arrive here with their own attributes: not regular files.
                 if (attrs.isRegularFile()) {
                     Path relative = root.relativize(file);
+                    // The frame of a temporary file's name is ASCII: an undecodable byte before it does not matter.
                     if (!ObjectNames.isTempFile(relative.getFileName().toString()) && selected.test(relative)) {
-                        found.add(new Found(slashed(relative), attrs.size()));
+                        ObjectNames.Name name = ObjectNames.relativeName(root, file);
+                        found.add(new Found(name.name(), attrs.size(), name.raw()));
                     }
                 }
                 return FileVisitResult.CONTINUE;
@@ -72,17 +97,23 @@ final class FileTree {
             }
         });
         found.sort(Comparator.comparing(Found::name, Inventory::compareNames));
-        return found;
-    }
-
-    private static String slashed(Path relative) {
-        StringBuilder sb = new StringBuilder();
-        for (Path element : relative) {
-            if (sb.length() > 0) {
-                sb.append('/');
+        // Distinct byte strings that are valid UTF-8 decode to distinct names, and the mapping of the others is
+        // one-to-one, so a name occurs twice only when a mapped name equals a real one. They sort next to each other.
+        List<Found> files = new ArrayList<>(found.size());
+        List<Found> collisions = new ArrayList<>();
+        for (Found f : found) {
+            Found last = files.isEmpty() ? null : files.get(files.size() - 1);
+            if (last != null && last.name().equals(f.name())) {
+                if (last.mapped()) {
+                    files.set(files.size() - 1, f);
+                    collisions.add(last);
+                } else {
+                    collisions.add(f);
+                }
+            } else {
+                files.add(f);
             }
-            sb.append(element);
         }
-        return sb.toString();
+        return new Listing(files, List.copyOf(collisions));
     }
 }

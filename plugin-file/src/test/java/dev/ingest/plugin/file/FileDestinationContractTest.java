@@ -22,6 +22,12 @@ class FileDestinationContractTest extends DestinationContract {
         return new FilePluginProvider().createDestination(PluginConfig.of("contract", Map.of("path", dir.toString())));
     }
 
+    /** The source's version is kept in the extended attribute user.ingest.version of each file. */
+    @Override
+    protected boolean supportsVersionRecords() {
+        return true;
+    }
+
     @Override
     protected Optional<InputStream> readStored(String name) throws IOException {
         Path file = dir.resolve(name);

@@ -6,15 +6,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ingest.api.Blob;
 import dev.ingest.api.Scan;
 import dev.ingest.api.Codec;
+import dev.ingest.api.Listed;
 import dev.ingest.api.PoisonException;
+import dev.ingest.api.Presence;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -428,7 +432,7 @@ class FileDestinationTest {
         for (String name : List.of("a0", "a/b", "a-c", "\uD83D\uDE00", "\uFF5E", "z/y/x")) {
             store(name, "content of " + name);
         }
-        Files.writeString(root.resolve("a").resolve(".b.ingest-abc123.tmp"), "a store in progress");
+        Files.writeString(root.resolve("a").resolve(ObjectNames.tempFileName("b", 0xabc123)), "a store in progress");
         Files.createSymbolicLink(root.resolve("link"), root.resolve("a0"));
         Files.createDirectories(root.resolve("empty-dir"));
 
@@ -456,5 +460,191 @@ class FileDestinationTest {
         assertThat(destination.holds(codec("a.txt", 5), entry)).isFalse();
         assertThat(destination.stat(codec("a.txt", 5))).isEmpty();
         assertThat(destination.holds(Codec.of("a.txt", "a.txt"), entry)).as("size unknown").isTrue();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // The source's version, recorded with each file
+
+    private static Codec versioned(String name, String content, String version) {
+        return Codec.of(name, name, version, content.getBytes(StandardCharsets.UTF_8).length);
+    }
+
+    private URI store(Codec codec, String content) throws IOException {
+        try (Blob blob = blob(content)) {
+            return destination.store(codec, blob);
+        }
+    }
+
+    /** The file's user.ingest.version attribute, read without the plugin. */
+    private static Optional<String> recordedVersion(Path file) throws IOException {
+        UserDefinedFileAttributeView view = Files.getFileAttributeView(file, UserDefinedFileAttributeView.class);
+        if (!view.list().contains("ingest.version")) {
+            return Optional.empty();
+        }
+        ByteBuffer buffer = ByteBuffer.allocate(view.size("ingest.version"));
+        view.read("ingest.version", buffer);
+        return Optional.of(new String(buffer.array(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void storeRecordsTheSourcesVersionAsTheUserIngestVersionAttributeAndNoExtraFile() throws IOException {
+        store(versioned("sub/a.txt", "version-1 AAAA", "1700000000123-14"), "version-1 AAAA");
+
+        assertThat(recordedVersion(root.resolve("sub/a.txt"))).contains("1700000000123-14");
+        assertThat(tree(root)).containsExactly("sub", "sub/a.txt");
+    }
+
+    @Test
+    void aFileStoredWithTheCodecsVersionIsPresentAndVerified() throws IOException {
+        Codec v1 = versioned("a.txt", "version-1 AAAA", "1000-14");
+        URI uri = store(v1, "version-1 AAAA");
+
+        assertThat(destination.check(v1)).contains(Presence.verified(uri));
+        assertThat(destination.stat(v1)).contains(uri);
+    }
+
+    @Test
+    void aRewrittenSourceFileOfTheSameSizeIsAbsentSoThatItIsCopiedAgain() throws IOException {
+        store(versioned("a.txt", "version-1 AAAA", "1000-14"), "version-1 AAAA");
+        Codec v2 = versioned("a.txt", "version-2 BBBB", "2000-14");
+
+        assertThat(destination.check(v2)).isEmpty();
+        assertThat(destination.stat(v2)).isEmpty();
+
+        URI uri = store(v2, "version-2 BBBB");
+        assertThat(root.resolve("a.txt")).hasContent("version-2 BBBB");
+        assertThat(recordedVersion(root.resolve("a.txt"))).contains("2000-14");
+        assertThat(destination.check(v2)).contains(Presence.verified(uri));
+    }
+
+    @Test
+    void aFileWithoutARecordedVersionIsPresentByItsSizeButUnverified() throws IOException {
+        Path file = Files.writeString(root.resolve("a.txt"), "version-1 AAAA"); // put there by someone else
+
+        assertThat(destination.check(versioned("a.txt", "version-2 BBBB", "2000-14")))
+                .contains(Presence.unverified(file.toUri()));
+        assertThat(destination.check(versioned("a.txt", "a longer content", "3000-16"))).isEmpty();
+    }
+
+    @Test
+    void aCodecWithoutAVersionFindsAStoredFileUnverified() throws IOException {
+        URI uri = store(versioned("a.txt", "version-1 AAAA", "1000-14"), "version-1 AAAA");
+
+        assertThat(destination.check(Codec.of("a.txt", "a.txt", "", 14))).contains(Presence.unverified(uri));
+        assertThat(destination.check(Codec.of("a.txt", "a.txt"))).contains(Presence.unverified(uri));
+    }
+
+    @Test
+    void anObjectWithoutAVersionRecordsNoneAndReplacesTheRecordOfAnEarlierStore() throws IOException {
+        store(versioned("a.txt", "version-1 AAAA", "1000-14"), "version-1 AAAA");
+
+        store(Codec.of("a.txt", "a.txt", "", 14), "version-2 BBBB");
+
+        assertThat(recordedVersion(root.resolve("a.txt"))).isEmpty();
+    }
+
+    @Test
+    void theInventoryCarriesEachFilesRecordedVersionAndHoldsOnlyThatVersion() throws IOException {
+        Codec v1 = versioned("a.txt", "version-1 AAAA", "1000-14");
+        store(v1, "version-1 AAAA");
+        Files.writeString(root.resolve("b.txt"), "unrecorded");
+
+        List<Listed> listed = inventory();
+
+        assertThat(listed).containsExactly(new Listed("a.txt", 14, "1000-14"), new Listed("b.txt", 10, ""));
+        Listed a = listed.get(0);
+        assertThat(destination.holds(v1, a)).isTrue();
+        assertThat(destination.holds(versioned("a.txt", "version-2 BBBB", "2000-14"), a))
+                .as("a rewritten file of the same size").isFalse();
+        assertThat(destination.holds(Codec.of("a.txt", "a.txt", "", 14), a)).as("a codec without version").isTrue();
+        assertThat(destination.holds(versioned("b.txt", "rewritten!", "5-10"), listed.get(1)))
+                .as("same size, nothing recorded: held as stat finds it").isTrue();
+    }
+
+    @Test
+    void aVersionTooLongToRecordIsNotRecordedAndTheFileIsPresentUnverified() throws IOException {
+        Codec codec = versioned("a.txt", "x", "v".repeat(VersionAttribute.MAX_VERSION_BYTES + 1));
+        URI uri = store(codec, "x");
+
+        assertThat(recordedVersion(root.resolve("a.txt"))).isEmpty();
+        assertThat(destination.check(codec)).contains(Presence.unverified(uri));
+    }
+
+    @Test
+    void aLongRecordedVersionIsReadInFull() throws IOException {
+        String version = "etag-" + "0123456789".repeat(50);
+        Codec codec = versioned("a.txt", "x", version);
+        URI uri = store(codec, "x");
+
+        assertThat(destination.check(codec)).contains(Presence.verified(uri));
+        assertThat(inventory()).extracting(Listed::version).containsExactly(version);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Names too long for the file system
+
+    @Test
+    void aFileNameLongerThanTheFileSystemTakesIsPoisonNamingTheObject() throws IOException {
+        String name = "sub/" + "n".repeat(256);
+
+        assertThatThrownBy(() -> store(name, "x"))
+                .isInstanceOf(PoisonException.class)
+                .hasMessageContaining("object name '" + name + "'")
+                .hasMessageContaining("'archive'")
+                .hasMessageContaining("256 bytes long");
+        assertThatThrownBy(() -> destination.check(codec(name, 1))).isInstanceOf(PoisonException.class);
+        assertThat(tree(root)).isEmpty();
+    }
+
+    @Test
+    void aFileNameOfMultiByteCharactersIsMeasuredInBytes() {
+        String name = "é".repeat(128); // 256 bytes
+
+        assertThatThrownBy(() -> store(name, "x"))
+                .isInstanceOf(PoisonException.class)
+                .hasMessageContaining("256 bytes long");
+    }
+
+    @Test
+    void aPathLongerThanTheSystemTakesIsPoisonNamingTheObject() throws IOException {
+        String name = (("d".repeat(200) + "/").repeat(21)) + "file.txt"; // over 4,200 bytes
+
+        assertThatThrownBy(() -> store(name, "x"))
+                .isInstanceOf(PoisonException.class)
+                .hasMessageContaining("object name '" + name + "'")
+                .hasMessageContaining("a path can have at most 4095");
+        assertThatThrownBy(() -> destination.check(codec(name, 1))).isInstanceOf(PoisonException.class);
+        assertThat(tree(root)).isEmpty();
+    }
+
+    @Test
+    void aNameOfTheLongestLengthCanBeStored() throws IOException {
+        String name = "n".repeat(255);
+
+        store(name, "x");
+
+        assertThat(root.resolve(name)).hasContent("x");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Names that are not valid UTF-8, and temporary files
+
+    @Test
+    void theInventoryLeavesOutFilesWhoseNamesAreNotValidUtf8() throws IOException {
+        store("caf%E9.txt", "literal");
+        Files.writeString(Path.of(URI.create(root.toUri() + "caf%E9.txt")), "latin-1"); // the bytes 'caf\xe9.txt'
+
+        assertThat(inventory()).extracting(Listed::name).containsExactly("caf%E9.txt");
+        assertThat(destination.check(codec("caf%E9.txt", 7))).isPresent();
+    }
+
+    @Test
+    void aUsersFileNamedLikeATemporaryFileIsListedAndLeftAlone() throws IOException {
+        Files.writeString(root.resolve(".notes.ingest-old.tmp"), "notes");
+
+        store("notes", "x");
+
+        assertThat(root.resolve(".notes.ingest-old.tmp")).hasContent("notes");
+        assertThat(inventory()).extracting(Listed::name).containsExactly(".notes.ingest-old.tmp", "notes");
     }
 }

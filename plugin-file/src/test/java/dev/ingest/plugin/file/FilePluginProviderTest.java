@@ -210,4 +210,46 @@ class FilePluginProviderTest {
                 .extracting(e -> problems((ConfigException) e), list(String.class))
                 .containsExactly("path: must not be empty");
     }
+
+    /** Every path under the directory, relative, directories included. */
+    private static List<String> tree(Path dir) throws IOException {
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            return paths.filter(p -> !p.equals(dir)).map(p -> dir.relativize(p).toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void aDestinationWhereNoDirectoryCanBeCreatedIsReportedNamingThePath() throws IOException {
+        Path unusable = Path.of("/proc/ingest-out-" + ProcessHandle.current().pid());
+
+        assertThatThrownBy(() -> provider.createDestination(config("path", unusable.toString())))
+                .isInstanceOf(ConfigException.class)
+                .extracting(e -> problems((ConfigException) e), list(String.class))
+                .singleElement(STRING)
+                .startsWith("path: cannot create directory '" + unusable + "': a folder cannot be created in '/proc'");
+        assertThat(unusable).doesNotExist();
+    }
+
+    @Test
+    void anExistingDestinationDirectoryWhereNoFileCanBeCreatedIsReported() {
+        assertThatThrownBy(() -> provider.createDestination(config("path", "/proc")))
+                .isInstanceOf(ConfigException.class)
+                .extracting(e -> problems((ConfigException) e), list(String.class))
+                .singleElement(STRING)
+                .startsWith("path: cannot write to directory '/proc': a file cannot be created in '/proc'");
+    }
+
+    @Test
+    void checkingADestinationLeavesNothingBehindInItsDirectoryOrItsParent() throws Exception {
+        Path existing = Files.createDirectories(base.resolve("existing"));
+        Path missing = base.resolve("missing/deeper");
+
+        try (Destination a = provider.createDestination(config("path", existing.toString()));
+             Destination b = provider.createDestination(config("path", missing.toString()))) {
+            assertThat(a).isNotNull();
+            assertThat(b).isNotNull();
+        }
+
+        assertThat(tree(base)).containsExactly("existing");
+    }
 }

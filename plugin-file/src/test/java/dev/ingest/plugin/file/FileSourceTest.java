@@ -9,11 +9,13 @@ import dev.ingest.api.Codec;
 import dev.ingest.api.PoisonException;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -407,5 +409,123 @@ class FileSourceTest {
         }
 
         assertThat(ids(source)).isEmpty();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Names that are not valid UTF-8, and names like temporary files
+
+    /**
+     * A path under the root made of raw bytes, as another program (or a Latin-1 system) may create it: Java makes such
+     * a path only from a URI, whose %XX escapes are bytes.
+     */
+    private Path rawPath(String escapedRelative) {
+        return Path.of(URI.create(root.toUri() + escapedRelative));
+    }
+
+    private Path writeRaw(String escapedRelative, String content) throws IOException {
+        Path file = rawPath(escapedRelative);
+        Files.createDirectories(file.getParent());
+        return Files.writeString(file, content);
+    }
+
+    /** The names in a directory as their bytes, hex, sorted. */
+    private static List<String> rawNames(Path dir) throws IOException {
+        List<String> out = new ArrayList<>();
+        try (var stream = Files.newDirectoryStream(dir)) {
+            for (Path p : stream) {
+                out.add(p.toUri().getRawPath().substring(dir.toUri().getRawPath().length()));
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    @Test
+    void aFileWhoseNameIsNotValidUtf8IsListedUnderAPrintableNameDownloadedAndCleanedUp() throws IOException {
+        write("plain.txt", "hello");
+        writeRaw("caf%E9.txt", "latin-1 name");
+        FileSource source = source();
+
+        List<Codec> listed = scan(source);
+
+        assertThat(listed).extracting(Codec::id).containsExactly("caf%E9.txt", "plain.txt");
+        Codec latin = listed.get(0);
+        assertThat(latin.name()).isEqualTo("caf%E9.txt");
+        assertThat(latin.meta()).as("the path's bytes").isEqualTo(HexFormat.of().parseHex("636166e92e747874"));
+        assertThat(latin.size()).isEqualTo(12);
+        assertThat(read(source.download(latin))).isEqualTo("latin-1 name");
+        source.cleanUp(latin);
+        assertThat(rawNames(root)).containsExactly("plain.txt");
+    }
+
+    @Test
+    void aFolderWhoseNameIsNotValidUtf8IsMappedToo() throws IOException {
+        writeRaw("dossier%E9%25/%FFa.txt", "deep");
+        FileSource source = source();
+
+        List<Codec> listed = scan(source);
+
+        assertThat(listed).extracting(Codec::name).containsExactly("dossier%E9%25/%FFa.txt");
+        assertThat(read(source.download(listed.get(0)))).isEqualTo("deep");
+        source.cleanUp(listed.get(0));
+        assertThat(rawPath("dossier%E9%25/%FFa.txt")).doesNotExist();
+        assertThat(rawPath("dossier%E9%25")).isDirectory();
+    }
+
+    @Test
+    void aNameThatIsValidUtf8IsNeverMappedEvenWithPercentSigns() throws IOException {
+        write("100%E9 literally.txt", "literal");
+        FileSource source = source();
+
+        Codec codec = scan(source).get(0);
+
+        assertThat(codec.name()).isEqualTo("100%E9 literally.txt");
+        assertThat(codec.meta()).isEmpty();
+        assertThat(read(source.download(codec))).isEqualTo("literal");
+    }
+
+    @Test
+    void aMappedNameThatEqualsAnotherFilesNameFailsTheScanAfterEveryOtherFileIsListed() throws IOException {
+        write("caf%E9.txt", "the real name");
+        writeRaw("caf%E9.txt", "latin-1 name");
+        write("z.txt", "z");
+        FileSource source = source();
+        Scan scan = source.scan();
+
+        Codec first = scan.next().orElseThrow();
+        Codec second = scan.next().orElseThrow();
+
+        assertThat(List.of(first.id(), second.id())).containsExactly("caf%E9.txt", "z.txt");
+        assertThat(first.meta()).as("the file whose name is valid UTF-8").isEmpty();
+        assertThat(read(source.download(first))).isEqualTo("the real name");
+        assertThatThrownBy(scan::next)
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("source 'inbox'")
+                .hasMessageContaining("1 file is not copied")
+                .hasMessageContaining("'caf%E9.txt'")
+                .hasMessageContaining("rename");
+        assertThat(rawNames(root)).containsExactly("caf%25E9.txt", "caf%E9.txt", "z.txt");
+    }
+
+    @Test
+    void aCodecWhosePathBytesDoNotMatchItsIdIsPoison() throws IOException {
+        writeRaw("caf%E9.txt", "latin-1 name");
+        FileSource source = source();
+        Codec forged = new Codec("other.txt", "other.txt", HexFormat.of().parseHex("636166e92e747874"), "", -1);
+
+        assertThatThrownBy(() -> source.download(forged))
+                .isInstanceOf(PoisonException.class)
+                .hasMessageContaining("other.txt");
+        assertThatThrownBy(() -> source.cleanUp(forged)).isInstanceOf(PoisonException.class);
+        assertThat(rawNames(root)).containsExactly("caf%E9.txt");
+    }
+
+    @Test
+    void aUsersFileNamedLikeATemporaryFileIsListed() throws IOException {
+        write(".notes.ingest-old.tmp", "notes");
+        write(".x.ingest-0123456789ABCDEF.tmp", "upper-case hex is not ours");
+        write(ObjectNames.tempFileName("x", 5), "ours: a store in progress");
+
+        assertThat(ids(source())).containsExactly(".notes.ingest-old.tmp", ".x.ingest-0123456789ABCDEF.tmp");
     }
 }
