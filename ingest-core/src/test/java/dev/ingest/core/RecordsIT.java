@@ -153,6 +153,43 @@ class RecordsIT {
         assertThat(total).isEqualTo(expected(1000).stream().mapToLong(l -> l.length() + 1).sum());
     }
 
+    @Test
+    void anObjectWorkflowWithBatchCompactsManySmallObjectsIntoAFewAndCleansThemUp() throws Exception {
+        Path in = Files.createDirectories(tmp.resolve("in"));
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            String a = "object " + i + " line 1";
+            String b = "object " + i + " line 2";
+            Files.writeString(in.resolve("small-" + i + ".log"), a + "\n" + b + (i % 2 == 0 ? "\n" : ""));
+            lines.add(a);
+            lines.add(b); // the last line of every second object has no line break: it is a line all the same
+        }
+        String yaml = """
+                sources: [{name: small, type: dir, path: '${IN}'}]
+                destinations: [{name: out, type: dir, path: '${OUT}'}]
+                workflows:
+                - name: compact
+                  source: small
+                  destinations: [out]
+                  batchSize: 64
+                  cleanUp: true
+                  batch: {maxRecords: 4000, compression: gzip, key: '{first}.{ext}'}
+                """;
+        try (Ingest ingest = Ingest.builder().config(yaml)
+                .variables(Map.of("IN", in.toString(), "OUT", tmp.resolve("out").toString()))
+                .natsUrl(nats.url()).stream(name).subject(name).consumer(name).build()) {
+            RunSummary run = ingest.runOnce();
+            assertThat(run.failed()).as(run.line()).isZero();
+            assertThat(run.batches()).as(run.line()).isEqualTo(3);
+        }
+        Map<String, List<String>> objects = objects(tmp.resolve("out"));
+        assertThat(objects).hasSize(3);
+        assertThat(allLines(objects)).containsExactlyInAnyOrderElementsOf(lines);
+        try (Stream<Path> left = Files.list(in)) {
+            assertThat(left.count()).as("objects left in the source after cleanUp").isZero();
+        }
+    }
+
     private static List<String> expected(int count) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {

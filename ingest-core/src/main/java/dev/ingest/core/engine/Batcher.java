@@ -221,13 +221,15 @@ final class Batcher {
                     continue;
                 }
                 closeExpired();
-                if (draining && got == 0 && nothingPending()) {
-                    closeAll("the run has read everything");
-                    awaitStores();
-                    if (drained()) {
-                        return;
+                if (draining && got == 0) {
+                    if (nothingPending()) {
+                        closeAll("the run has read everything");
+                        awaitStores();
+                        if (drained()) {
+                            return;
+                        }
                     }
-                    Thread.sleep(20);
+                    Thread.sleep(20); // an ack or a delayed retry in transit
                 }
             }
             closeAll("stopping");

@@ -438,9 +438,11 @@ public final class JetStreamQueue implements AutoCloseable {
                 .ackPolicy(AckPolicy.Explicit)
                 .ackWait(settings.ackWait())
                 .maxDeliver(-1) // ingest counts attempts itself and dead-letters, so nothing is dropped silently
-                .maxAckPending(workflow.batch().isPresent()
-                        ? -1 // a batcher holds every message of its open batches until they are stored
-                        : Math.max(1000, workflow.batchSize() * 4L))
+                .maxAckPending(workflow.batch()
+                        // A batcher holds every message of its open batches until they are stored: at worst one
+                        // record per message. JetStream stops delivering beyond this, so it must not be lower.
+                        .map(b -> Math.min(10_000_000L, b.maxRecords() * b.maxOpenBatches() + 1000L))
+                        .orElse(Math.max(1000, workflow.batchSize() * 4L)))
                 .build();
         try {
             jsm.addOrUpdateConsumer(settings.stream(), cc);
