@@ -62,13 +62,13 @@ class LauncherLoggingIT {
 
     @Test
     void warnShowsNoInfoLineAndNoSlf4jWarningInAnyOfTenQuickStartRuns() throws Exception {
-        Result info = quickStart(dir.resolve("out-info"), Map.of());
+        Result info = quickStart(dir.resolve("out-info"));
         assertThat(levels(info)).as("the quick start logs INFO lines by default:\n%s", info.describe())
                 .contains("INFO");
 
         List<String> failures = new ArrayList<>();
         for (int run = 1; run <= 10; run++) {
-            Result r = quickStart(dir.resolve("out"), Map.of(), "--log-level=warn");
+            Result r = quickStart(dir.resolve("out"), "--log-level=warn");
             assertThat(r.exitCode()).as(r.describe()).isZero();
             List<String> below = linesBelow(r, "WARN");
             if (!below.isEmpty() || r.stderr().contains("SLF4J")) {
@@ -82,7 +82,7 @@ class LauncherLoggingIT {
     @Test
     void debugShowsDebugLinesInEveryRun() throws Exception {
         for (int run = 1; run <= 3; run++) {
-            Result r = quickStart(dir.resolve("out"), Map.of(), "--log-level=debug");
+            Result r = quickStart(dir.resolve("out"), "--log-level=debug");
 
             assertThat(r.exitCode()).as(r.describe()).isZero();
             assertThat(levels(r)).as("run %d:\n%s", run, r.describe()).contains("DEBUG", "INFO");
@@ -93,7 +93,7 @@ class LauncherLoggingIT {
     @Test
     void noneLeavesStandardErrorToTheErrorsTheCliPrintsItself() throws Exception {
         for (int run = 1; run <= 3; run++) {
-            Result r = quickStart(dir.resolve("out"), Map.of(), "--log-level=none");
+            Result r = quickStart(dir.resolve("out"), "--log-level=none");
 
             assertThat(r.exitCode()).as(r.describe()).isZero();
             assertThat(r.stderr()).as("run %d:\n%s", run, r.describe()).isEmpty();
@@ -262,10 +262,8 @@ class LauncherLoggingIT {
     // ---------------------------------------------------------------------------------------------------------
     // Helpers
 
-    private Result quickStart(Path out, Map<String, String> extraEnv, String... more) throws Exception {
-        Map<String, String> env = new LinkedHashMap<>(quickStartEnv(out));
-        env.putAll(extraEnv);
-        return launcher.run(LauncherSupport.repositoryRoot(), RUN_TIMEOUT, env, quickStartArgs(more));
+    private Result quickStart(Path out, String... more) throws Exception {
+        return launcher.run(LauncherSupport.repositoryRoot(), RUN_TIMEOUT, quickStartEnv(out), quickStartArgs(more));
     }
 
     private static Map<String, String> quickStartEnv(Path out) {
