@@ -138,6 +138,7 @@ final class Enqueuer {
                             if (error != null) {
                                 firstError.compareAndSet(null, error);
                                 unconfirmed.add(codec);
+                                metrics.queueOperation(workflow.name(), "publish", false);
                             } else {
                                 countQueued(ack.isDuplicate());
                                 metrics.enqueued(workflow.name(), workflow.source(), true);
@@ -151,6 +152,7 @@ final class Enqueuer {
                     window.release();
                     firstError.compareAndSet(null, e);
                     unconfirmed.add(codec);
+                    metrics.queueOperation(workflow.name(), "publish", false);
                 }
             }
             listedAll = true;
@@ -166,7 +168,6 @@ final class Enqueuer {
         if (!unconfirmed.isEmpty()) {
             LOG.warn("workflow {}: {} publishes were not confirmed ({}); retrying them one by one",
                     workflow.name(), unconfirmed.size(), firstError.get() == null ? "?" : firstError.get().toString());
-            metrics.queueOperation(workflow.name(), "publish", false);
             for (Codec codec : unconfirmed) {
                 publishWithRetries(codec);
             }
@@ -188,8 +189,10 @@ final class Enqueuer {
             try {
                 countQueued(queue.publish(workflow.name(), codec).isDuplicate());
                 metrics.enqueued(workflow.name(), workflow.source(), true);
+                metrics.queueOperation(workflow.name(), "publish", true);
                 return;
             } catch (IOException | RuntimeException e) {
+                metrics.queueOperation(workflow.name(), "publish", false);
                 last = e instanceof IOException io ? io : new IOException(e.toString(), e);
                 Thread.sleep(Math.min(5000, 200L << attempt));
             }

@@ -413,13 +413,19 @@ public final class JetStreamQueue implements AutoCloseable {
      * @param workflow the workflow name
      * @param data the original message body
      * @param headers the reason headers
+     * @param messageId the de-duplication id, e.g. derived from the original message's stream sequence, so that a
+     *     message dead-lettered again after a crash before it was terminated is stored once; or empty
+     * @return the dead letter's stream sequence (that of the first copy when it was a duplicate)
      * @throws IOException if the server did not acknowledge it
      */
-    public void publishDeadLetter(String workflow, byte[] data, Map<String, String> headers) throws IOException {
+    public long publishDeadLetter(String workflow, byte[] data, Map<String, String> headers, Optional<String> messageId)
+            throws IOException {
         Headers h = new Headers();
         headers.forEach((k, v) -> h.put(k, encodeHeader(v)));
+        PublishOptions.Builder options = PublishOptions.builder().expectedStream(settings.stream());
+        messageId.ifPresent(options::messageId);
         try {
-            js.publish(settings.deadLetterSubjectOf(workflow), h, data);
+            return js.publish(settings.deadLetterSubjectOf(workflow), h, data, options.build()).getSeqno();
         } catch (JetStreamApiException e) {
             throw api("publish dead letter to " + settings.deadLetterSubjectOf(workflow), e);
         }
