@@ -176,7 +176,7 @@ public final class IngestEngine {
                 }
                 if (mode.enqueues()) {
                     Enqueuer enqueuer = new Enqueuer(queue, w, configured.source(w.source()),
-                            typeOf(configured.config().source(w.source())), dests, stats, metrics);
+                            typeOf(configured.config().source(w.source())), dests, stats, metrics, once);
                     Thread t = new Thread(() -> scanLoop(w, enqueuer, scanDone), "enqueue-" + w.name());
                     scanners.add(t);
                 }

@@ -240,11 +240,12 @@ public final class JetStreamQueue implements AutoCloseable {
      * @param queued messages published (new)
      * @param alreadyQueued publishes dropped as duplicates
      * @param alreadyStored objects not queued because every destination's listing showed them
+     * @param deadLettered objects not queued because a dead letter holds their unchanged version
      * @param millis how long it took
      * @param error why it failed, or empty
      */
     public record ScanRecord(Instant finished, long listed, long queued, long alreadyQueued, long alreadyStored,
-                             long millis, String error) {
+                             long deadLettered, long millis, String error) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -264,6 +265,7 @@ public final class JetStreamQueue implements AutoCloseable {
             node.put("queued", scan.queued());
             node.put("alreadyQueued", scan.alreadyQueued());
             node.put("alreadyStored", scan.alreadyStored());
+            node.put("deadLettered", scan.deadLettered());
             node.put("millis", scan.millis());
             node.put("error", scan.error());
             connection.keyValue(scansBucket()).put(workflow, JSON.writeValueAsBytes(node));
@@ -290,7 +292,7 @@ public final class JetStreamQueue implements AutoCloseable {
             JsonNode n = JSON.readTree(e.getValue());
             return Optional.of(new ScanRecord(Instant.parse(n.path("finished").asText()), n.path("listed").asLong(),
                     n.path("queued").asLong(), n.path("alreadyQueued").asLong(), n.path("alreadyStored").asLong(),
-                    n.path("millis").asLong(),
+                    n.path("deadLettered").asLong(), n.path("millis").asLong(),
                     n.path("error").asText("")));
         } catch (JetStreamApiException e) {
             return Optional.empty();
