@@ -39,6 +39,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /** {@code ingest}: runs the enqueuer, the dequeuer or both for the workflows of a configuration file. */
@@ -56,12 +58,17 @@ import picocli.CommandLine.Spec;
         footer = {"", ExitCode.HELP})
 final class IngestCommand implements Callable<Integer> {
 
-    /** Not a constant: loading this class (to build the command line) must not wait for logging to be set up. */
+    /**
+     * Not a constant: this class is loaded to build the command line while logging is still being set up, and a
+     * logger asked for then would be SLF4J's substitute (see {@link Logging}).
+     */
     private static Logger log() {
         return LoggerFactory.getLogger(IngestCommand.class);
     }
 
     static final String EMBEDDED = "embedded";
+
+    static final String LOG_LEVEL = "--log-level";
 
     @Spec
     CommandSpec spec;
@@ -93,7 +100,8 @@ final class IngestCommand implements Callable<Integer> {
                     + "free port.")
     String listen;
 
-    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
+    /** Read from the parse result by {@link #commandLine}; inherited, so that every subcommand takes it too. */
+    @Option(names = LOG_LEVEL, paramLabel = "LEVEL", defaultValue = Logging.DEFAULT_LEVEL, scope = ScopeType.INHERIT,
             description = "Log level: " + Logging.LEVELS + " (default: ${DEFAULT-VALUE}).")
     String logLevel;
 
@@ -120,15 +128,39 @@ final class IngestCommand implements Callable<Integer> {
     boolean version;
 
     private final Shutdown shutdown;
+    private final Logging logging;
 
     /** @param shutdown signal handling, or {@code null} when embedded (tests) */
     IngestCommand(Shutdown shutdown) {
-        this.shutdown = shutdown;
+        this(shutdown, Logging.onDemand());
     }
 
+    /**
+     * @param shutdown signal handling, or {@code null} when embedded (tests)
+     * @param logging the logging, possibly still being set up
+     */
+    IngestCommand(Shutdown shutdown, Logging logging) {
+        this.shutdown = shutdown;
+        this.logging = logging;
+    }
+
+    /**
+     * The command line of {@code ingest} and its subcommands. Before any of them runs, it waits for logging to be
+     * set up and applies {@code --log-level}, wherever on the command line it was given, so that no line is logged at
+     * another level or before the backend is ready.
+     */
     static CommandLine commandLine(IngestCommand command) {
         CommandLine cl = new CommandLine(command);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionStrategy(parseResult -> {
+            try {
+                command.logging.apply(logLevel(parseResult));
+            } catch (IllegalArgumentException e) {
+                List<CommandLine> chain = parseResult.asCommandLineList();
+                return usage(chain.get(chain.size() - 1), e.getMessage());
+            }
+            return new CommandLine.RunLast().execute(parseResult);
+        });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             commandLine.getErr().println("ingest: " + ex.getMessage());
             log().error("unexpected failure", ex);
@@ -141,11 +173,6 @@ final class IngestCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try {
-            Logging.apply(logLevel);
-        } catch (IllegalArgumentException e) {
-            return usage(e.getMessage());
-        }
         if (mode == null && !dryRun) {
             return usage("--mode is required: enqueue, dequeue or all");
         }
@@ -313,10 +340,27 @@ final class IngestCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * @param parseResult the parsed command line
+     * @return the last {@code --log-level} given, to {@code ingest} or to a subcommand; its default if none
+     */
+    static String logLevel(ParseResult parseResult) {
+        String level = Logging.DEFAULT_LEVEL;
+        for (ParseResult r = parseResult; r != null; r = r.subcommand()) {
+            if (r.hasMatchedOption(LOG_LEVEL)) {
+                level = r.matchedOptionValue(LOG_LEVEL, level);
+            }
+        }
+        return level;
+    }
+
     private int usage(String message) {
-        CommandLine cl = spec.commandLine();
+        return usage(spec.commandLine(), message);
+    }
+
+    private static int usage(CommandLine cl, String message) {
         cl.getErr().println("ingest: " + message);
-        cl.getErr().println("Try 'ingest --help' for more information.");
+        cl.getErr().println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
         return ExitCode.USAGE;
     }
 

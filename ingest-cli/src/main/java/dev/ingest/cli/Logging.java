@@ -4,18 +4,60 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import java.util.Locale;
+import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
 
-/** Applies {@code --log-level} (the original tool's values: all, debug, info, warn, error, none). */
+/**
+ * The launcher's logging: Logback set up on a thread of its own, and {@code --log-level} (the original tool's values:
+ * all, debug, info, warn, error, none) applied once it is.
+ *
+ * <p>Setting Logback up (its configuration and the JSON encoder) takes about a tenth of a second, which
+ * {@link #inBackground()} spends while picocli builds its model of the command line. SLF4J does not make other
+ * threads wait for an initialisation under way: until it is finished, {@code LoggerFactory} hands them a substitute
+ * factory whose loggers record their calls and replay them afterwards (with an {@code SLF4J(W)} warning), and
+ * whose levels cannot be set. So nothing may log, nor ask for a logger, before {@link #apply(String)} returned:
+ * the launcher calls it before any command runs.
+ *
+ * <p>Thread safety: {@link #apply(String)} may be called from any thread, and more than once.
+ */
 final class Logging {
 
     static final String LEVELS = "all, debug, info, warn, error, none";
 
-    private Logging() {
+    /** The default of {@code --log-level}. */
+    static final String DEFAULT_LEVEL = "info";
+
+    /** Sets the backend up, or {@code null} when whoever needs it first does. */
+    private final Thread setup;
+
+    private Logging(Thread setup) {
+        this.setup = setup;
     }
 
-    static void apply(String level) {
-        Level l = switch (level.toLowerCase(Locale.ROOT)) {
+    /**
+     * Starts setting the logging backend up on a daemon thread, {@code logging-setup}.
+     *
+     * @return the logging, whose {@link #apply(String)} waits for the set-up to finish
+     */
+    static Logging inBackground() {
+        Thread t = new Thread(LoggerFactory::getILoggerFactory, "logging-setup");
+        t.setDaemon(true);
+        t.start();
+        return new Logging(t);
+    }
+
+    /** @return the logging of an embedding (tests): the backend is set up by the first call that needs it */
+    static Logging onDemand() {
+        return new Logging(null);
+    }
+
+    /**
+     * @param level a value of {@code --log-level}, in any case
+     * @return Logback's level for it
+     * @throws IllegalArgumentException if it is not one of {@link #LEVELS}
+     */
+    static Level parse(String level) {
+        return switch (level.toLowerCase(Locale.ROOT)) {
             case "all" -> Level.ALL;
             case "debug" -> Level.DEBUG;
             case "info" -> Level.INFO;
@@ -24,7 +66,21 @@ final class Logging {
             case "none" -> Level.OFF;
             default -> throw new IllegalArgumentException("unknown log level '" + level + "' (possible: " + LEVELS + ")");
         };
-        if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx)) {
+    }
+
+    /**
+     * Waits until the backend is set up, then sets the level of every logger: the host's and the plugins' (they log
+     * through the host's SLF4J). Does nothing to the levels when the backend is not Logback (an embedding with
+     * another one).
+     *
+     * @param level a value of {@code --log-level}
+     * @throws IllegalArgumentException if it is not one of {@link #LEVELS}; nothing is changed then
+     */
+    void apply(String level) {
+        Level l = parse(level);
+        awaitSetup();
+        ILoggerFactory factory = LoggerFactory.getILoggerFactory();
+        if (!(factory instanceof LoggerContext ctx)) {
             return;
         }
         ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(l);
@@ -34,5 +90,27 @@ final class Logging {
         }
         Logger nats = ctx.getLogger("io.nats");
         nats.setLevel(l.isGreaterOrEqual(Level.WARN) ? l : (l == Level.ALL ? Level.ALL : Level.WARN));
+    }
+
+    /**
+     * Joins the set-up thread (which publishes the finished initialisation to this thread), even if interrupted:
+     * asking SLF4J before it finished would return the substitute factory.
+     */
+    private void awaitSetup() {
+        if (setup == null) {
+            return;
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                setup.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

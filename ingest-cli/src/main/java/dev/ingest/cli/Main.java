@@ -3,7 +3,6 @@ package dev.ingest.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Paths;
-import org.slf4j.LoggerFactory;
 
 /** The {@code ingest} launcher's entry point. */
 public final class Main {
@@ -18,13 +17,12 @@ public final class Main {
      */
     public static void main(String[] args) {
         // Logging (logback and its JSON encoder) takes about a tenth of a second to set up: do it while the
-        // command line model is built. Whoever logs first waits for it.
-        Thread logging = new Thread(LoggerFactory::getILoggerFactory, "logging-setup");
-        logging.setDaemon(true);
-        logging.start();
+        // command line model is built and parsed. Before a command runs, the command line waits for it and applies
+        // --log-level; nothing logs before that.
+        Logging logging = Logging.inBackground();
         Shutdown shutdown = new Shutdown();
         shutdown.install();
-        int code = IngestCommand.commandLine(new IngestCommand(shutdown)).execute(args);
+        int code = IngestCommand.commandLine(new IngestCommand(shutdown, logging)).execute(args);
         confirmClassArchive(code);
         shutdown.finished(code);
         System.out.flush();

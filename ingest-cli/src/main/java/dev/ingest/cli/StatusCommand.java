@@ -7,6 +7,7 @@ import dev.ingest.core.config.ConfigLoader;
 import dev.ingest.core.config.EnvExpander;
 import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.engine.RunSummary;
+import dev.ingest.core.queue.DeadLetters;
 import dev.ingest.core.queue.JetStreamQueue;
 import dev.ingest.core.records.RecordStatus;
 import io.nats.client.api.ConsumerInfo;
@@ -66,13 +67,15 @@ final class StatusCommand implements Callable<Integer> {
         }
         try (JetStreamQueue q = DlqCommand.connect(queue)) {
             Map<String, Long> counts = q.subjectCounts();
+            DeadLetters deadLetters = new DeadLetters(q);
             ObjectMapper mapper = new ObjectMapper();
             ArrayNode array = mapper.createArrayNode();
             for (WorkflowConfig w : workflows) {
                 ObjectNode n = array.addObject();
                 n.put("workflow", w.name());
                 n.put("queued", counts.getOrDefault(q.settings().subjectOf(w.name()), 0L));
-                n.put("deadLetters", counts.getOrDefault(q.settings().deadLetterSubjectOf(w.name()), 0L));
+                // Not the subject's count: dead letters replayed or deleted while older ones stay are still there.
+                n.put("deadLetters", deadLetters.count(w.name()));
                 Optional<ConsumerInfo> info = consumer(q, w.name());
                 n.put("consumer", q.settings().consumerOf(w.name()));
                 if (info.isPresent()) {
@@ -92,6 +95,7 @@ final class StatusCommand implements Callable<Integer> {
                     s.put("queued", scan.get().queued());
                     s.put("alreadyQueued", scan.get().alreadyQueued());
                     s.put("alreadyStored", scan.get().alreadyStored());
+                    s.put("deadLettered", scan.get().deadLettered());
                     s.put("millis", scan.get().millis());
                     s.put("error", scan.get().error());
                 } else {
@@ -185,9 +189,11 @@ final class StatusCommand implements Callable<Integer> {
             if (s == null || s.isNull()) {
                 out.println("  last scan:          none recorded");
             } else {
-                out.printf("  last scan:          %s: %d listed, %d queued, %d already queued, %d already stored, %d ms%s%n",
+                out.printf("  last scan:          %s: %d listed, %d queued, %d already queued, %d already stored, "
+                                + "%d dead-lettered, %d ms%s%n",
                         s.get("finished").asText(), s.get("listed").asLong(), s.get("queued").asLong(),
-                        s.get("alreadyQueued").asLong(), s.get("alreadyStored").asLong(), s.get("millis").asLong(),
+                        s.get("alreadyQueued").asLong(), s.get("alreadyStored").asLong(),
+                        s.get("deadLettered").asLong(), s.get("millis").asLong(),
                         s.get("error").asText().isEmpty() ? "" : "; FAILED: " + s.get("error").asText());
             }
         }

@@ -1,6 +1,7 @@
 package dev.ingest.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ingest.api.Codec;
 import dev.ingest.core.config.ConfigLoader;
@@ -15,7 +16,18 @@ import dev.ingest.core.queue.CodecJson;
 import dev.ingest.core.queue.JetStreamQueue;
 import dev.ingest.core.queue.QueueSettings;
 import dev.ingest.testkit.NatsServerExtension;
+import dev.ingest.core.metrics.IngestMetrics;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.api.DiscardPolicy;
 import io.nats.client.api.MessageInfo;
+import io.nats.client.api.RetentionPolicy;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import java.io.ByteArrayOutputStream;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -202,9 +214,127 @@ class EngineIT {
         try (JetStreamQueue queue = JetStreamQueue.connect(settings())) {
             MessageInfo dead = queue.connection().jetStreamManagement()
                     .getLastMessage(prefix, settings().deadLetterSubjectOf("doomed"));
-            assertThat(dead.getHeaders().getFirst(JetStreamQueue.HEADER_REASON)).isEqualTo("gave up after 3 attempts");
-            assertThat(dead.getHeaders().getFirst(JetStreamQueue.HEADER_ATTEMPTS)).isEqualTo("3");
+            assertThat(headers(dead)).containsExactlyInAnyOrderEntriesOf(Map.of(
+                    JetStreamQueue.HEADER_WORKFLOW, "doomed",
+                    JetStreamQueue.HEADER_REASON, "gave up after 3 attempts",
+                    JetStreamQueue.HEADER_ATTEMPTS, "3",
+                    JetStreamQueue.HEADER_LAST_ERROR, "java.io.IOException: injected failure 3 of 100 for doomed.txt",
+                    JetStreamQueue.HEADER_ORIGINAL_SUBJECT, settings().subjectOf("doomed")));
             assertThat(CodecJson.decode(dead.getData()).name()).isEqualTo("doomed.txt");
+        }
+    }
+
+    /** The Ingest-* headers of a dead letter, decoded, one value each. */
+    private static Map<String, String> headers(MessageInfo dead) {
+        Map<String, String> out = new TreeMap<>();
+        for (String key : dead.getHeaders().keySet()) {
+            if (!key.startsWith("Ingest-")) {
+                continue; // Nats-Msg-Id and the like
+            }
+            assertThat(dead.getHeaders().get(key)).as(key).hasSize(1);
+            out.put(key, JetStreamQueue.decodeHeader(dead.getHeaders().getFirst(key)));
+        }
+        return out;
+    }
+
+    @Test
+    void aPoisonObjectsDeadLetterCarriesAllFiveHeadersWithTheErrorAsReason() throws Exception {
+        Path src = tree("src", 2);
+        Path dest = dir.resolve("out");
+        String yaml = """
+                sources: [{name: s, type: file, path: '%s'}]
+                destinations: [{name: a, type: file, path: '%s'}]
+                workflows: [{name: pois, source: s, destinations: [a]}]
+                """.formatted(src, dest);
+        String someId = hashes(src).keySet().iterator().next();
+        RunSummary summary = runOnce(yaml, queue -> queue.connection().jetStream()
+                .publish(settings().subjectOf("pois"), CodecJson.encode(Codec.of(someId, "../évadé.txt"))));
+        assertThat(summary.failed()).isEqualTo(1);
+        try (JetStreamQueue queue = JetStreamQueue.connect(settings())) {
+            MessageInfo dead = queue.connection().jetStreamManagement()
+                    .getLastMessage(prefix, settings().deadLetterSubjectOf("pois"));
+            Map<String, String> h = headers(dead);
+            assertThat(h).containsOnlyKeys(JetStreamQueue.HEADER_WORKFLOW, JetStreamQueue.HEADER_REASON,
+                    JetStreamQueue.HEADER_ATTEMPTS, JetStreamQueue.HEADER_LAST_ERROR,
+                    JetStreamQueue.HEADER_ORIGINAL_SUBJECT);
+            assertThat(h.get(JetStreamQueue.HEADER_WORKFLOW)).isEqualTo("pois");
+            assertThat(h.get(JetStreamQueue.HEADER_REASON)).contains("'../évadé.txt'").contains("destination 'a'");
+            assertThat(h.get(JetStreamQueue.HEADER_ATTEMPTS)).isEqualTo("1");
+            assertThat(h.get(JetStreamQueue.HEADER_LAST_ERROR)).isEqualTo(h.get(JetStreamQueue.HEADER_REASON));
+            assertThat(h.get(JetStreamQueue.HEADER_ORIGINAL_SUBJECT)).isEqualTo(settings().subjectOf("pois"));
+            assertThat(CodecJson.decode(dead.getData()).name()).isEqualTo("../évadé.txt");
+        }
+    }
+
+    /** The value of a sample of the metrics whose labels contain every fragment, 0 when absent. */
+    private static double metric(IngestMetrics metrics, String name, String... labels) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        metrics.writeTo(out);
+        Matcher m = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)$", Pattern.MULTILINE)
+                .matcher(out.toString(StandardCharsets.UTF_8));
+        while (m.find()) {
+            String l = m.group(1);
+            if (Stream.of(labels).allMatch(l::contains)) {
+                return Double.parseDouble(m.group(2));
+            }
+        }
+        return 0;
+    }
+
+    @Test
+    void aDeadLetterThatCannotBePublishedLeavesTheMessageQueuedUntilItCanBe() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("empty"));
+        String yaml = """
+                sources: [{name: s, type: file, path: '%s'}]
+                destinations: [{name: a, type: file, path: '%s'}]
+                workflows: [{name: full, source: s, destinations: [a], backoff: 100ms, maxBackoff: 200ms}]
+                """.formatted(src, dir.resolve("a"));
+        ConfigLoader.Parsed parsed = ConfigLoader.create(EnvExpander.of(Map.of())).parse(yaml, "test.yaml");
+        IngestMetrics metrics = IngestMetrics.withoutJvm();
+        try (PluginRegistry registry = PluginRegistry.fromClassPath(getClass().getClassLoader());
+             Configured configured = PluginSetup.configure(parsed, registry, true);
+             JetStreamQueue queue = JetStreamQueue.connect(settings())) {
+            // A stream that holds one message and refuses more: the dead letter of that message cannot be stored.
+            JetStreamManagement jsm = queue.connection().jetStreamManagement();
+            StreamConfiguration full = StreamConfiguration.builder().name(prefix).subjects(prefix + ".>")
+                    .storageType(StorageType.File).retentionPolicy(RetentionPolicy.WorkQueue)
+                    .maxMessages(1).discardPolicy(DiscardPolicy.New).build();
+            jsm.addStream(full);
+            queue.connection().jetStream().publish(settings().subjectOf("full"), "not json".getBytes(StandardCharsets.UTF_8));
+            IngestEngine engine = IngestEngine.builder().configured(configured).queue(queue).mode(Mode.ALL).once(true)
+                    .metrics(metrics).build();
+            CompletableFuture<RunSummary> run = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return engine.run();
+                } catch (IOException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            String w = "workflow=\"full\"";
+            await().atMost(Duration.ofSeconds(60)).until(() ->
+                    metric(metrics, "ingest_queue_operations_total", w, "operation=\"dead_letter\"", "result=\"error\"") >= 2);
+            assertThat(queue.subjectCounts()).as("after failed dead-letter publishes, the message is still queued")
+                    .containsEntry(settings().subjectOf("full"), 1L)
+                    .doesNotContainKey(settings().deadLetterSubjectOf("full"));
+            assertThat(run).isNotDone();
+            assertThat(metric(metrics, "ingest_dead_letters_total", w)).isZero();
+
+            jsm.updateStream(StreamConfiguration.builder(full).maxMessages(-1).build());
+            RunSummary summary = run.get(60, TimeUnit.SECONDS);
+            assertThat(summary.failed()).isEqualTo(1);
+            assertThat(summary.failures()).singleElement().asString().contains("malformed message");
+            assertThat(queue.subjectCounts()).as("dead-lettered once the stream takes it")
+                    .containsEntry(settings().deadLetterSubjectOf("full"), 1L)
+                    .doesNotContainKey(settings().subjectOf("full"));
+            assertThat(metric(metrics, "ingest_dead_letters_total", w)).isEqualTo(1);
+            assertThat(metric(metrics, "ingest_queue_operations_total", w, "operation=\"dead_letter\"", "result=\"success\""))
+                    .isEqualTo(1);
+            assertThat(metric(metrics, "ingest_queue_operations_total", w, "operation=\"term\"")).isEqualTo(1);
+            double failedPublishes = metric(metrics, "ingest_queue_operations_total", w, "operation=\"dead_letter\"",
+                    "result=\"error\"");
+            assertThat(metric(metrics, "ingest_queue_operations_total", w, "operation=\"nak\"")).isEqualTo(failedPublishes);
+            assertThat(metric(metrics, "ingest_dequeue_attempts_total", w, "result=\"error\""))
+                    .isEqualTo(failedPublishes + 1);
         }
     }
 

@@ -14,7 +14,11 @@ import dev.ingest.testkit.NatsServerExtension;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
 import java.io.IOException;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,6 +30,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.LinkedHashMap;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -124,6 +137,227 @@ class OperationsIT {
 
         service.process().destroy();
         assertThat(service.await(Duration.ofSeconds(60)).exitCode()).isZero();
+    }
+
+    /** A sample's value, 0 when the series is absent (a counter that never moved). */
+    private static double value(String metrics, String name, String... labels) {
+        return Math.max(0, sample(metrics, name, labels));
+    }
+
+    /**
+     * The metrics of the README's table ("Metrics" under Operations): every name in its first column.
+     */
+    private static Set<String> documentedMetrics() throws IOException {
+        String readme = Files.readString(LauncherSupport.repositoryRoot().resolve("README.md"));
+        int start = readme.indexOf("### Metrics");
+        int end = readme.indexOf("\n### ", start + 1);
+        assertThat(start).as("README section 'Metrics'").isPositive();
+        Set<String> names = new TreeSet<>();
+        Matcher row = Pattern.compile("^\\| ([^|]+) \\|", Pattern.MULTILINE).matcher(readme.substring(start, end));
+        while (row.find()) {
+            Matcher name = Pattern.compile("`(ingest_[a-z_]+)`").matcher(row.group(1));
+            while (name.find()) {
+                names.add(name.group(1));
+            }
+        }
+        return names;
+    }
+
+    /**
+     * A JSON API for the HTTP source of {@link #everyDocumentedMetricMovesByWhatTheServiceDid}: its listing waits for
+     * a gate, one object's download waits for another, one object answers 503 twice, one is gone (404), and a
+     * webhook answers 500 to its first request.
+     */
+    private static final class Api implements AutoCloseable {
+        final HttpServer server;
+        final CountDownLatch listing = new CountDownLatch(1);
+        final CountDownLatch slow = new CountDownLatch(1);
+        final Map<String, Integer> sizes = new TreeMap<>();
+        final AtomicInteger flakyGets = new AtomicInteger();
+        final AtomicInteger hookErrors = new AtomicInteger();
+        final AtomicInteger hookSuccesses = new AtomicInteger();
+        final Set<String> notified = ConcurrentHashMap.newKeySet();
+
+        Api() throws IOException {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            server.setExecutor(Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "test-api");
+                t.setDaemon(true);
+                return t;
+            }));
+            server.createContext("/list", ex -> {
+                await(listing);
+                StringBuilder json = new StringBuilder("[");
+                sizes.forEach((name, size) -> json.append(json.length() > 1 ? "," : "")
+                        .append("{\"id\":\"").append(name).append("\",\"name\":\"").append(name)
+                        .append("\",\"url\":\"/obj/").append(name).append("\",\"size\":").append(size).append('}'));
+                respond(ex, 200, json.append(']').toString().getBytes(StandardCharsets.UTF_8));
+            });
+            server.createContext("/obj/", ex -> {
+                String name = ex.getRequestURI().getPath().substring("/obj/".length());
+                if (name.startsWith("a-slow")) {
+                    await(slow);
+                }
+                if (name.startsWith("b-flaky") && flakyGets.incrementAndGet() <= 2) {
+                    respond(ex, 503, new byte[0]);
+                } else if (name.startsWith("c-gone")) {
+                    respond(ex, 404, new byte[0]);
+                } else {
+                    respond(ex, 200, new byte[sizes.get(name)]);
+                }
+            });
+            server.createContext("/hook", ex -> {
+                String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+                if (hookErrors.compareAndSet(0, 1)) {
+                    respond(ex, 500, new byte[0]);
+                    return;
+                }
+                Matcher uri = Pattern.compile("\"([^\"]+)\"").matcher(body);
+                while (uri.find()) {
+                    notified.add(uri.group(1).substring(uri.group(1).lastIndexOf('/') + 1));
+                }
+                hookSuccesses.incrementAndGet();
+                respond(ex, 204, null);
+            });
+            server.start();
+        }
+
+        String url(String path) {
+            return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+        }
+
+        private static void await(CountDownLatch gate) {
+            try {
+                gate.await(2, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        private static void respond(HttpExchange ex, int status, byte[] body) throws IOException {
+            ex.sendResponseHeaders(status, body == null ? -1 : body.length == 0 ? -1 : body.length);
+            if (body != null && body.length > 0) {
+                ex.getResponseBody().write(body);
+            }
+            ex.close();
+        }
+
+        @Override
+        public void close() {
+            listing.countDown();
+            slow.countDown();
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void everyDocumentedMetricMovesByWhatTheServiceDid() throws Exception {
+        Path dst = Files.createDirectories(dir.resolve("dst"));
+        String name = unique("metrics");
+        try (Api api = new Api()) {
+            api.sizes.put("a-slow.bin", 1000);    // copied; its download waits until the test lets it go
+            api.sizes.put("b-flaky.bin", 2000);   // 503, 503, then copied: two redeliveries
+            api.sizes.put("c-gone.bin", 10);      // 404: poison, dead-lettered
+            api.sizes.put("d-held.bin", 300);     // already at the destination: left out of the queue
+            for (int i = 0; i < 5; i++) {
+                api.sizes.put("e-ok-" + i + ".bin", 500);
+            }
+            Files.write(dst.resolve("d-held.bin"), new byte[300]);
+            Path config = dir.resolve("metrics.yaml");
+            Files.writeString(config, """
+                    sources:
+                    - {name: api, type: http, url: '%s', sizeField: size}
+                    destinations:
+                    - {name: dst, type: file, path: %s}
+                    workflows:
+                    - {name: %s, source: api, destinations: [dst], interval: 1h, batchSize: 1, concurrency: 1,
+                       backoff: 100ms, maxBackoff: 100ms, webhook: '%s'}
+                    - {name: broken, source: api, destinations: [nowhere]}
+                    """.formatted(api.url("/list"), LauncherSupport.quote(dst), name, api.url("/hook")));
+            int port = freePort();
+            launcher.start(dir, Map.of(), args(name, config, port, "--mode=all", "--strict-workflows=false"));
+            await().atMost(RUN).until(() -> status(port, "/ready") == 200);
+
+            String w = "workflow=\"" + name + "\"";
+            String before = get(port, "/metrics"); // the scan waits for the listing: nothing has happened yet
+            assertThat(value(before, "ingest_enqueue_attempts_total", w)).isZero();
+            assertThat(sample(before, "ingest_workflow_instantiation_failures_total", "workflow=\"broken\""))
+                    .as("the broken workflow was skipped at start-up").isEqualTo(1);
+
+            api.listing.countDown();
+            // a-slow is being copied, the seven others wait in the queue
+            await().atMost(RUN).untilAsserted(() -> {
+                String during = get(port, "/metrics");
+                assertThat(sample(during, "ingest_copies_in_flight", w)).isEqualTo(1);
+                assertThat(sample(during, "ingest_consumer_pending", w)).isEqualTo(7);
+                assertThat(sample(during, "ingest_consumer_ack_pending", w)).isEqualTo(1);
+            });
+            api.slow.countDown();
+            await().atMost(RUN).untilAsserted(() -> {
+                assertThat(api.notified).hasSize(7);
+                String m = get(port, "/metrics");
+                assertThat(value(m, "ingest_dead_letters_total", w)).isEqualTo(1);
+                assertThat(value(m, "ingest_webhook_http_client_requests_total", w, "result=\"success\""))
+                        .isEqualTo(api.hookSuccesses.get());
+                assertThat(sample(m, "ingest_consumer_pending", w)).isZero();
+                assertThat(sample(m, "ingest_consumer_ack_pending", w)).isZero();
+            });
+            String after = get(port, "/metrics");
+
+            Map<String, Double> expected = new LinkedHashMap<>();
+            String ok = "result=\"success\"";
+            String error = "result=\"error\"";
+            // Published: everything but d-held; copied: a, b and the five e; b failed twice; c was dead-lettered.
+            expected.put("ingest_enqueue_attempts_total|source=\"api\"|" + ok, 8.0);
+            expected.put("ingest_dequeue_attempts_total|" + ok, 7.0);
+            expected.put("ingest_dequeue_attempts_total|" + error, 3.0);
+            expected.put("ingest_queue_operations_total|operation=\"publish\"|" + ok, 8.0);
+            expected.put("ingest_queue_operations_total|operation=\"ack\"|" + ok, 7.0);
+            expected.put("ingest_queue_operations_total|operation=\"nak\"|" + ok, 2.0);
+            expected.put("ingest_queue_operations_total|operation=\"term\"|" + ok, 1.0);
+            expected.put("ingest_queue_operations_total|operation=\"dead_letter\"|" + ok, 1.0);
+            expected.put("ingest_queue_operations_total|operation=\"dead_letter\"|" + error, 0.0);
+            // Stat only on b's redeliveries: the listing told the first deliveries that the destination lacks them.
+            expected.put("ingest_storage_operations_total|operation=\"store\"|plugin=\"file\"|" + ok, 7.0);
+            expected.put("ingest_storage_operations_total|operation=\"stat\"|" + ok, 2.0);
+            expected.put("ingest_storage_operations_total|operation=\"list\"|" + ok, 1.0);
+            expected.put("ingest_storage_operation_duration_seconds_count|operation=\"store\"", 7.0);
+            expected.put("ingest_storage_operation_duration_seconds_count|operation=\"stat\"", 2.0);
+            expected.put("ingest_storage_operation_duration_seconds_count|operation=\"list\"", 1.0);
+            expected.put("ingest_client_operations_total|operation=\"list\"|plugin=\"http\"|" + ok, 1.0);
+            expected.put("ingest_client_operations_total|operation=\"download\"|" + ok, 7.0);
+            expected.put("ingest_client_operations_total|operation=\"download\"|" + error, 3.0);
+            // Whatever the webhook client batches: each request it made is counted by the answer it got.
+            expected.put("ingest_webhook_http_client_requests_total|" + ok, (double) api.hookSuccesses.get());
+            expected.put("ingest_webhook_http_client_requests_total|" + error, (double) api.hookErrors.get());
+            expected.put("ingest_objects_copied_total", 7.0);
+            expected.put("ingest_bytes_copied_total", 1000.0 + 2000 + 5 * 500);
+            expected.put("ingest_objects_skipped_total", 1.0);
+            expected.put("ingest_dead_letters_total", 1.0);
+            expected.put("ingest_redeliveries_total", 2.0);
+            Map<String, Double> actual = new LinkedHashMap<>();
+            for (String key : expected.keySet()) {
+                String[] parts = key.split("\\|");
+                String[] labels = new String[parts.length];
+                labels[0] = w;
+                System.arraycopy(parts, 1, labels, 1, parts.length - 1);
+                actual.put(key, value(after, parts[0], labels) - value(before, parts[0], labels));
+            }
+            assertThat(actual).as("metrics moved by").isEqualTo(expected);
+            assertThat(api.hookErrors.get()).as("the webhook's failed answer was counted").isEqualTo(1);
+            assertThat(api.hookSuccesses.get()).isPositive();
+            assertThat(value(after, "ingest_queue_operations_total", w, "operation=\"fetch\"", ok)
+                    - value(before, "ingest_queue_operations_total", w, "operation=\"fetch\"", ok)).isPositive();
+            assertThat(sample(after, "ingest_copies_in_flight", w)).isZero();
+            assertThat(sample(after, "ingest_workflow_instantiation_failures_total", "workflow=\"broken\""))
+                    .isEqualTo(1);
+
+            Set<String> asserted = new TreeSet<>();
+            expected.keySet().forEach(k -> asserted.add(k.split("\\|")[0].replaceFirst("_count$", "")));
+            asserted.addAll(List.of("ingest_copies_in_flight", "ingest_consumer_pending", "ingest_consumer_ack_pending",
+                    "ingest_workflow_instantiation_failures_total"));
+            assertThat(asserted).as("every metric of the README is asserted here").isEqualTo(documentedMetrics());
+        }
     }
 
     @Test

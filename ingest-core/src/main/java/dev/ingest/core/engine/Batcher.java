@@ -722,17 +722,20 @@ final class Batcher {
                     JetStreamQueue.HEADER_REASON, reason,
                     JetStreamQueue.HEADER_ATTEMPTS, Long.toString(attempts),
                     JetStreamQueue.HEADER_LAST_ERROR, lastError == null ? reason : lastError,
-                    JetStreamQueue.HEADER_ORIGINAL_SUBJECT, m.getSubject()));
+                    JetStreamQueue.HEADER_ORIGINAL_SUBJECT, m.getSubject()), deadLetterId(sequence));
         } catch (IOException | RuntimeException e) {
             metrics.queueOperation(workflow.name(), "dead_letter", false);
+            metrics.dequeued(workflow.name(), false);
             LOG.error("could not dead-letter message #{} of workflow {} ({}); it stays queued: {}", sequence,
                     workflow.name(), reason, e.toString());
             m.nakWithDelay(workflow.retryDelay(attempts));
             return;
         }
-        m.term();
         metrics.queueOperation(workflow.name(), "dead_letter", true);
+        m.term();
+        metrics.queueOperation(workflow.name(), "term", true);
         metrics.deadLettered(workflow.name());
+        metrics.dequeued(workflow.name(), false);
         stats.failed("workflow " + workflow.name() + ": message #" + sequence + ": " + reason);
         LOG.error("dead-lettered message #{} of workflow {} to {}: {}", sequence, workflow.name(),
                 queue.settings().deadLetterSubjectOf(workflow.name()), reason);
@@ -746,10 +749,13 @@ final class Batcher {
                     JetStreamQueue.HEADER_REASON, reason,
                     JetStreamQueue.HEADER_ATTEMPTS, "1",
                     JetStreamQueue.HEADER_LAST_ERROR, reason,
-                    JetStreamQueue.HEADER_ORIGINAL_SUBJECT, queue.settings().subjectOf(workflow.name())));
-            publish(h.replyTo, TERM);
+                    JetStreamQueue.HEADER_ORIGINAL_SUBJECT, queue.settings().subjectOf(workflow.name())),
+                    deadLetterId(h.sequence));
             metrics.queueOperation(workflow.name(), "dead_letter", true);
+            publish(h.replyTo, TERM);
+            metrics.queueOperation(workflow.name(), "term", true);
             metrics.deadLettered(workflow.name());
+            metrics.dequeued(workflow.name(), false);
             stats.failed("workflow " + workflow.name() + ": object '" + h.object.name() + "': " + reason);
             LOG.error("dead-lettered object '{}' of workflow {}: {}", h.object.name(), workflow.name(), reason);
         } catch (IOException | RuntimeException e) {
@@ -757,6 +763,11 @@ final class Batcher {
                     + "the source", h.object.name(), workflow.name(), reason, e.toString());
             publish(h.replyTo, ACK);
         }
+    }
+
+    /** As the object path's: a redelivery after a crash between the dead letter and the term is not dead-lettered twice. */
+    private Optional<String> deadLetterId(long sequence) {
+        return Optional.of("dead-" + queue.settings().stream() + "-" + sequence);
     }
 
     @FunctionalInterface

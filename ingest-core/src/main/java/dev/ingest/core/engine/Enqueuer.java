@@ -6,10 +6,13 @@ import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.metrics.IngestMetrics;
+import dev.ingest.core.queue.DeadLetters;
 import dev.ingest.core.queue.JetStreamQueue;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
@@ -22,11 +25,18 @@ import org.slf4j.LoggerFactory;
  * Scans one workflow's source and publishes one message per object, asynchronously with a bounded window of
  * outstanding acks. A publish the server did not acknowledge is retried synchronously; if it still fails the
  * scan fails loudly (the next scan queues the object again). Nothing is dropped quietly.
+ *
+ * <p>An object whose unchanged version sits in the workflow's dead letters is not queued again (it would only be
+ * dead-lettered again): the scan counts it in its record and its log line, and a {@code once} run counts it as
+ * failed. Replaying or deleting the dead letter, or a new version of the object, makes it eligible again. When the
+ * dead letters cannot be read, the scan queues everything, as it would without them.
  */
 final class Enqueuer {
 
     private static final Logger LOG = LoggerFactory.getLogger(Enqueuer.class);
     static final int WINDOW = 1024;
+    /** How many dead-lettered objects a scan's warning names. */
+    private static final int DEAD_EXAMPLES = 5;
     private static final int SYNC_RETRIES = 5;
 
     private final JetStreamQueue queue;
@@ -39,11 +49,16 @@ final class Enqueuer {
     private final AtomicLong queued = new AtomicLong();
     private final AtomicLong alreadyQueued = new AtomicLong();
     private final AtomicLong alreadyStored = new AtomicLong();
+    private final AtomicLong deadLettered = new AtomicLong();
+    private final DeadLetters.Index deadLetters;
+    private final boolean once;
     private volatile long listedInScan;
 
     Enqueuer(JetStreamQueue queue, WorkflowConfig workflow, Source source, String sourceType,
-             List<Transfer.Named<Destination>> destinations, RunStats stats, IngestMetrics metrics) {
+             List<Transfer.Named<Destination>> destinations, RunStats stats, IngestMetrics metrics, boolean once) {
         this.queue = queue;
+        this.deadLetters = new DeadLetters(queue).index(workflow.name());
+        this.once = once;
         this.workflow = workflow;
         this.source = source;
         this.sourceType = sourceType;
@@ -64,6 +79,7 @@ final class Enqueuer {
         queued.set(0);
         alreadyQueued.set(0);
         alreadyStored.set(0);
+        deadLettered.set(0);
         String error = "";
         long listed = 0;
         try {
@@ -74,7 +90,8 @@ final class Enqueuer {
             throw e;
         } finally {
             queue.recordScan(workflow.name(), new JetStreamQueue.ScanRecord(Instant.now(), listedInScan,
-                    queued.get(), alreadyQueued.get(), alreadyStored.get(), (System.nanoTime() - started) / 1_000_000, error));
+                    queued.get(), alreadyQueued.get(), alreadyStored.get(), deadLettered.get(),
+                    (System.nanoTime() - started) / 1_000_000, error));
         }
     }
 
@@ -113,6 +130,8 @@ final class Enqueuer {
             }
         }, "list-" + workflow.name(), workflow.name());
         boolean compared = comparison != null && comparison.active();
+        Map<DeadLetters.ObjectVersion, Long> dead = deadLetteredObjects();
+        List<String> deadExamples = new ArrayList<>();
         try {
             for (Codec next = listing.next(); next != null; next = listing.next()) {
                 Codec codec = next;
@@ -131,6 +150,19 @@ final class Enqueuer {
                     metrics.skipped(workflow.name());
                     continue;
                 }
+                Long deadLetter = dead.isEmpty() ? null : dead.get(DeadLetters.ObjectVersion.of(codec));
+                if (deadLetter != null) {
+                    deadLettered.incrementAndGet();
+                    if (deadExamples.size() < DEAD_EXAMPLES) {
+                        deadExamples.add("'" + codec.name() + "' (#" + deadLetter + ")");
+                    }
+                    if (once) {
+                        stats.failed("workflow " + workflow.name() + ": object '" + codec.name() + "' is dead-lettered"
+                                + " unchanged (#" + deadLetter + ") and was not queued again; see ingest dlq list "
+                                + workflow.name());
+                    }
+                    continue;
+                }
                 window.acquire();
                 try {
                     queue.publishAsync(workflow.name(), codec, verdict.lackingAt()).whenComplete((ack, error) -> {
@@ -138,6 +170,7 @@ final class Enqueuer {
                             if (error != null) {
                                 firstError.compareAndSet(null, error);
                                 unconfirmed.add(codec);
+                                metrics.queueOperation(workflow.name(), "publish", false);
                             } else {
                                 countQueued(ack.isDuplicate());
                                 metrics.enqueued(workflow.name(), workflow.source(), true);
@@ -151,6 +184,7 @@ final class Enqueuer {
                     window.release();
                     firstError.compareAndSet(null, e);
                     unconfirmed.add(codec);
+                    metrics.queueOperation(workflow.name(), "publish", false);
                 }
             }
             listedAll = true;
@@ -166,15 +200,35 @@ final class Enqueuer {
         if (!unconfirmed.isEmpty()) {
             LOG.warn("workflow {}: {} publishes were not confirmed ({}); retrying them one by one",
                     workflow.name(), unconfirmed.size(), firstError.get() == null ? "?" : firstError.get().toString());
-            metrics.queueOperation(workflow.name(), "publish", false);
             for (Codec codec : unconfirmed) {
                 publishWithRetries(codec);
             }
         }
-        LOG.info("workflow {}: scanned source {}: {} objects in {} ms{}", workflow.name(), workflow.source(), listed,
+        LOG.info("workflow {}: scanned source {}: {} objects in {} ms{}{}", workflow.name(), workflow.source(), listed,
                 (System.nanoTime() - started) / 1_000_000, !compared ? ""
-                        : ", " + alreadyStored.get() + " of them already at every destination");
+                        : ", " + alreadyStored.get() + " of them already at every destination",
+                deadLettered.get() == 0 ? "" : ", " + deadLettered.get() + " dead-lettered and not queued again");
+        if (deadLettered.get() > 0) {
+            LOG.warn("workflow {}: {} object(s) not queued because their unchanged version is dead-lettered: {}{}; "
+                            + "'ingest dlq list {}' shows why, 'ingest dlq replay {}' queues them again",
+                    workflow.name(), deadLettered.get(), String.join(", ", deadExamples),
+                    deadLettered.get() > deadExamples.size() ? ", ..." : "", workflow.name(), workflow.name());
+        }
         return listed;
+    }
+
+    /**
+     * The objects of the workflow's dead letters, read before the scan. If they cannot be read, none: the scan then
+     * queues every object, and those dead-lettered before are at worst dead-lettered again.
+     */
+    private Map<DeadLetters.ObjectVersion, Long> deadLetteredObjects() {
+        try {
+            return deadLetters.refresh();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("workflow {}: cannot read the dead letters ({}); this scan queues dead-lettered objects too",
+                    workflow.name(), e.getMessage());
+            return Map.of();
+        }
     }
 
     private void countQueued(boolean duplicate) {
@@ -188,8 +242,10 @@ final class Enqueuer {
             try {
                 countQueued(queue.publish(workflow.name(), codec).isDuplicate());
                 metrics.enqueued(workflow.name(), workflow.source(), true);
+                metrics.queueOperation(workflow.name(), "publish", true);
                 return;
             } catch (IOException | RuntimeException e) {
+                metrics.queueOperation(workflow.name(), "publish", false);
                 last = e instanceof IOException io ? io : new IOException(e.toString(), e);
                 Thread.sleep(Math.min(5000, 200L << attempt));
             }

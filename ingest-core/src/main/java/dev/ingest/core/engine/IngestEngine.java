@@ -229,7 +229,7 @@ public final class IngestEngine {
                     recordThreads.add(new Thread(() -> recordLoop(w, runner, scanDone, unfinished), "records-" + w.name()));
                 } else if (mode.enqueues()) {
                     Enqueuer enqueuer = new Enqueuer(queue, w, configured.source(w.source()),
-                            typeOf(configured.config().source(w.source())), dests, stats, metrics);
+                            typeOf(configured.config().source(w.source())), dests, stats, metrics, once);
                     unfinished.incrementAndGet();
                     Thread t = new Thread(() -> scanLoop(w, enqueuer, scanDone, unfinished), "enqueue-" + w.name());
                     scanners.add(t);

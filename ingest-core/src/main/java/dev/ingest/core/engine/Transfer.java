@@ -295,26 +295,45 @@ final class Transfer {
 
     private void deadLetter(Message msg, Codec codec, long attempt, String reason, String lastError) {
         String what = codec == null ? "message " + sequence(msg) : "object '" + codec.name() + "'";
+        long deadLetter;
         try {
-            queue.publishDeadLetter(workflow.name(), msg.getData(), Map.of(
+            deadLetter = queue.publishDeadLetter(workflow.name(), msg.getData(), Map.of(
                     JetStreamQueue.HEADER_WORKFLOW, workflow.name(),
                     JetStreamQueue.HEADER_REASON, reason,
                     JetStreamQueue.HEADER_ATTEMPTS, Long.toString(attempt),
                     JetStreamQueue.HEADER_LAST_ERROR, lastError == null ? reason : lastError,
-                    JetStreamQueue.HEADER_ORIGINAL_SUBJECT, msg.getSubject()));
+                    JetStreamQueue.HEADER_ORIGINAL_SUBJECT, msg.getSubject()), deadLetterId(msg));
         } catch (IOException | RuntimeException e) {
             metrics.queueOperation(workflow.name(), "dead_letter", false);
+            metrics.dequeued(workflow.name(), false);
             // Never drop it: keep it on the workflow's subject and try again later.
             LOG.error("could not dead-letter {} of workflow {} ({}); it stays queued: {}", what, workflow.name(),
                     reason, e.toString());
             msg.nakWithDelay(workflow.retryDelay(attempt));
+            metrics.queueOperation(workflow.name(), "nak", true);
             return;
         }
+        metrics.queueOperation(workflow.name(), "dead_letter", true);
         msg.term();
+        metrics.queueOperation(workflow.name(), "term", true);
+        metrics.deadLettered(workflow.name());
+        metrics.dequeued(workflow.name(), false);
         String why = reason + (lastError == null ? "" : "; last error: " + lastError);
         stats.failed(codec == null ? null : codec.name(), "workflow " + workflow.name() + ": " + what + ": " + why);
-        LOG.error("dead-lettered {} of workflow {} to {}: {}", what, workflow.name(),
-                queue.settings().deadLetterSubjectOf(workflow.name()), why);
+        LOG.error("dead-lettered {} of workflow {} to {} as #{}: {}", what, workflow.name(),
+                queue.settings().deadLetterSubjectOf(workflow.name()), deadLetter, why);
+    }
+
+    /**
+     * The dead letter's de-duplication id, from the stream and sequence of the message: should the process die after
+     * publishing the dead letter but before terminating the message, its redelivery is not dead-lettered twice.
+     */
+    private Optional<String> deadLetterId(Message msg) {
+        try {
+            return Optional.of("dead-" + queue.settings().stream() + "-" + msg.metaData().streamSequence());
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     private static String sequence(Message msg) {

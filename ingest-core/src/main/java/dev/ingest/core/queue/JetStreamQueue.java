@@ -302,11 +302,12 @@ public final class JetStreamQueue implements AutoCloseable {
      * @param queued messages published (new)
      * @param alreadyQueued publishes dropped as duplicates
      * @param alreadyStored objects not queued because every destination's listing showed them
+     * @param deadLettered objects not queued because a dead letter holds their unchanged version
      * @param millis how long it took
      * @param error why it failed, or empty
      */
     public record ScanRecord(Instant finished, long listed, long queued, long alreadyQueued, long alreadyStored,
-                             long millis, String error) {
+                             long deadLettered, long millis, String error) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -326,6 +327,7 @@ public final class JetStreamQueue implements AutoCloseable {
             node.put("queued", scan.queued());
             node.put("alreadyQueued", scan.alreadyQueued());
             node.put("alreadyStored", scan.alreadyStored());
+            node.put("deadLettered", scan.deadLettered());
             node.put("millis", scan.millis());
             node.put("error", scan.error());
             connection.keyValue(scansBucket()).put(workflow, JSON.writeValueAsBytes(node));
@@ -352,7 +354,7 @@ public final class JetStreamQueue implements AutoCloseable {
             JsonNode n = JSON.readTree(e.getValue());
             return Optional.of(new ScanRecord(Instant.parse(n.path("finished").asText()), n.path("listed").asLong(),
                     n.path("queued").asLong(), n.path("alreadyQueued").asLong(), n.path("alreadyStored").asLong(),
-                    n.path("millis").asLong(),
+                    n.path("deadLettered").asLong(), n.path("millis").asLong(),
                     n.path("error").asText("")));
         } catch (JetStreamApiException e) {
             return Optional.empty();
@@ -577,13 +579,19 @@ public final class JetStreamQueue implements AutoCloseable {
      * @param workflow the workflow name
      * @param data the original message body
      * @param headers the reason headers
+     * @param messageId the de-duplication id, e.g. derived from the original message's stream sequence, so that a
+     *     message dead-lettered again after a crash before it was terminated is stored once; or empty
+     * @return the dead letter's stream sequence (that of the first copy when it was a duplicate)
      * @throws IOException if the server did not acknowledge it
      */
-    public void publishDeadLetter(String workflow, byte[] data, Map<String, String> headers) throws IOException {
+    public long publishDeadLetter(String workflow, byte[] data, Map<String, String> headers, Optional<String> messageId)
+            throws IOException {
         Headers h = new Headers();
         headers.forEach((k, v) -> h.put(k, encodeHeader(v)));
+        PublishOptions.Builder options = PublishOptions.builder().expectedStream(settings.stream());
+        messageId.ifPresent(options::messageId);
         try {
-            js.publish(settings.deadLetterSubjectOf(workflow), h, data);
+            return js.publish(settings.deadLetterSubjectOf(workflow), h, data, options.build()).getSeqno();
         } catch (JetStreamApiException e) {
             throw api("publish dead letter to " + settings.deadLetterSubjectOf(workflow), e);
         }

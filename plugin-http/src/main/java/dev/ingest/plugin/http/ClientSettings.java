@@ -64,7 +64,8 @@ final class ClientSettings {
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     /** Headers the plugin sets itself or that would corrupt the exchange. */
     private static final Set<String> RESERVED_HEADERS = Set.of("host", "content-length", "content-type",
-            "transfer-encoding", "connection", "upgrade", "te", "trailer", "keep-alive", "proxy-connection");
+            "transfer-encoding", "connection", "upgrade", "te", "trailer", "keep-alive", "proxy-connection",
+            HttpDestination.VERSION_HEADER.toLowerCase(Locale.ROOT));
 
     /** The keys of both roles, in documentation order. */
     static final List<ConfigKey> KEYS = List.of(
@@ -241,7 +242,8 @@ final class ClientSettings {
                 .connectTimeout(connectTimeout)
                 .readTimeout(readTimeout)
                 .writeTimeout(readTimeout)
-                .addNetworkInterceptor(new CredentialsInterceptor(origin, headers, authorization));
+                .addNetworkInterceptor(new CredentialsInterceptor(origin, headers, authorization))
+                .addNetworkInterceptor(new ClosingConnections(what));
         if (insecureSkipVerify) {
             LOG.warn("{}: TLS certificate verification is disabled (insecureSkipVerify: true); "
                     + "the connection can be intercepted", what);

@@ -38,6 +38,7 @@ import okhttp3.HttpUrl;
  *     versionField: etag
  *     sizeField: size
  *     nextField: /links/next    # and/or a Link: <...>; rel="next" header
+ *     maxPages: 100000          # a listing linking to more pages fails the scan
  *     bearerToken: ${REPORTS_TOKEN}
  *     cleanUp: "DELETE {url}"
  * destinations:
@@ -56,6 +57,9 @@ public final class HttpPluginProvider implements PluginProvider {
     /** The type name used in configuration. */
     public static final String TYPE = "http";
 
+    /** Pages a scan follows at most, unless {@code maxPages} says otherwise. */
+    static final long DEFAULT_MAX_PAGES = 100_000;
+
     private static final Set<String> CLEANUP_METHODS = Set.of("DELETE", "POST", "PUT", "PATCH");
     private static final Pattern CLEANUP = Pattern.compile("\\s*([A-Za-z]+)\\s+(\\S+)\\s*");
 
@@ -69,6 +73,7 @@ public final class HttpPluginProvider implements PluginProvider {
             ConfigKey.optional("versionField", "field of an item's version (an ETag, updated_at); a changed version is copied again"),
             ConfigKey.optional("sizeField", "field of an item's size in bytes"),
             ConfigKey.optional("nextField", "JSON pointer to the next page's URL in a page, e.g. /next; Link rel=next headers are always followed"),
+            ConfigKey.optional("maxPages", "the most pages a scan follows; a listing linking to more fails the scan (default 100000)"),
             ConfigKey.optional("cleanUp", "request removing a copied object, e.g. 'DELETE {url}' ({url}, {id}, {name}); needed for cleanUp: true")),
             ClientSettings.KEYS.stream()).toList();
 
@@ -122,11 +127,12 @@ public final class HttpPluginProvider implements PluginProvider {
         JsonField version = config.has("versionField") ? field(config, "versionField", null) : null;
         JsonField size = config.has("sizeField") ? field(config, "sizeField", null) : null;
         JsonPointer next = pointer(config, "nextField");
+        long maxPages = config.number("maxPages", DEFAULT_MAX_PAGES, 1);
         HttpSource.CleanUp cleanUp = cleanUp(config, url);
         ClientSettings settings = ClientSettings.parse(config, what, url);
         config.validate();
         HttpSource.Listing listing = new HttpSource.Listing(url, items, id, objectName, objectUrl, downloadUrl,
-                version, size, next);
+                version, size, next, maxPages);
         return new HttpSource(config.name(), listing, cleanUp, settings.newClient());
     }
 

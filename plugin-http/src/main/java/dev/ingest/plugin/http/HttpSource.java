@@ -15,7 +15,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -45,8 +48,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>Items.</b> Each item gives the object's id ({@code idField}, default {@code id}), name ({@code nameField},
  * default {@code name}, else the id), URL ({@code urlField}, default {@code url}, resolved against the page's URL,
  * or the {@code downloadUrl} template), and optionally a version and a size. An item that is not an object or
- * lacks an id or a URL is skipped with a warning. The object's URL travels in {@link Codec#meta()} (UTF-8), so
- * dequeuers download it without listing again.
+ * lacks an id or a URL is skipped with a warning. An item whose id was already handed out in this scan is left out:
+ * quietly when it is the same object listed twice, with a warning naming both items when it is another object (see
+ * {@code PageScan}). A completed scan logs what it listed and left out. The object's URL travels in
+ * {@link Codec#meta()} (UTF-8), so dequeuers download it without listing again.
  *
  * <p><b>Download and clean-up.</b> {@link #download} GETs the object's URL and streams the body, with its
  * {@code Content-Type} and {@code Content-Length}. A 404 or 410 is poison: the object is gone. {@link #cleanUp}
@@ -73,11 +78,15 @@ public final class HttpSource implements Source {
      * @param version the field holding an item's version; or {@code null}
      * @param size the field holding an item's size in bytes; or {@code null}
      * @param next where the next page's URL sits in a page; or {@code null} (the {@code Link} header is always read)
+     * @param maxPages the most pages a scan fetches; a listing that links to more fails the scan
      */
     record Listing(HttpUrl url, JsonPointer items, JsonField id, JsonField name, JsonField objectUrl,
-                   UrlTemplate downloadUrl, JsonField version, JsonField size, JsonPointer next) {
+                   UrlTemplate downloadUrl, JsonField version, JsonField size, JsonPointer next, long maxPages) {
         Listing {
             Objects.requireNonNull(url, "url");
+            if (maxPages < 1) {
+                throw new IllegalArgumentException("maxPages must be at least 1");
+            }
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(name, "name");
             if ((objectUrl == null) == (downloadUrl == null)) {
@@ -134,18 +143,56 @@ public final class HttpSource implements Source {
         return scan;
     }
 
-    /** One listing: its own queue of items and pages visited, used by one thread. */
+    /**
+     * One listing: its own queue of items, pages visited and ids handed out, used by one thread.
+     *
+     * <p>An item whose id was handed out earlier in the scan is left out: for the same name and URL it is the same
+     * object listed twice (a page boundary that shifted while listing), counted; for another name or URL it is another
+     * object under the same id, left out with a warning that names both items. The id is what identifies an object in
+     * the queue's de-duplication, in dead letters and in {@code cleanUp} and {@code downloadUrl} templates, so two
+     * objects under one id cannot both be handled safely; the first one listed is copied. When the scan ends, a line
+     * counts what was listed and what was left out.
+     */
     private final class PageScan implements Scan {
         private final ArrayDeque<Codec> pending = new ArrayDeque<>();
         private final Set<String> visited = new HashSet<>();
+        private final SeenIds seen = new SeenIds();
+        /** Where each page's items start, by item number, and the page's URL as logged. */
+        private final List<Integer> pageStarts = new ArrayList<>();
+        private final List<String> pageUrls = new ArrayList<>();
+        /** The items handed out from the previous page and this one, to name the first of two with one id. */
+        private final List<Item> recent = new ArrayList<>();
         private HttpUrl nextPage = listing.url();
+        private HttpUrl lastPage;
         private int pages;
+        private int handedOut;
+        private int invalid;
+        private int listedTwice;
+        private int repeatedIds;
+        private boolean finished;
+        private boolean uncheckedWarned;
+
+        /** An item handed out: its codec, and where it was listed. */
+        private record Item(Codec codec, int ordinal, String page, int index) {
+            String describe() {
+                return "item " + index + " of page " + page + " (name '" + codec.name() + "', URL "
+                        + HttpFailures.forLog(HttpUrl.parse(new String(codec.meta(), StandardCharsets.UTF_8))) + ")";
+            }
+        }
 
         @Override
         public Optional<Codec> next() throws IOException {
             while (pending.isEmpty()) {
                 if (nextPage == null) {
+                    finish();
                     return Optional.empty();
+                }
+                if (pages >= listing.maxPages()) {
+                    throw new IOException("http source '" + name + "': the listing has more than maxPages ("
+                            + listing.maxPages() + ") pages: page " + HttpFailures.forLog(lastPage) + " links to "
+                            + HttpFailures.forLog(nextPage) + "; this scan stopped there, after " + handedOut
+                            + " objects (queued). Raise maxPages if the listing really is this long; an API whose "
+                            + "next links never end cannot be listed");
                 }
                 fetchPage();
             }
@@ -156,6 +203,7 @@ public final class HttpSource implements Source {
         private void fetchPage() throws IOException {
             HttpUrl page = nextPage;
             nextPage = null;
+            lastPage = page;
             visited.add(page.toString());
             pages++;
             Request request = new Request.Builder().url(page).header("Accept", "application/json").build();
@@ -189,12 +237,16 @@ public final class HttpSource implements Source {
                                         : "has a " + array.getNodeType().toString().toLowerCase(Locale.ROOT) + " at items pointer '"
                                                 + listing.items() + "', not an array"));
             }
+            startPage(page);
             int index = 0;
             for (JsonNode item : array) {
-                Codec codec = toCodec(item, page, index++);
-                if (codec != null) {
-                    pending.add(codec);
+                Codec codec = toCodec(item, page, index);
+                if (codec == null) {
+                    invalid++;
+                } else {
+                    accept(codec, index);
                 }
+                index++;
             }
             String next = null;
             if (listing.next() != null) {
@@ -218,6 +270,98 @@ public final class HttpSource implements Source {
                 } else {
                     nextPage = resolved;
                 }
+            }
+        }
+
+        /** Notes where a page's items start, and forgets the items of pages before the previous one. */
+        private void startPage(HttpUrl page) {
+            if (pageStarts.size() >= 2) {
+                int keepFrom = pageStarts.get(pageStarts.size() - 1);
+                recent.removeIf(item -> item.ordinal() < keepFrom);
+            }
+            pageStarts.add(handedOut);
+            pageUrls.add(HttpFailures.forLog(page));
+        }
+
+        /** Hands the item out unless its id was handed out before in this scan. */
+        private void accept(Codec codec, int index) {
+            String page = pageUrls.get(pageUrls.size() - 1);
+            Item item = new Item(codec, handedOut, page, index);
+            String url = new String(codec.meta(), StandardCharsets.UTF_8);
+            switch (seen.add(codec.id(), codec.name(), url, handedOut)) {
+                case SAME_OBJECT -> {
+                    listedTwice++;
+                    LOG.debug("http source '{}': {} was listed before in this scan; left out", name, item.describe());
+                    return;
+                }
+                case OTHER_OBJECT -> {
+                    repeatedIds++;
+                    LOG.warn("http source '{}': {} has id '{}', like {} listed earlier in this scan; left out, the "
+                            + "first one is copied. An id must name one object: set idField to a field that is unique "
+                            + "for each object (the URL is)", name, item.describe(), codec.id(), first(seen.firstOrdinal()));
+                    return;
+                }
+                case UNCHECKED -> {
+                    if (!uncheckedWarned) {
+                        uncheckedWarned = true;
+                        LOG.warn("http source '{}': more than {} objects in this scan: items that repeat an id are no "
+                                + "longer detected from here on (the queue keeps one message per id and version)",
+                                name, SeenIds.LIMIT);
+                    }
+                }
+                case NEW -> {
+                    // handed out below
+                }
+            }
+            pending.add(codec);
+            recent.add(item);
+            handedOut++;
+        }
+
+        /** The item handed out as number {@code ordinal}: in full if it is recent, else by its page. */
+        private String first(int ordinal) {
+            for (Item item : recent) {
+                if (item.ordinal() == ordinal) {
+                    return item.describe();
+                }
+            }
+            int page = Collections.binarySearch(pageStarts, ordinal);
+            if (page < 0) {
+                page = -page - 2;
+            } else {
+                while (page + 1 < pageStarts.size() && pageStarts.get(page + 1) == ordinal) {
+                    page++; // pages without items handed out start at the same number
+                }
+            }
+            return "an item of page " + pageUrls.get(page);
+        }
+
+        /** Logs what the scan listed and left out, once, when it is complete. */
+        private void finish() {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            List<String> left = new ArrayList<>();
+            if (repeatedIds > 0) {
+                left.add(repeatedIds + (repeatedIds == 1 ? " item that repeats the id" : " items that repeat the id")
+                        + " of another object");
+            }
+            if (listedTwice > 0) {
+                left.add(listedTwice + (listedTwice == 1 ? " item" : " items") + " listed twice");
+            }
+            if (invalid > 0) {
+                left.add(invalid + (invalid == 1 ? " item" : " items") + " without an id or a URL");
+            }
+            String line = "http source '" + name + "': scan listed " + handedOut + (handedOut == 1 ? " object on " : " objects on ") + pages
+                    + (pages == 1 ? " page" : " pages") + (left.isEmpty() ? "" : "; left out " + String.join(", ", left)
+                    + (repeatedIds + invalid > 0 ? " (see the warnings above)" : ""));
+            if (repeatedIds + invalid > 0) {
+                LOG.warn(line);
+            } else if (listedTwice > 0) {
+                LOG.info(line);
+            } else {
+                LOG.debug(line);
             }
         }
     }

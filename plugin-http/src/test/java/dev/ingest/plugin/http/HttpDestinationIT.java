@@ -11,6 +11,7 @@ import dev.ingest.api.Codec;
 import dev.ingest.api.ConfigException;
 import dev.ingest.api.Destination;
 import dev.ingest.api.PoisonException;
+import dev.ingest.api.Presence;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -83,9 +85,19 @@ class HttpDestinationIT {
         return new MockResponse.Builder().code(code).build();
     }
 
+    /** The answer to a HEAD for an object of this length. */
+    private static MockResponse holds(long length, String... headers) {
+        MockResponse.Builder b = new MockResponse.Builder().code(200).addHeader("Content-Length", Long.toString(length));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.addHeader(headers[i], headers[i + 1]);
+        }
+        return b.build();
+    }
+
     @Test
     void putsTheObjectAtItsEncodedNameWithTypeAndLength() throws Exception {
         server.enqueue(status(201));
+        server.enqueue(holds(5));
         Destination d = destination("url", template());
 
         URI stored = d.store(Codec.of("id", NAME), blob("hello", "text/plain"));
@@ -104,7 +116,7 @@ class HttpDestinationIT {
     @Test
     void postsWhenConfiguredTo() throws Exception {
         server.enqueue(status(200));
-        Destination d = destination("url", template(), "method", "POST");
+        Destination d = destination("url", template(), "method", "POST", "stat", "none");
 
         d.store(Codec.of("id", NAME), blob("hello", null));
 
@@ -117,6 +129,7 @@ class HttpDestinationIT {
     @Test
     void sendsAnObjectOfUnknownLengthChunked() throws Exception {
         server.enqueue(status(200));
+        server.enqueue(holds(200_000));
         Destination d = destination("url", template());
         byte[] content = new byte[200_000];
         new Random(1).nextBytes(content);
@@ -134,6 +147,7 @@ class HttpDestinationIT {
     void sendsAuthenticationAndCustomHeaders() throws Exception {
         server.enqueue(status(404));
         server.enqueue(status(200));
+        server.enqueue(holds(1));
         Destination d = destination("url", template(), "username", "writer", "password", "s3cret",
                 "headers", Map.of("X-Tenant", "acme"));
 
@@ -141,11 +155,15 @@ class HttpDestinationIT {
         d.store(Codec.of("id", "a"), blob("x", null));
 
         String basic = "Basic " + Base64.getEncoder().encodeToString("writer:s3cret".getBytes(StandardCharsets.UTF_8));
-        for (int i = 0; i < 2; i++) {
-            RecordedRequest r = server.takeRequest();
+        List<RecordedRequest> sent = new ArrayList<>();
+        for (RecordedRequest r = server.takeRequest(0, TimeUnit.SECONDS); r != null; r = server.takeRequest(0, TimeUnit.SECONDS)) {
+            sent.add(r);
+        }
+        assertThat(sent).extracting(RecordedRequest::getMethod).containsExactly("HEAD", "PUT", "HEAD");
+        assertThat(sent).allSatisfy(r -> {
             assertThat(r.getHeaders().get("Authorization")).isEqualTo(basic);
             assertThat(r.getHeaders().get("X-Tenant")).isEqualTo("acme");
-        }
+        });
     }
 
     @Test
@@ -275,7 +293,7 @@ class HttpDestinationIT {
         jdk.start();
         try {
             String url = "http://127.0.0.1:" + jdk.getAddress().getPort() + "/up/{name}";
-            Destination d = destination("url", url, "readTimeout", "20s");
+            Destination d = destination("url", url, "readTimeout", "20s", "stat", "none");
             MessageDigest expected = MessageDigest.getInstance("SHA-256");
             InputStream body = new InputStream() {
                 private long produced;
@@ -326,5 +344,229 @@ class HttpDestinationIT {
 
         assertThatThrownBy(() -> d.store(Codec.of("id", "a"), Blob.of(new ByteArrayInputStream(new byte[3]), 10, null)))
                 .isInstanceOf(IOException.class).isNotInstanceOf(PoisonException.class);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Versions: sent with each upload, proven by what HEAD answers
+
+    @Test
+    void sendsTheSourceVersionWithEachUploadEncodingWhatIsNotPrintableAscii() throws Exception {
+        server.enqueue(status(201));
+        server.enqueue(status(201));
+        server.enqueue(status(201));
+        Destination d = destination("url", template(), "stat", "none");
+
+        d.store(Codec.of("a", "a", "\"3f2a-9\"", 1), blob("x", null));
+        d.store(Codec.of("b", "b", "2026-01-02 10:00 é 100%", 1), blob("x", null));
+        d.store(Codec.of("c", "c", "", 1), blob("x", null));
+
+        assertThat(server.takeRequest().getHeaders().get("X-Ingest-Version")).isEqualTo("\"3f2a-9\"");
+        assertThat(server.takeRequest().getHeaders().get("X-Ingest-Version")).isEqualTo("2026-01-02%2010:00%20%C3%A9%20100%25");
+        assertThat(server.takeRequest().getHeaders().get("X-Ingest-Version")).as("no version, no header").isNull();
+    }
+
+    @Test
+    void aHeadThatEchoesTheVersionProvesItAndOneThatEchoesAnotherVersionMeansAbsent() throws Exception {
+        server.enqueue(holds(5, "X-Ingest-Version", "v2"));
+        server.enqueue(holds(5, "X-Ingest-Version", "v1"));
+        server.enqueue(holds(5, "X-Ingest-Version", "2026%20%C3%A9"));
+        Destination d = destination("url", template());
+        URI uri = server.url("/up/a").uri();
+
+        assertThat(d.check(Codec.of("a", "a", "v2", 5))).contains(Presence.verified(uri));
+        assertThat(d.check(Codec.of("a", "a", "v2", 5))).as("the receiver holds v1 of the same size").isEmpty();
+        assertThat(d.check(Codec.of("a", "a", "2026 é", 5))).contains(Presence.verified(uri));
+    }
+
+    @Test
+    void statAgreesWithCheckAboutAnotherVersion() throws Exception {
+        server.enqueue(holds(5, "X-Ingest-Version", "v1"));
+        Destination d = destination("url", template());
+
+        assertThat(d.stat(Codec.of("a", "a", "v2", 5))).isEmpty();
+    }
+
+    @Test
+    void anEtagEqualToTheVersionProvesItQuotedOrNotWeakOrNot() throws Exception {
+        server.enqueue(holds(5, "ETag", "\"abc\""));
+        server.enqueue(holds(5, "ETag", "W/\"abc\""));
+        server.enqueue(holds(5, "ETag", "\"abc\""));
+        Destination d = destination("url", template());
+        URI uri = server.url("/up/a").uri();
+
+        assertThat(d.check(Codec.of("a", "a", "abc", 5))).contains(Presence.verified(uri));
+        assertThat(d.check(Codec.of("a", "a", "abc", 5))).contains(Presence.verified(uri));
+        assertThat(d.check(Codec.of("a", "a", "\"abc\"", 5))).contains(Presence.verified(uri));
+    }
+
+    @Test
+    void aReceiverThatKeepsNoVersionHoldsObjectsOfTheRightSizeUnverified() throws Exception {
+        server.enqueue(holds(5, "ETag", "\"its-own-tag\""));
+        server.enqueue(holds(5));
+        server.enqueue(holds(5, "X-Ingest-Version", "v1"));
+        server.enqueue(holds(4, "X-Ingest-Version", "v1"));
+        Destination d = destination("url", template());
+        URI uri = server.url("/up/a").uri();
+
+        assertThat(d.check(Codec.of("a", "a", "v1", 5))).as("the receiver's own ETag").contains(Presence.unverified(uri));
+        assertThat(d.check(Codec.of("a", "a", "v1", 5))).as("no version in the answer").contains(Presence.unverified(uri));
+        assertThat(d.check(Codec.of("a", "a", "", 5))).as("the codec has no version").contains(Presence.unverified(uri));
+        assertThat(d.check(Codec.of("a", "a", "v1", 5))).as("the right version but another size").isEmpty();
+    }
+
+    /** A receiver on the JDK's server that keeps the version header with each object and echoes it on HEAD. */
+    @Test
+    void storesThenChecksAgainstAReceiverThatKeepsTheVersion() throws Exception {
+        Map<String, String> versions = new ConcurrentHashMap<>();
+        Map<String, Integer> lengths = new ConcurrentHashMap<>();
+        HttpServer jdk = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        jdk.createContext("/", exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            if (exchange.getRequestMethod().equals("PUT")) {
+                lengths.put(path, exchange.getRequestBody().readAllBytes().length);
+                versions.put(path, exchange.getRequestHeaders().getFirst("X-Ingest-Version"));
+                exchange.sendResponseHeaders(201, -1);
+            } else if (lengths.containsKey(path)) {
+                exchange.getResponseHeaders().set("Content-Length", Integer.toString(lengths.get(path)));
+                exchange.getResponseHeaders().set("X-Ingest-Version", versions.get(path));
+                exchange.sendResponseHeaders(200, -1);
+            } else {
+                exchange.sendResponseHeaders(404, -1);
+            }
+            exchange.close();
+        });
+        jdk.start();
+        try {
+            Destination d = destination("url", "http://127.0.0.1:" + jdk.getAddress().getPort() + "/up/{name}");
+            Codec v1 = Codec.of("r", "report.txt", "1700000000000-5", 5);
+            Codec v2 = Codec.of("r", "report.txt", "1700000009999-5", 5);
+
+            assertThat(d.check(v1)).isEmpty();
+            d.store(v1, blob("AAAAA", null));
+
+            assertThat(d.check(v1)).map(Presence::verified).contains(true);
+            assertThat(d.check(v2)).as("rewritten with the same size").isEmpty();
+        } finally {
+            jdk.stop(0);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Uploads the receiver did not keep whole
+
+    @Test
+    void aReceiverThatAnswers201ButHoldsFewerBytesFailsTheStoreRetryably() throws Exception {
+        server.enqueue(status(201));
+        server.enqueue(holds(5));
+        Destination d = destination("url", template());
+
+        assertThatThrownBy(() -> d.store(Codec.of("a", "a"), blob("0123456789", null)))
+                .isExactlyInstanceOf(IOException.class)
+                .hasMessage("PUT " + server.url("/up/a") + " answered HTTP 201 but the server holds 5 of the 10 bytes "
+                        + "sent (Content-Length of a HEAD right after; http destination 'web'); sending it again");
+        assertThat(server.takeRequest().getMethod()).isEqualTo("PUT");
+        assertThat(server.takeRequest().getMethod()).isEqualTo("HEAD");
+    }
+
+    @Test
+    void aReceiverThatAnswers200ButHoldsNothingFailsTheStoreRetryably() throws Exception {
+        server.enqueue(status(200));
+        server.enqueue(status(404));
+        Destination d = destination("url", template());
+
+        assertThatThrownBy(() -> d.store(Codec.of("a", "a"), blob("0123456789", null)))
+                .isExactlyInstanceOf(IOException.class).hasMessageContaining("answered HTTP 200 but a HEAD right after finds nothing");
+    }
+
+    @Test
+    void theSizeCheckCountsTheBytesSentOfAnObjectOfUnknownLength() throws Exception {
+        server.enqueue(status(201));
+        server.enqueue(holds(7));
+        server.enqueue(status(201));
+        server.enqueue(holds(6));
+        Destination d = destination("url", template());
+
+        d.store(Codec.of("a", "a"), Blob.ofUnknownLength(new ByteArrayInputStream(new byte[7]), null));
+        assertThatThrownBy(() -> d.store(Codec.of("a", "a"), Blob.ofUnknownLength(new ByteArrayInputStream(new byte[7]), null)))
+                .isExactlyInstanceOf(IOException.class).hasMessageContaining("holds 6 of the 7 bytes sent");
+    }
+
+    @Test
+    void noSizeCheckWithStatNoneOrAfter202AcceptedOrWithoutContentLength() throws Exception {
+        server.enqueue(status(201));
+        server.enqueue(status(202));
+        server.enqueue(status(201));
+        server.enqueue(new MockResponse.Builder().code(200).removeHeader("Content-Length").build());
+        Destination none = destination("url", template(), "stat", "none");
+        Destination head = destination("url", template());
+
+        none.store(Codec.of("a", "a"), blob("0123456789", null));
+        head.store(Codec.of("b", "b"), blob("0123456789", null));
+        head.store(Codec.of("c", "c"), blob("0123456789", null));
+
+        assertThat(requests()).containsExactly("PUT /up/a", "PUT /up/b", "PUT /up/c", "HEAD /up/c");
+    }
+
+    @Test
+    void anUploadAnsweredWithARedirectIsNeitherFollowedNorTakenForStored() throws Exception {
+        server.enqueue(new MockResponse.Builder().code(302).addHeader("Location", "/login").build());
+        server.enqueue(new MockResponse.Builder().code(200).body("please log in").build());
+        Destination d = destination("url", template(), "stat", "none");
+
+        assertThatThrownBy(() -> d.store(Codec.of("a", "a"), blob("x", null)))
+                .isExactlyInstanceOf(IOException.class).hasMessageContaining("PUT " + server.url("/up/a") + " answered HTTP 302");
+        assertThat(requests()).containsExactly("PUT /up/a");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Connections
+
+    @Test
+    void afterAnHttp10AnswerWithoutKeepAliveEveryRequestGoesOnANewConnection() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            server.enqueue(new MockResponse.Builder().status("HTTP/1.0 201 Created").build());
+        }
+        Destination d = destination("url", template(), "stat", "none");
+
+        for (int i = 0; i < 3; i++) {
+            d.store(Codec.of("a", "a"), blob("x", null));
+        }
+
+        RecordedRequest first = server.takeRequest();
+        RecordedRequest second = server.takeRequest();
+        RecordedRequest third = server.takeRequest();
+        assertThat(first.getHeaders().get("Connection")).isNotEqualToIgnoringCase("close");
+        assertThat(second.getHeaders().get("Connection")).isEqualTo("close");
+        assertThat(third.getHeaders().get("Connection")).isEqualTo("close");
+        assertThat(List.of(first.getConnectionIndex(), second.getConnectionIndex(), third.getConnectionIndex()))
+                .as("connection of each request").doesNotHaveDuplicates();
+    }
+
+    @Test
+    void http11AndHttp10KeepAliveConnectionsAreReused() throws Exception {
+        server.enqueue(new MockResponse.Builder().status("HTTP/1.0 201 Created").addHeader("Connection", "keep-alive").build());
+        server.enqueue(status(201));
+        server.enqueue(status(201));
+        Destination d = destination("url", template(), "stat", "none");
+
+        for (int i = 0; i < 3; i++) {
+            d.store(Codec.of("a", "a"), blob("x", null));
+        }
+
+        List<Integer> connections = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            RecordedRequest r = server.takeRequest();
+            assertThat(r.getHeaders().get("Connection")).isNotEqualToIgnoringCase("close");
+            connections.add(r.getConnectionIndex());
+        }
+        assertThat(connections).containsOnly(connections.get(0));
+    }
+
+    private List<String> requests() throws InterruptedException {
+        List<String> out = new ArrayList<>();
+        for (RecordedRequest r = server.takeRequest(0, TimeUnit.SECONDS); r != null; r = server.takeRequest(0, TimeUnit.SECONDS)) {
+            out.add(r.getMethod() + " " + r.getTarget());
+        }
+        return out;
     }
 }

@@ -24,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -375,5 +376,116 @@ class HttpEngineIT {
         assertThat(summary.copied()).isEqualTo(10);
         assertThat(summary.retried()).isEqualTo(20);
         assertThat(hashes(stored)).isEqualTo(hashes(src));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // A real Python http.server as the receiver
+
+    private static Map<String, String> hashesUnder(Path root) throws Exception {
+        Map<String, String> out = hashes(root);
+        out.keySet().removeIf(name -> name.startsWith(".upload-"));
+        return out;
+    }
+
+    @Test
+    void storesATreeOf200FilesToPythonsHttpServerInItsDefaultHttp10Mode() throws Exception {
+        Path src = tree(200);
+        try (PythonReceiver receiver = PythonReceiver.start(Files.createDirectories(dir.resolve("py")))) {
+            String yaml = """
+                    sources: [{name: disk, type: file, path: '%s'}]
+                    destinations: [{name: py, type: http, url: '%s'}]
+                    workflows: [{name: push, source: disk, destinations: [py], batchSize: 16, maxDeliver: 1}]
+                    """.formatted(src, receiver.urlTemplate());
+
+            RunSummary summary = runOnce(yaml);
+
+            assertThat(summary.failures()).isEmpty();
+            assertThat(summary.retried()).isZero();
+            assertThat(summary.copied()).isEqualTo(200);
+            assertThat(hashesUnder(receiver.dir())).isEqualTo(hashes(src)).hasSize(200);
+        }
+    }
+
+    @Test
+    void withCleanUpObjectsAReceiverProvesToHoldAreNotSentAgainBeforeTheSourceIsDeleted() throws Exception {
+        Path src = tree(12);
+        Map<String, String> expected = hashes(src);
+        try (PythonReceiver receiver = PythonReceiver.start(Files.createDirectories(dir.resolve("py")),
+                "--protocol", "HTTP/1.1", "--keep-version")) {
+            String yaml = """
+                    sources: [{name: disk, type: file, path: '%s'}]
+                    destinations: [{name: py, type: http, url: '%s'}]
+                    workflows: [{name: %s, source: disk, destinations: [py], cleanUp: %s}]
+                    """;
+            assertThat(runOnce(yaml.formatted(src, receiver.urlTemplate(), "copy", false)).copied()).isEqualTo(12);
+
+            RunSummary move = runOnce(yaml.formatted(src, receiver.urlTemplate(), "move", true));
+
+            assertThat(move.failures()).isEmpty();
+            assertThat(move.copied()).as("every object was verified by its echoed version").isZero();
+            assertThat(move.skipped()).isEqualTo(12);
+            assertThat(hashes(src)).as("the sources were cleaned up").isEmpty();
+            assertThat(hashesUnder(receiver.dir())).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void aSourceFileRewrittenWithTheSameSizeIsSentAgainToAReceiverThatKeepsVersions() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("src"));
+        Path file = src.resolve("report.txt");
+        Files.writeString(file, "version-1 AAAA");
+        Files.setLastModifiedTime(file, FileTime.fromMillis(1_700_000_000_000L));
+        try (PythonReceiver receiver = PythonReceiver.start(Files.createDirectories(dir.resolve("py")),
+                "--protocol", "HTTP/1.1", "--keep-version")) {
+            String yaml = """
+                    sources: [{name: disk, type: file, path: '%s'}]
+                    destinations: [{name: py, type: http, url: '%s'}]
+                    workflows: [{name: %s, source: disk, destinations: [py]}]
+                    """;
+            assertThat(runOnce(yaml.formatted(src, receiver.urlTemplate(), "first")).copied()).isEqualTo(1);
+            Files.writeString(file, "version-2 BBBB");
+            Files.setLastModifiedTime(file, FileTime.fromMillis(1_700_000_009_000L));
+
+            RunSummary second = runOnce(yaml.formatted(src, receiver.urlTemplate(), "second"));
+
+            assertThat(second.failures()).isEmpty();
+            assertThat(second.copied()).isEqualTo(1);
+            assertThat(Files.readString(receiver.dir().resolve("report.txt"))).isEqualTo("version-2 BBBB");
+        }
+    }
+
+    @Test
+    void aReceiverThatKeepsHalfOfEachBodyButAnswers201IsNotCountedAsCopied() throws Exception {
+        Path src = tree(3);
+        Map<String, Integer> held = new ConcurrentHashMap<>();
+        routes.put("/up/*", exchange -> {
+            String name = exchange.getRequestURI().getPath();
+            switch (exchange.getRequestMethod()) {
+                case "PUT" -> {
+                    held.put(name, exchange.getRequestBody().readAllBytes().length / 2);
+                    send(exchange, 201, new byte[0], null);
+                }
+                case "HEAD" -> {
+                    if (held.containsKey(name)) {
+                        exchange.getResponseHeaders().set("Content-Length", Integer.toString(held.get(name)));
+                        exchange.sendResponseHeaders(200, -1);
+                    } else {
+                        send(exchange, 404, new byte[0], null);
+                    }
+                }
+                default -> send(exchange, 405, new byte[0], null);
+            }
+        });
+        String yaml = """
+                sources: [{name: disk, type: file, path: '%s'}]
+                destinations: [{name: halves, type: http, url: '%s/up/{name}'}]
+                workflows: [{name: halves, source: disk, destinations: [halves], backoff: 10ms, maxDeliver: 2}]
+                """.formatted(src, base());
+
+        RunSummary summary = runOnce(yaml);
+
+        assertThat(summary.copied()).isZero();
+        assertThat(summary.failed()).isEqualTo(3);
+        assertThat(summary.failures()).allSatisfy(f -> assertThat(f).contains("answered HTTP 201 but the server holds"));
     }
 }

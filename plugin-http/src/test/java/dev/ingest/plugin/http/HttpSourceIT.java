@@ -5,6 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.groups.Tuple.tuple;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+
 import dev.ingest.api.Blob;
 import dev.ingest.api.Scan;
 import dev.ingest.api.Codec;
@@ -32,6 +37,7 @@ import okhttp3.HttpUrl;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** The http source against a real HTTP server on loopback (MockWebServer). */
 class HttpSourceIT {
@@ -459,5 +465,141 @@ class HttpSourceIT {
         source.close();
 
         assertThatThrownBy(source::scan).isInstanceOf(IOException.class).hasMessageContaining("closed");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Listings that never end, and items that repeat an id
+
+    @Test
+    void aListingWithEndlessDistinctNextLinksFailsTheScanAtMaxPages() throws Exception {
+        server.setDispatcher(new Dispatcher() {
+            @Override
+            public MockResponse dispatch(RecordedRequest request) {
+                HttpUrl url = request.getUrl();
+                String page = url.queryParameter("page") == null ? "1" : url.queryParameter("page");
+                int n = Integer.parseInt(page);
+                return new MockResponse.Builder().addHeader("Content-Type", "application/json")
+                        .body("{\"items\": [{\"id\": \"%d\", \"url\": \"/f/%d\"}], \"next\": \"/list?page=%d\"}"
+                                .formatted(n, n, n + 1)).build();
+            }
+        });
+        Source source = source("url", url("/list"), "items", "/items", "nextField", "/next", "maxPages", 5);
+
+        List<String> ids = new ArrayList<>();
+        Scan scan = source.scan();
+        IOException failure = null;
+        for (int i = 0; i < 1000 && failure == null; i++) { // bounded: a scan that never ends fails the test
+            try {
+                Optional<Codec> next = scan.next();
+                if (next.isEmpty()) {
+                    break;
+                }
+                ids.add(next.get().id());
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
+
+        assertThat(ids).as("the items of the pages up to maxPages are handed out").containsExactly("1", "2", "3", "4", "5");
+        assertThat(failure).isNotNull().isNotInstanceOf(PoisonException.class);
+        assertThat(failure).hasMessage("http source 'api': the listing has more than maxPages (5) pages: page "
+                + url("/list?page=5") + " links to " + url("/list?page=6") + "; this scan stopped there, after 5 "
+                + "objects (queued). Raise maxPages if the listing really is this long; an API whose next links never "
+                + "end cannot be listed");
+        assertThat(server.getRequestCount()).isEqualTo(5);
+    }
+
+    @Test
+    void aListingOfExactlyMaxPagesPagesEndsNormally() throws Exception {
+        json("/list", "{\"items\": [{\"id\": \"1\", \"url\": \"/f/1\"}], \"next\": \"/list?page=2\"}");
+        json("/list?page=2", "{\"items\": [{\"id\": \"2\", \"url\": \"/f/2\"}]}");
+        Source source = source("url", url("/list"), "items", "/items", "nextField", "/next", "maxPages", 2);
+
+        assertThat(scan(source)).extracting(Codec::id).containsExactly("1", "2");
+    }
+
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    private final Logger sourceLogger = (Logger) LoggerFactory.getLogger(HttpSource.class);
+
+    @BeforeEach
+    void captureLogs() {
+        logs.start();
+        sourceLogger.addAppender(logs);
+        sourceLogger.setLevel(Level.DEBUG);
+    }
+
+    @AfterEach
+    void releaseLogs() {
+        sourceLogger.detachAppender(logs);
+        sourceLogger.setLevel(null);
+    }
+
+    private List<String> logged(Level level) {
+        return logs.list.stream().filter(e -> e.getLevel() == level).map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    @Test
+    void anItemThatRepeatsTheIdOfAnotherObjectIsLeftOutWithAWarningNamingBothItems() throws Exception {
+        json("/list", """
+                {"items": [{"id": "1", "name": "a.txt", "url": "/f/a"}, {"id": "2", "name": "two.txt", "url": "/f/2"}],
+                 "next": "/list?page=2"}""");
+        json("/list?page=2", """
+                {"items": [{"id": "1", "name": "b.txt", "url": "/f/b"}, {"id": "3", "name": "three.txt", "url": "/f/3"}]}""");
+        Source source = source("url", url("/list"), "items", "/items", "nextField", "/next");
+
+        assertThat(scan(source)).extracting(Codec::id, Codec::name)
+                .containsExactly(tuple("1", "a.txt"), tuple("2", "two.txt"), tuple("3", "three.txt"));
+
+        assertThat(logged(Level.WARN)).containsExactly(
+                "http source 'api': item 0 of page " + url("/list?page=2") + " (name 'b.txt', URL " + url("/f/b")
+                        + ") has id '1', like item 0 of page " + url("/list") + " (name 'a.txt', URL " + url("/f/a")
+                        + ") listed earlier in this scan; left out, the first one is copied. An id must name one "
+                        + "object: set idField to a field that is unique for each object (the URL is)",
+                "http source 'api': scan listed 3 objects on 2 pages; left out 1 item that repeats the id of another "
+                        + "object (see the warnings above)");
+    }
+
+    @Test
+    void anItemListedTwiceIsLeftOutAndCountedWithoutAWarning() throws Exception {
+        json("/list", """
+                {"items": [{"id": "1", "name": "a.txt", "url": "/f/a"}, {"id": "2", "name": "b.txt", "url": "/f/b"}],
+                 "next": "/list?page=2"}""");
+        json("/list?page=2", """
+                {"items": [{"id": "2", "name": "b.txt", "url": "/f/b"}, {"id": "3", "name": "c.txt", "url": "/f/c"}]}""");
+        Source source = source("url", url("/list"), "items", "/items", "nextField", "/next");
+
+        assertThat(scan(source)).extracting(Codec::id).containsExactly("1", "2", "3");
+
+        assertThat(logged(Level.WARN)).isEmpty();
+        assertThat(logged(Level.INFO)).containsExactly(
+                "http source 'api': scan listed 3 objects on 2 pages; left out 1 item listed twice");
+    }
+
+    @Test
+    void aRepeatedIdFromAnOlderPageNamesThatPageAndTheSummaryCountsEveryKindLeftOut() throws Exception {
+        json("/list", "[{\"id\": \"1\", \"name\": \"a.txt\", \"url\": \"/f/a\"}]", "Link", "</list?page=2>; rel=next");
+        json("/list?page=2", "[{\"id\": \"2\", \"url\": \"/f/2\"}, {\"url\": \"/f/noid\"}]", "Link", "</list?page=3>; rel=next");
+        json("/list?page=3", "[{\"id\": \"1\", \"name\": \"z.txt\", \"url\": \"/f/z\"}, {\"id\": \"2\", \"url\": \"/f/2\"}]");
+        Source source = source("url", url("/list"));
+
+        assertThat(scan(source)).extracting(Codec::id).containsExactly("1", "2");
+
+        assertThat(logged(Level.WARN)).filteredOn(m -> m.contains("has id '1'")).singleElement().asString()
+                .contains("item 0 of page " + url("/list?page=3") + " (name 'z.txt'")
+                .contains("like an item of page " + url("/list") + " listed earlier");
+        assertThat(logged(Level.WARN)).last().isEqualTo("http source 'api': scan listed 2 objects on 3 pages; left "
+                + "out 1 item that repeats the id of another object, 1 item listed twice, 1 item without an id or a URL "
+                + "(see the warnings above)");
+    }
+
+    @Test
+    void aCleanScanLogsItsCountAtDebugOnly() throws Exception {
+        json("/list", "[{\"id\": \"1\", \"url\": \"/f/1\"}]");
+        Source source = source("url", url("/list"));
+
+        scan(source);
+
+        assertThat(logs.list).extracting(ILoggingEvent::getLevel).containsOnly(Level.DEBUG);
+        assertThat(logged(Level.DEBUG)).containsExactly("http source 'api': scan listed 1 object on 1 page");
     }
 }
