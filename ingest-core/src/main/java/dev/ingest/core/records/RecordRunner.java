@@ -9,8 +9,10 @@ import dev.ingest.core.queue.JetStreamQueue;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -417,7 +419,7 @@ public final class RecordRunner implements RecordContext {
 
     @Override
     public void status(Map<String, String> status) {
-        listener.status(Map.copyOf(status));
+        listener.status(Collections.unmodifiableMap(new LinkedHashMap<>(status))); // in the source's order
     }
 
     /** @return the name of the workflow this runner serves */
