@@ -47,15 +47,19 @@ class RecordsIT {
     }
 
     private Ingest build(String batch, long count) throws Exception {
+        return build(batch, count, "");
+    }
+
+    private Ingest build(String batch, long count, String sourceExtras) throws Exception {
         String yaml = """
-                sources: [{name: gen, type: gen, count: %d, chunk: 70, groups: 3}]
+                sources: [{name: gen, type: gen, count: %d, chunk: 70, groups: 3%s}]
                 destinations: [{name: out, type: dir, path: '${OUT}'}]
                 workflows:
                 - name: logs
                   source: gen
                   destinations: [out]
                   batch: %s
-                """.formatted(count, batch);
+                """.formatted(count, sourceExtras, batch);
         return Ingest.builder().config(yaml).variables(Map.of("OUT", tmp.resolve("out").toString()))
                 .natsUrl(nats.url()).stream(name).subject(name).consumer(name).shutdownGrace(Duration.ofSeconds(5))
                 .build();
@@ -151,6 +155,27 @@ class RecordsIT {
         assertThat(objects.size()).isGreaterThan(5);
         assertThat(allLines(objects)).containsExactlyInAnyOrderElementsOf(expected(1000));
         assertThat(total).isEqualTo(expected(1000).stream().mapToLong(l -> l.length() + 1).sum());
+    }
+
+    @Test
+    void recordsHandedOverAgainByASourceRunAfterAFailureGoToOtherBatchesThanTheirFirstCopies() throws Exception {
+        // The first run hands over 300 records without moving its checkpoint and fails; the second hands them over
+        // again. Both copies reach the batcher within one maxAge: one batch per run of the source.
+        Ingest ingest = build("{maxRecords: 1000000, maxAge: 3s, compression: none, key: '{first}.{ext}'}", 300,
+                ", failFirstRun: true");
+        try {
+            ingest.start();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> allLines(objects(tmp.resolve("out"))).size() == 600);
+        } finally {
+            ingest.close();
+        }
+        Map<String, List<String>> objects = objects(tmp.resolve("out"));
+        assertThat(objects).hasSize(2);
+        for (Map.Entry<String, List<String>> e : objects.entrySet()) {
+            assertThat(e.getValue()).as(e.getKey()).doesNotHaveDuplicates()
+                    .containsExactlyInAnyOrderElementsOf(expected(300));
+        }
     }
 
     private static List<String> expected(int count) {
