@@ -81,7 +81,10 @@ final class Batcher {
     private static final long SCANNING_POLL_MILLIS = 100;
     /** Attempts to store a closed batch before its messages are handed back. */
     static final int STORE_ATTEMPTS = 3;
-    /** Closed batches waiting to be stored, at most, before the puller waits. */
+    /**
+     * Closed batches waiting to be stored, at most, before the puller waits. {@link BatchConfig#maxHeldMessages()}
+     * counts on it (and on {@link #PULL}) for the consumer's limit of unacknowledged messages.
+     */
     private static final int STORING = 4;
     /** Longest line of an object being compacted; longer ones become several records (attribute {@code part}). */
     static final int MAX_LINE = 1 << 20;

@@ -438,8 +438,10 @@ public final class JetStreamQueue implements AutoCloseable {
                 .ackPolicy(AckPolicy.Explicit)
                 .ackWait(settings.ackWait())
                 .maxDeliver(-1) // ingest counts attempts itself and dead-letters, so nothing is dropped silently
+                // A batcher holds every message of its open batches until they are stored. (Not -1: the client
+                // leaves a negative value out, and the server then allows its default of 1,000.)
                 .maxAckPending(workflow.batch().isPresent()
-                        ? -1 // a batcher holds every message of its open batches until they are stored
+                        ? workflow.batch().get().maxHeldMessages()
                         : Math.max(1000, workflow.batchSize() * 4L))
                 .build();
         try {
