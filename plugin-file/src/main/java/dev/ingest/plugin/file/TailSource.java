@@ -303,6 +303,9 @@ final class TailSource implements RecordSource {
                     }
                     return;
                 }
+                if (w.seen && !w.path.equals(file)) {
+                    return; // another hard link of a file seen under its first name in this walk
+                }
                 w.seen = true;
                 w.size = attrs.size();
                 w.modifiedMillis = attrs.lastModifiedTime().toMillis();
@@ -379,6 +382,9 @@ final class TailSource implements RecordSource {
                     }
                     return; // replaced in between: looked at again at the next poll
                 }
+                if (files.containsKey(again)) {
+                    return; // a hard link of a file followed under another name
+                }
                 unreadable.remove(file);
                 long dev = (Long) attrs.get("dev");
                 long ino = (Long) attrs.get("ino");
@@ -446,27 +452,29 @@ final class TailSource implements RecordSource {
             return true;
         }
 
-        /** {@code readFrom: end}: starts after the file's last line break (a line in progress is read whole). */
+        /**
+         * {@code readFrom: end}: starts after the file's last line break, so that a line in progress is read whole
+         * once it is complete. Looks for it backwards, a block at a time, at most {@code maxLineBytes + 1} bytes.
+         */
         private void skipToEnd(Watched w) throws IOException {
             long size = w.size;
-            long from = Math.max(0, size - (maxLine + 1L));
-            int length = (int) (size - from);
-            ByteBuffer buf = ByteBuffer.wrap(buffer, 0, length);
-            while (buf.hasRemaining()) {
-                if (w.channel.read(buf, from + buf.position()) < 0) {
-                    break;
+            long floor = Math.max(0, size - (maxLine + 1L));
+            long start = -1;
+            int block = 8 * 1024;
+            for (long end = size; end > floor && start < 0; end -= block) {
+                long from = Math.max(floor, end - block);
+                int n = fill(w.channel, (int) (end - from), from);
+                for (int i = n - 1; i >= 0; i--) {
+                    if (buffer[i] == '\n') {
+                        start = from + i + 1;
+                        break;
+                    }
                 }
             }
-            int read = buf.position();
-            long start = size;
-            for (int i = read - 1; i >= 0; i--) {
-                if (buffer[i] == '\n') {
-                    start = from + i + 1;
-                    break;
-                }
-            }
-            if (start == size && from == 0 && read == size) {
-                start = 0; // no line break at all yet: the first line is still being written
+            if (start < 0) {
+                // No line break: the first line is still being written (it is read whole), or the last one is longer
+                // than maxLineBytes (what follows is read).
+                start = floor == 0 ? 0 : size;
             }
             w.offset = start;
             w.lineStart = start;

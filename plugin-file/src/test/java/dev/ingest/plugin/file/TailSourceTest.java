@@ -130,6 +130,34 @@ class TailSourceTest {
     }
 
     @Test
+    void theFileAttributeNamesAFileWhoseNameIsNotUtf8AsTheObjectSourceDoes() throws Exception {
+        Files.writeString(Path.of(java.net.URI.create(dir.toUri() + "caf%E9.log")), "latin-1 name\n"); // 'caf\xe9.log'
+
+        CollectingContext ctx = runOnce(tail(), Map.of());
+
+        assertThat(ctx.records()).singleElement()
+                .satisfies(r -> assertThat(r.attributes()).containsEntry("file", "caf%E9.log"));
+    }
+
+    @Test
+    void aFileWithTwoHardLinksIsReadOnceUnderOneName() throws Exception {
+        Path log = dir.resolve("a.log");
+        append(log, "one\n");
+        Files.createLink(dir.resolve("b.log"), log);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        CollectingContext ctx = service(tail("pollInterval", "20ms"), Map.of(), failed);
+        await().atMost(Duration.ofSeconds(10)).until(() -> ctx.count() == 1);
+        append(log, "two\n");
+        await().atMost(Duration.ofSeconds(10)).until(() -> ctx.count() == 2);
+        Thread.sleep(200); // polls
+        ctx.stop();
+
+        assertThat(failed.get()).isNull();
+        assertThat(ctx.lines()).containsExactly("one", "two");
+        assertThat(this.log.list.stream().map(ILoggingEvent::getFormattedMessage)).noneMatch(m -> m.contains("renamed"));
+    }
+
+    @Test
     void includeExcludeAndRecursiveSelectFilesAsForTheObjectSource() throws Exception {
         Files.createDirectories(dir.resolve("deep"));
         append(dir.resolve("app.log"), "app\n");
@@ -191,6 +219,20 @@ class TailSourceTest {
         once(source, checkpoint, lines);
 
         assertThat(lines).containsExactlyInAnyOrder("in progress", "old 3", "new 1");
+    }
+
+    @Test
+    void readFromEndFindsTheLastLineBreakFarBeforeTheEndOfABigFile() throws Exception {
+        Path big = dir.resolve("big.log");
+        append(big, "x".repeat(100_000) + "\n" + "y".repeat(20_000)); // the last line is still being written
+        RecordSource source = tail("readFrom", "end");
+        Map<String, byte[]> checkpoint = runOnce(source, Map.of()).committed();
+
+        append(big, "\n");
+        CollectingContext ctx = runOnce(source, checkpoint);
+
+        assertThat(ctx.lines()).containsExactly("y".repeat(20_000));
+        assertThat(ctx.records().get(0).attributes()).containsEntry("offset", "100001");
     }
 
     @Test
