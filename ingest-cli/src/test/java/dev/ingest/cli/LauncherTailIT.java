@@ -401,6 +401,59 @@ class LauncherTailIT {
     }
 
     @Test
+    void binaryBytesAndInvalidUtf8AreStoredByteForByteAsLinesAndEscapedInNdjson() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("src"));
+        java.io.ByteArrayOutputStream content = new java.io.ByteArrayOutputStream();
+        content.writeBytes("plain text\n".getBytes(StandardCharsets.UTF_8));
+        content.writeBytes(new byte[] {'c', 'a', 'f', (byte) 0xe9, ' ', 0, 1, (byte) 0xff, '\r', '\n'});
+        content.writeBytes("{\"level\":\"warn\",\"msg\":\"json line\"}\n".getBytes(StandardCharsets.UTF_8));
+        byte[] binary = new byte[3000];
+        new java.util.Random(5).nextBytes(binary);
+        content.writeBytes(binary);
+        content.write('\n');
+        byte[] bytes = content.toByteArray();
+        Files.write(src.resolve("mixed.log"), bytes);
+        String name = unique("tailbytes");
+        String yaml = """
+                sources: [{name: logs, type: file, path: %s, tail: true}]
+                destinations:
+                - {name: lines, type: file, path: %s}
+                - {name: json, type: file, path: %s}
+                workflows:
+                - {name: %s, source: logs, destinations: [lines], batch: {compression: none, key: '{first}.{ext}'}}
+                - {name: %sjson, source: logs, destinations: [json], batch: {format: ndjson, compression: none}}
+                """.formatted(quote(src), quote(dir.resolve("lines")), quote(dir.resolve("json")), name, name);
+        Path config = Files.writeString(dir.resolve(name + ".yaml"), yaml);
+
+        Result run = launcher.run(dir, RUN, Map.of(), queueArgs(NATS.url(), name, config, "--mode=all", "--once"));
+
+        assertThat(run.exitCode()).as(run.describe()).isZero();
+        List<Path> stored = LauncherSupport.regularFiles(dir.resolve("lines"));
+        assertThat(stored).singleElement().satisfies(p -> assertThat(Files.readAllBytes(p))
+                .as("the lines batch is the file, byte for byte").isEqualTo(bytes));
+        List<Path> json = LauncherSupport.regularFiles(dir.resolve("json"));
+        assertThat(json).singleElement();
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.io.ByteArrayOutputStream rebuilt = new java.io.ByteArrayOutputStream();
+        List<String> documents = Files.readAllLines(json.get(0), StandardCharsets.UTF_8);
+        for (String doc : documents) {
+            com.fasterxml.jackson.databind.JsonNode node = mapper.readTree(doc);
+            if (node.has("message_base64")) {
+                rebuilt.writeBytes(java.util.Base64.getDecoder().decode(node.get("message_base64").asText()));
+            } else if (node.has("message")) {
+                rebuilt.writeBytes(node.get("message").asText().getBytes(StandardCharsets.UTF_8));
+            } else {
+                assertThat(node.path("msg").asText()).isEqualTo("json line");
+                assertThat(node.path("attributes").path("file").asText()).isEqualTo("mixed.log");
+                rebuilt.writeBytes("{\"level\":\"warn\",\"msg\":\"json line\"}".getBytes(StandardCharsets.UTF_8));
+            }
+            rebuilt.write('\n');
+            assertThat(node.has("file") || node.has("attributes")).as(doc).isTrue();
+        }
+        assertThat(rebuilt.toByteArray()).as("every line, escaped, none dropped").isEqualTo(bytes);
+    }
+
+    @Test
     void aDryRunPrintsWhatTheTailWouldReadAndQueuesNothing() throws Exception {
         Path src = Files.createDirectories(dir.resolve("src"));
         Path dst = dir.resolve("dst");
