@@ -42,6 +42,10 @@ final class DryRun {
                 out.printf("  plan: reads records; from the beginning its source has %s%d records (%s) now, batched "
                                 + "as %s%n", plan.recordsCut() ? "at least " : "", plan.records(),
                         RunSummary.humanBytes(plan.bytesToCopy()), w.batch().map(Object::toString).orElse("-"));
+                if (!plan.sourceStatus().isEmpty()) {
+                    out.println("  source reports:");
+                    plan.sourceStatus().forEach((k, v) -> out.printf("    %s: %s%n", k, v));
+                }
                 out.println("  (a run starts from the workflow's checkpoint, which a dry run does not read)");
             } else {
                 out.printf("  plan: %d listed, %d already at every destination, %d to copy (%s%s)%n", plan.listed(),

@@ -47,15 +47,19 @@ class RecordsIT {
     }
 
     private Ingest build(String batch, long count) throws Exception {
+        return build(batch, count, ", chunk: 70");
+    }
+
+    private Ingest build(String batch, long count, String sourceExtras) throws Exception {
         String yaml = """
-                sources: [{name: gen, type: gen, count: %d, chunk: 70, groups: 3}]
+                sources: [{name: gen, type: gen, count: %d, groups: 3%s}]
                 destinations: [{name: out, type: dir, path: '${OUT}'}]
                 workflows:
                 - name: logs
                   source: gen
                   destinations: [out]
                   batch: %s
-                """.formatted(count, batch);
+                """.formatted(count, sourceExtras, batch);
         return Ingest.builder().config(yaml).variables(Map.of("OUT", tmp.resolve("out").toString()))
                 .natsUrl(nats.url()).stream(name).subject(name).consumer(name).shutdownGrace(Duration.ofSeconds(5))
                 .build();
@@ -188,6 +192,41 @@ class RecordsIT {
         try (Stream<Path> left = Files.list(in)) {
             assertThat(left.count()).as("objects left in the source after cleanUp").isZero();
         }
+    }
+
+    void recordsHandedOverAgainByASourceRunAfterAFailureGoToOtherBatchesThanTheirFirstCopies() throws Exception {
+        // The first run hands over 300 records without moving its checkpoint and fails; the second hands them over
+        // again. Both copies reach the batcher within one maxAge: one batch per run of the source.
+        Ingest ingest = build("{maxRecords: 1000000, maxAge: 3s, compression: none, key: '{first}.{ext}'}", 300,
+                ", chunk: 70, failFirstRun: true");
+        try {
+            ingest.start();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> allLines(objects(tmp.resolve("out"))).size() == 600);
+        } finally {
+            ingest.close();
+        }
+        Map<String, List<String>> objects = objects(tmp.resolve("out"));
+        assertThat(objects).hasSize(2);
+        for (Map.Entry<String, List<String>> e : objects.entrySet()) {
+            assertThat(e.getValue()).as(e.getKey()).doesNotHaveDuplicates()
+                    .containsExactlyInAnyOrderElementsOf(expected(300));
+        }
+    }
+
+    @Test
+    void aBatchOfMoreMessagesThanJetStreamLetsAConsumerLeaveUnacknowledgedByDefaultFillsUp() throws Exception {
+        // 1,500 records in 1,500 messages make one batch: the batcher holds them all until it is stored, more than
+        // the 1,000 unacknowledged messages JetStream allows a consumer unless told otherwise. Without the room, the
+        // batch would wait for its maxAge (an hour) for messages that are not delivered.
+        try (Ingest ingest = build("{maxRecords: 1500, maxAge: 1h, compression: none, key: '{first}.{ext}'}", 1500,
+                ", chunk: 1")) {
+            RunSummary run = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofMinutes(2),
+                    ingest::runOnce, "the batch never filled up");
+            assertThat(run.records()).as(run.line()).isEqualTo(1500);
+            assertThat(run.batches()).as(run.line()).isEqualTo(1);
+        }
+        assertThat(allLines(objects(tmp.resolve("out")))).containsExactlyInAnyOrderElementsOf(expected(1500));
     }
 
     private static List<String> expected(int count) {

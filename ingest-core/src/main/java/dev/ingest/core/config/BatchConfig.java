@@ -56,6 +56,22 @@ public record BatchConfig(long maxRecords, long maxBytes, Duration maxAge, Forma
                 + compression.key() + ", key " + key + ", maxOpenBatches " + maxOpenBatches;
     }
 
+    /**
+     * The most messages a batcher may hold unacknowledged at once: each record of its open batches, and of the closed
+     * batches waiting to be stored (at most 4), may have come in a message of its own, and a pull brings up to 256
+     * more. The workflow's consumer must let that many be pending, or an open batch that waits for records would wait
+     * for messages JetStream no longer delivers.
+     *
+     * @return a count, at most {@link Integer#MAX_VALUE}
+     */
+    public long maxHeldMessages() {
+        long batches = maxOpenBatches + 4L;
+        if (maxRecords > (Integer.MAX_VALUE - 256L) / batches) {
+            return Integer.MAX_VALUE;
+        }
+        return batches * maxRecords + 256;
+    }
+
     /** @return the extension of the objects' names, e.g. {@code log.gz} or {@code ndjson.zst} */
     public String extension() {
         return format.extension + compression.extension;

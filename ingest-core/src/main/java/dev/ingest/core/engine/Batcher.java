@@ -55,7 +55,7 @@ import org.slf4j.MDC;
  * them at every destination.
  *
  * <p>One thread pulls the workflow's messages and appends each record to the open batch of its key prefix (see
- * {@link KeyTemplate}); a batch closes when it reaches {@code maxRecords} or {@code maxBytes} (as written), when
+ * {@link KeyTemplate}) and of the run of the record source that handed it over (see {@link #add}); a batch closes when it reaches {@code maxRecords} or {@code maxBytes} (as written), when
  * {@code maxAge} has passed since its first record (on a timer, also when nothing arrives), when another batch needs
  * its place ({@code maxOpenBatches}), when a {@code once} run has drained its queue, and when the engine stops.
  * Closed batches are stored on threads of their own while new records keep arriving.
@@ -81,7 +81,10 @@ final class Batcher {
     private static final long SCANNING_POLL_MILLIS = 100;
     /** Attempts to store a closed batch before its messages are handed back. */
     static final int STORE_ATTEMPTS = 3;
-    /** Closed batches waiting to be stored, at most, before the puller waits. */
+    /**
+     * Closed batches waiting to be stored, at most, before the puller waits. {@link BatchConfig#maxHeldMessages()}
+     * counts on it (and on {@link #PULL}) for the consumer's limit of unacknowledged messages.
+     */
     private static final int STORING = 4;
     /** Longest line of an object being compacted; longer ones become several records (attribute {@code part}). */
     static final int MAX_LINE = 1 << 20;
@@ -318,8 +321,9 @@ final class Batcher {
         MDC.put("workflow", workflow.name());
         try {
             if (records != null) {
+                String run = m.getHeaders() == null ? null : m.getHeaders().getFirst(JetStreamQueue.HEADER_RUN);
                 for (int i = 0; i < records.size(); i++) {
-                    add(h, records.get(i), i);
+                    add(h, records.get(i), i, run);
                 }
             } else {
                 addLines(h, object);
@@ -378,7 +382,8 @@ final class Batcher {
                     if (buf[i] == '\n' || line.size() + (i - start) >= MAX_LINE) {
                         boolean whole = buf[i] == '\n';
                         line.write(buf, start, i - start);
-                        add(h, lineRecord(line.toByteArray(), now, codec, whole && part == 0 ? 0 : ++part), index++);
+                        add(h, lineRecord(line.toByteArray(), now, codec, whole && part == 0 ? 0 : ++part), index++,
+                                null);
                         line.reset();
                         if (whole) {
                             part = 0;
@@ -394,7 +399,7 @@ final class Batcher {
                 }
             }
             if (line.size() > 0) { // a last line without its line break
-                add(h, lineRecord(line.toByteArray(), now, codec, part == 0 ? 0 : ++part), index);
+                add(h, lineRecord(line.toByteArray(), now, codec, part == 0 ? 0 : ++part), index, null);
             }
         }
         metrics.clientOperation(workflow.name(), workflow.source(), objects.type(), "download", true);
@@ -405,10 +410,20 @@ final class Batcher {
                 : Map.of("object", codec.name(), "part", Integer.toString(part)));
     }
 
-    /** Appends one record to the open batch of its prefix, opening and closing batches as needed. */
-    private void add(Held h, DataRecord r, int index) throws IOException {
+    /**
+     * Appends one record to the open batch of its prefix and source run, opening and closing batches as needed.
+     *
+     * <p>A batch holds the records of one run of the record source only ({@value JetStreamQueue#HEADER_RUN}): a source
+     * restarted after a crash hands over again what its committed checkpoint did not cover, and those records must not
+     * land in the batch that holds their first copies (redelivered after the crash), or one object would hold a record
+     * twice.
+     *
+     * @param run the run of the source that handed the record over; null for the lines of objects
+     */
+    private void add(Held h, DataRecord r, int index, String run) throws IOException {
         String prefix = batch.key().prefix(r, workflow.name(), sourceName);
-        Open o = open.get(prefix);
+        String key = run == null ? prefix : prefix + '\0' + run;
+        Open o = open.get(key);
         if (o == null) {
             if (open.size() >= batch.maxOpenBatches()) {
                 Map.Entry<String, Open> oldest = open.entrySet().iterator().next();
@@ -416,7 +431,7 @@ final class Batcher {
                 close(oldest.getValue(), "maxOpenBatches");
             }
             o = new Open(prefix, KeyTemplate.first(h.sequence, index), h.sequence);
-            open.put(prefix, o);
+            open.put(key, o);
         }
         o.file.append(r);
         o.lastSequence = h.sequence;
@@ -426,7 +441,7 @@ final class Batcher {
             }
         }
         if (o.full()) {
-            open.remove(prefix);
+            open.remove(key);
             close(o, o.file.records() >= batch.maxRecords() ? "maxRecords" : "maxBytes");
         }
     }

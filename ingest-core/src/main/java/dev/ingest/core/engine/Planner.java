@@ -14,12 +14,15 @@ import dev.ingest.core.plugin.Configured;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Works out what a run would do without doing it: lists every workflow's source and asks every destination
@@ -43,9 +46,17 @@ public final class Planner {
      * @param records for a record workflow, the records its source would read now from the beginning (at most
      *     {@value #RECORD_LIMIT}); -1 for an object workflow
      * @param recordsCut whether counting stopped at {@value #RECORD_LIMIT} records or after {@link #RECORD_TIME}
+     * @param sourceStatus for a record workflow, what its source last reported while it was counting (a tail source:
+     *     each file's offset and size), in its order; empty otherwise
      */
     public record WorkflowPlan(String workflow, long listed, long present, long toCopy, long bytesToCopy,
-                               long unknownSizes, String error, long records, boolean recordsCut) {
+                               long unknownSizes, String error, long records, boolean recordsCut,
+                               Map<String, String> sourceStatus) {
+
+        /** Copies the status, keeping its order. */
+        public WorkflowPlan {
+            sourceStatus = Collections.unmodifiableMap(new LinkedHashMap<>(sourceStatus));
+        }
 
         /** @return whether the source reads records (the plan counts them instead of objects) */
         public boolean readsRecords() {
@@ -110,14 +121,16 @@ public final class Planner {
         } catch (IOException | RuntimeException e) {
             error = e.toString();
         }
-        return new WorkflowPlan(w.name(), listed, present, toCopy, bytes, unknown, error, -1, false);
+        return new WorkflowPlan(w.name(), listed, present, toCopy, bytes, unknown, error, -1, false, Map.of());
     }
 
     /**
-     * Runs a record source once with a context that counts what it hands over and keeps nothing: no checkpoint (the
-     * count is from the beginning), nothing published. Stops at {@link #RECORD_LIMIT} records or {@link #RECORD_TIME}.
+     * Runs a record source once with a context that counts what it hands over and keeps nothing but what the source
+     * reports: no checkpoint (the count is from the beginning), nothing published. Stops at {@link #RECORD_LIMIT}
+     * records or {@link #RECORD_TIME}.
      */
     private static WorkflowPlan planRecords(WorkflowConfig w, RecordSource source) {
+        AtomicReference<Map<String, String>> reported = new AtomicReference<>(Map.of());
         AtomicLong count = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
         long deadline = System.nanoTime() + RECORD_TIME.toNanos();
@@ -156,6 +169,7 @@ public final class Planner {
 
             @Override
             public void status(Map<String, String> status) {
+                reported.set(new LinkedHashMap<>(status));
             }
         };
         String error = "";
@@ -168,6 +182,6 @@ public final class Planner {
             error = e.toString();
         }
         return new WorkflowPlan(w.name(), 0, 0, 0, bytes.get(), 0, error, count.get(),
-                error.isEmpty() && counting.stopping());
+                error.isEmpty() && counting.stopping(), reported.get());
     }
 }

@@ -147,18 +147,35 @@ public final class BatchFile implements Closeable {
     }
 
     /**
-     * Writes a record as one JSON document: a record that is a JSON object as it is, made compact; any other record
-     * as {@code {"timestamp": <its time, RFC 3339>, "message": <its text>, <its attributes>}}. Text that is not valid
-     * UTF-8 is written with replacement characters in {@code message}, and byte for byte, base64, in
-     * {@code message_base64}: nothing is lost.
+     * Writes a record as one JSON document: a record that is a JSON object as it is, made compact, with the record's
+     * attributes added as an object under {@code attributes} when it has attributes and the object has no field of
+     * that name; any other record as {@code {"timestamp": <its time, RFC 3339>, "message": <its text>, <its
+     * attributes>}}. Text that is not valid UTF-8 is written with replacement characters in {@code message}, and byte
+     * for byte, base64, in {@code message_base64}: nothing is lost.
      */
     public static void ndjson(DataRecord r, OutputStream into) throws IOException {
         byte[] data = r.data();
         if (looksLikeObject(data)) {
-            ByteArrayOutputStream compact = new ByteArrayOutputStream(data.length);
+            ByteArrayOutputStream compact = new ByteArrayOutputStream(data.length + 64);
             try (JsonParser p = JSON.createParser(data); JsonGenerator g = JSON.createGenerator(compact)) {
                 if (p.nextToken() == JsonToken.START_OBJECT) {
-                    g.copyCurrentStructure(p);
+                    g.writeStartObject();
+                    boolean hasAttributes = false;
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String field = p.getCurrentName();
+                        hasAttributes |= field.equals("attributes");
+                        g.writeFieldName(field);
+                        p.nextToken();
+                        g.copyCurrentStructure(p);
+                    }
+                    if (!hasAttributes && !r.attributes().isEmpty()) {
+                        g.writeObjectFieldStart("attributes");
+                        for (Map.Entry<String, String> a : new java.util.TreeMap<>(r.attributes()).entrySet()) {
+                            g.writeStringField(a.getKey(), a.getValue());
+                        }
+                        g.writeEndObject();
+                    }
+                    g.writeEndObject();
                     g.flush();
                     if (p.nextToken() == null) {
                         compact.writeTo(into);

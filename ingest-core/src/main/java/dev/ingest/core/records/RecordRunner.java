@@ -9,8 +9,10 @@ import dev.ingest.core.queue.JetStreamQueue;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,7 +40,10 @@ import org.slf4j.MDC;
  *
  * <p>When {@link RecordSource#run} fails, the runner waits until every chunk in flight is settled, forgets the
  * uncommitted updates, and (in a service) runs the source again from the committed checkpoint after a growing
- * delay; records handed over after that checkpoint may then be published twice.
+ * delay; records handed over after that checkpoint may then be published twice. So may those of a process that
+ * crashed. Each chunk therefore names the run of the source that handed it over (header
+ * {@value JetStreamQueue#HEADER_RUN}: this runner's random id and how often it started the source), and the batcher
+ * never puts the records of two runs into one batch: the second copies go to other objects than the first.
  */
 public final class RecordRunner implements RecordContext {
 
@@ -76,6 +81,9 @@ public final class RecordRunner implements RecordContext {
     private final Listener listener;
     private final int maxRecordBytes;
     private final String runId = UUID.randomUUID().toString();
+    /** The current run of the source: {@link #runId} and how many times it was started ({@code Ingest-Run}). */
+    private volatile String sourceRun = runId + ".0";
+    private int starts;
     private final CountDownLatch stop = new CountDownLatch(1);
     private final Semaphore window = new Semaphore(WINDOW);
     private final Object order = new Object();
@@ -143,6 +151,7 @@ public final class RecordRunner implements RecordContext {
                 try {
                     committed = checkpoints.load(workflow.name());
                     failed = false;
+                    sourceRun = runId + "." + starts++;
                     source.run(this);
                     awaitSettled();
                     commit();
@@ -212,6 +221,7 @@ public final class RecordRunner implements RecordContext {
         for (DataRecord r : records) {
             bytes += r.data().length;
         }
+        String run = sourceRun;
         for (List<DataRecord> part : parts) {
             byte[] chunk = ChunkCodec.encode(part);
             window.acquire();
@@ -219,15 +229,15 @@ public final class RecordRunner implements RecordContext {
             CompletableFuture<Void> confirmed = new CompletableFuture<>();
             confirmations.add(confirmed);
             try {
-                queue.publishRecordsAsync(workflow.name(), chunk, id).whenComplete((ack, error) -> {
+                queue.publishRecordsAsync(workflow.name(), chunk, id, run).whenComplete((ack, error) -> {
                     if (error == null) {
                         settled(p, confirmed, null);
                     } else {
-                        retry(p, confirmed, chunk, id, error);
+                        retry(p, confirmed, chunk, id, run, error);
                     }
                 });
             } catch (RuntimeException e) {
-                retry(p, confirmed, chunk, id, e);
+                retry(p, confirmed, chunk, id, run, e);
             }
         }
         CompletableFuture<Void> all = new CompletableFuture<>();
@@ -245,12 +255,13 @@ public final class RecordRunner implements RecordContext {
     }
 
     /** A chunk the server did not confirm: published again, synchronously, off the caller's thread. */
-    private void retry(Pending p, CompletableFuture<Void> confirmed, byte[] chunk, String id, Throwable first) {
+    private void retry(Pending p, CompletableFuture<Void> confirmed, byte[] chunk, String id, String run,
+                       Throwable first) {
         CompletableFuture.runAsync(() -> {
             Throwable last = first;
             for (int attempt = 1; attempt <= SYNC_RETRIES && !Thread.currentThread().isInterrupted(); attempt++) {
                 try {
-                    queue.publishRecords(workflow.name(), chunk, id);
+                    queue.publishRecords(workflow.name(), chunk, id, run);
                     settled(p, confirmed, null);
                     return;
                 } catch (IOException | RuntimeException e) {
@@ -417,7 +428,7 @@ public final class RecordRunner implements RecordContext {
 
     @Override
     public void status(Map<String, String> status) {
-        listener.status(Map.copyOf(status));
+        listener.status(Collections.unmodifiableMap(new LinkedHashMap<>(status))); // in the source's order
     }
 
     /** @return the name of the workflow this runner serves */

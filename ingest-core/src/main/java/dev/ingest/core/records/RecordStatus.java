@@ -88,7 +88,7 @@ public final class RecordStatus {
      * @param status what its source reported last
      */
     public void source(String workflow, Map<String, String> status) {
-        of(workflow).source = Map.copyOf(status);
+        of(workflow).source = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(status)); // in order
     }
 
     /**

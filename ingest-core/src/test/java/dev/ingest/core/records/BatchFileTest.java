@@ -89,6 +89,25 @@ class BatchFileTest {
     }
 
     @Test
+    void ndjsonAddsTheAttributesOfARecordThatIsAJsonObjectUnderAttributesUnlessItHasThatField() throws Exception {
+        Map<String, String> attrs = Map.of("file", "app.log", "offset", "120");
+        try (BatchFile batch = new BatchFile(dir, config(BatchConfig.Format.NDJSON, BatchConfig.Compression.NONE))) {
+            batch.append(new DataRecord("{\"msg\": \"x\", \"n\": [1, {\"a\": 2}]}".getBytes(StandardCharsets.UTF_8),
+                    Instant.EPOCH, attrs));
+            batch.append(new DataRecord("{\"attributes\": \"mine\"}".getBytes(StandardCharsets.UTF_8), Instant.EPOCH,
+                    attrs));
+            batch.append(DataRecord.of("{\"alone\": true}", Instant.EPOCH));
+            batch.finish();
+            List<String> lines = Files.readAllLines(batch.file());
+
+            assertThat(lines).containsExactly(
+                    "{\"msg\":\"x\",\"n\":[1,{\"a\":2}],\"attributes\":{\"file\":\"app.log\",\"offset\":\"120\"}}",
+                    "{\"attributes\":\"mine\"}",
+                    "{\"alone\":true}");
+        }
+    }
+
+    @Test
     void ndjsonKeepsJsonObjectsCompactAndWrapsEverythingElseWithItsTimeAndAttributes() throws Exception {
         ObjectMapper json = new ObjectMapper();
         byte[] invalid = {'c', 'a', 'f', (byte) 0xe9};

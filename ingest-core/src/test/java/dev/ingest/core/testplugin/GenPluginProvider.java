@@ -22,7 +22,9 @@ import java.util.Set;
 /**
  * A test-only record source of type {@code gen}: hands over {@code count} records, {@code line-<n>}, {@code chunk}
  * at a time, with attribute {@code group} ({@code n % groups}) and a checkpoint of the next number. In a service it
- * then waits for the stop. Its records' time is {@code start} plus {@code n} seconds.
+ * then waits for the stop. Its records' time is {@code start} plus {@code n} seconds. With {@code failFirstRun: true}
+ * its first run hands everything over without moving the checkpoint and then fails, so the engine runs it again from
+ * the start: every record is handed over twice, as after a crash.
  */
 public final class GenPluginProvider implements PluginProvider {
 
@@ -41,7 +43,8 @@ public final class GenPluginProvider implements PluginProvider {
         return List.of(ConfigKey.required("count", "records to hand over"),
                 ConfigKey.optional("chunk", "records per emit (default 100)"),
                 ConfigKey.optional("groups", "values of the group attribute (default 1)"),
-                ConfigKey.optional("start", "epoch second of the first record's time (default 1700000000)"));
+                ConfigKey.optional("start", "epoch second of the first record's time (default 1700000000)"),
+                ConfigKey.optional("failFirstRun", "hand everything over without a checkpoint, then fail, once"));
     }
 
     @Override
@@ -55,10 +58,14 @@ public final class GenPluginProvider implements PluginProvider {
         long chunk = config.number("chunk", 100, 1);
         long groups = config.number("groups", 1, 1);
         long start = config.number("start", 1_700_000_000L, 0);
+        boolean failFirstRun = config.bool("failFirstRun", false);
         config.validate();
         return new RecordSource() {
+            private boolean failed;
+
             @Override
             public void run(RecordContext context) throws IOException, InterruptedException {
+                boolean fail = failFirstRun && !failed;
                 byte[] saved = context.checkpoint().get("next");
                 long next = saved == null ? 0 : ByteBuffer.wrap(saved).getLong();
                 while (next < count && !context.stopping()) {
@@ -68,8 +75,13 @@ public final class GenPluginProvider implements PluginProvider {
                         records.add(new DataRecord(("line-" + n).getBytes(StandardCharsets.UTF_8),
                                 Instant.ofEpochSecond(start + n), Map.of("group", Long.toString(n % groups))));
                     }
-                    context.emit(records, CheckpointUpdate.put("next", ByteBuffer.allocate(8).putLong(end).array()));
+                    context.emit(records, fail ? CheckpointUpdate.NONE
+                            : CheckpointUpdate.put("next", ByteBuffer.allocate(8).putLong(end).array()));
                     next = end;
+                }
+                if (fail) {
+                    failed = true;
+                    throw new IOException("failing the first run, as asked");
                 }
                 context.status(Map.of("next", Long.toString(next)));
                 if (!context.once()) {
