@@ -347,8 +347,8 @@ final class IngestCommand implements Callable<Integer> {
                 if (shutdown != null && shutdown.signalled()) {
                     out.println("ingest: stopped by signal before the work was done; unfinished objects stay queued");
                     code = ExitCode.INTERRUPTED;
-                } else if (summary.failed() > 0) {
-                    code = ExitCode.FAILED_OBJECTS;
+                } else if (summary.failed() > 0 || summary.webhookFailed() > 0) {
+                    code = ExitCode.FAILED_OBJECTS; // a webhook never told of stored objects fails the run too
                 }
             }
             out.flush();

@@ -28,7 +28,9 @@ import org.slf4j.MDC;
  * and dequeuing until nothing is pending.
  *
  * <p>{@link #stop()} (e.g. from a SIGTERM hook) stops scanning and fetching, lets in-flight copies finish
- * within the grace period, then interrupts them; interrupted copies are handed back to the queue.
+ * within the grace period, then interrupts them; interrupted copies are handed back to the queue. Webhook
+ * deliveries may take what is left of the grace period (at the end of a {@code once} run: the whole grace period
+ * after the work is done); notices still undelivered then are logged and counted in the {@link RunSummary}.
  *
  * <p>The engine does not own the configured plugins or the queue: the caller closes them after {@link #run()}.
  */
@@ -123,7 +125,8 @@ public final class IngestEngine {
         }
 
         /**
-         * @param grace how long in-flight copies may take to finish after {@link IngestEngine#stop()}
+         * @param grace how long in-flight copies may take to finish after {@link IngestEngine#stop()}; webhook
+         *     deliveries get what is left of it (at the end of a {@code once} run, all of it)
          * @return this
          */
         public Builder shutdownGrace(Duration grace) {
@@ -216,7 +219,8 @@ public final class IngestEngine {
                     t.interrupt();
                 }
             }
-            // Stopping (or done): give in-flight copies the grace period, then interrupt them.
+            // Stopping (or done): in-flight copies, then webhook deliveries, get the grace period; then what is
+            // left is interrupted (copies are handed back) or given up (webhook notices, logged and counted).
             long deadline = System.nanoTime() + grace.toNanos();
             for (Thread t : dequeueThreads) {
                 t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
@@ -231,14 +235,14 @@ public final class IngestEngine {
             for (Thread t : scanners) {
                 t.join(10_000);
             }
-            webhook.close(Duration.ofSeconds(10));
+            webhook.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
             return stats.snapshot();
         } finally {
             for (ExecutorService p : pools) {
                 p.shutdownNow();
             }
             ticker.shutdownNow();
-            webhook.close(Duration.ofSeconds(10));
+            webhook.close(); // after a failure: gives up at once what is left (a normal end closed it above)
             try {
                 queue.flush(Duration.ofSeconds(5));
             } catch (IOException e) {
