@@ -11,7 +11,9 @@ import java.util.Objects;
  * <ul>
  *   <li>the password of the user information ({@code https://user:password@host} shows as
  *       {@code https://user:REDACTED@host}), and the whole user information when it has no password (a lone
- *       {@code https://TOKEN@host} is usually a token): {@code https://REDACTED@host};</li>
+ *       {@code https://TOKEN@host} is usually a token): {@code https://REDACTED@host}. Without a scheme,
+ *       {@code user:password@host} shows as {@code user:REDACTED@host} (a lone {@code name@host} is left alone
+ *       there: it is more often an e-mail address or a file name);</li>
  *   <li>the value of every query parameter, and of every {@code name=value} pair of the fragment (OAuth puts
  *       tokens there), whose name looks like a credential: it contains, ignoring case, {@code token},
  *       {@code key}, {@code secret}, {@code sig}, {@code pass}, {@code pwd}, {@code auth}, {@code credential},
@@ -63,6 +65,14 @@ public interface Secrets {
                 out.append(url, authority, authorityEnd);
             }
             pathStart = authorityEnd;
+        } else {
+            // No scheme (an endpoint written host[:port]): user:password@ before any / ? # is still a password.
+            int at = url.indexOf('@');
+            int colon = url.indexOf(':');
+            if (at > 0 && colon >= 0 && colon < at && indexOfAny(url, 0, "/?#") > at) {
+                out.append(url, 0, colon + 1).append(REDACTED);
+                pathStart = at;
+            }
         }
         int hash = url.indexOf('#', pathStart);
         int queryEnd = hash >= 0 ? hash : length;

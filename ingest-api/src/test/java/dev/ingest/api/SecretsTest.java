@@ -36,6 +36,15 @@ class SecretsTest {
     }
 
     @Test
+    void hidesThePasswordOfAnEndpointWrittenWithoutAScheme() {
+        assertThat(Secrets.redactUrl("user:pw@minio.example:9000")).isEqualTo("user:REDACTED@minio.example:9000");
+        assertThat(Secrets.redactUrl("user:pw@ho st:9000/x?token=t")).isEqualTo("user:REDACTED@ho st:9000/x?token=REDACTED");
+        for (String kept : new String[] {"ops@example.com", "*@2x.png", "git@host:repo.git", "logs/a:b@c"}) {
+            assertThat(Secrets.redactUrl(kept)).as(kept).isEqualTo(kept);
+        }
+    }
+
+    @Test
     void returnsAUrlWithoutCredentialsUnchanged() {
         for (String url : new String[] {"https://h.example/a%20b?page=2", "http://127.0.0.1:8080/hook",
             "s3://bucket/prefix/", "file:///data/in", "/relative/path?per_page=100", "no url at all", "",
