@@ -4,6 +4,7 @@ import dev.ingest.api.Blob;
 import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
 import dev.ingest.api.PoisonException;
+import dev.ingest.api.Secrets;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -142,7 +143,7 @@ public final class HttpDestination implements Destination {
 
     @Override
     public String toString() {
-        return "HttpDestination[" + name + ": " + method + " " + url + "]";
+        return "HttpDestination[" + name + ": " + method + " " + Secrets.redactUrl(String.valueOf(url)) + "]";
     }
 
     /** Writes a blob's stream as the request body, once, without buffering it. */

@@ -184,7 +184,7 @@ class HttpPluginProviderTest {
     }
 
     @Test
-    void quotesAWrongUrlWithoutItsPasswordOrCredentialLikeQueryValues() {
+    void quotesAWrongUrlWithoutItsPasswordOrCredentialLikeQueryValues() throws Exception {
         assertThatThrownBy(() -> provider.createSource(config("api", "url", "ftp://me:hunter2@h.example/l?api_key=k3y&page=1",
                 "cleanUp", "DELETE https://h.example/{nope}?token=t0k")))
                 .isInstanceOfSatisfying(ConfigException.class, e -> {
@@ -195,6 +195,9 @@ class HttpPluginProviderTest {
         assertThatThrownBy(() -> provider.createDestination(config("up", "url", "https://h.example/up?sig=s1g")))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.getMessage())
                         .contains("'https://h.example/up?sig=REDACTED' must contain {name}").doesNotContain("s1g"));
+        try (var destination = provider.createDestination(config("up", "url", "https://h.example/up/{name}?sig=s1g"))) {
+            assertThat(destination.toString()).contains("https://h.example/up/{name}?sig=REDACTED").doesNotContain("s1g");
+        }
     }
 
     @Test
