@@ -19,7 +19,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
-import okhttp3.HttpUrl;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
@@ -372,8 +371,9 @@ public final class ConfigLoader {
                     problem(path + ".webhook", "'" + shown + "' must be an http:// or https:// URL");
                     return Optional.empty();
                 }
-                if (HttpUrl.parse(uri.toString()) == null) {
-                    problem(path + ".webhook", "'" + shown + "' is not a valid http(s) URL (check the host and port)");
+                if (uri.getPort() > 65535) { // java.net.URI takes any number; the HTTP client would refuse it
+                    problem(path + ".webhook", "'" + shown + "' is not a valid http(s) URL: port " + uri.getPort()
+                            + " is beyond 65535");
                     return Optional.empty();
                 }
                 return Optional.of(uri);

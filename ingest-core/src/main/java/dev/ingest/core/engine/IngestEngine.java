@@ -167,6 +167,7 @@ public final class IngestEngine {
         ready = true;
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(daemon("ingest-progress"));
         Webhook webhook = new Webhook(stats, metrics, Duration.ofSeconds(10), Duration.ofMillis(500));
+        configured.workflows().stream().flatMap(w -> w.webhook().stream()).distinct().forEach(webhook::prepare);
         List<Thread> dequeueThreads = new ArrayList<>();
         List<ExecutorService> pools = new ArrayList<>();
         try {
