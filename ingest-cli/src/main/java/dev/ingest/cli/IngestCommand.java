@@ -109,7 +109,8 @@ final class IngestCommand implements Callable<Integer> {
 
     @Option(names = "--shutdown-grace", paramLabel = "DURATION", defaultValue = "25s",
             description = "How long in-flight copies may finish after SIGTERM/SIGINT before they are handed back to "
-                    + "the queue (default: ${DEFAULT-VALUE}).")
+                    + "the queue; webhook deliveries get what is left of it, and all of it at the end of --once "
+                    + "(default: ${DEFAULT-VALUE}).")
     String shutdownGrace;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
