@@ -45,12 +45,21 @@ public final class RunStats {
         retried.increment();
     }
 
-    void webhookDelivered() {
-        webhookDelivered.increment();
+    /** @param uris stored URIs a webhook acknowledged */
+    void webhookDelivered(int uris) {
+        webhookDelivered.add(uris);
     }
 
-    void webhookFailed() {
-        webhookFailed.increment();
+    /**
+     * Stored URIs whose webhook notice was given up. They count apart from {@code failed} (the objects are stored)
+     * but go to the failures, so that a {@code --once} run names them and fails.
+     *
+     * @param uris how many
+     * @param description one line naming the workflow, the webhook, why, and the URIs
+     */
+    void webhookFailed(int uris, String description) {
+        webhookFailed.add(uris);
+        failures.add(new Failure(null, description));
     }
 
     /** One failure: its line, and the object it is about ({@code null} for a failed scan, say). */
