@@ -2,6 +2,7 @@ package dev.ingest.cli;
 
 import dev.ingest.api.ConfigKey;
 import dev.ingest.api.PluginRole;
+import dev.ingest.api.Secrets;
 import dev.ingest.core.config.Durations;
 import dev.ingest.core.config.PluginEntry;
 import dev.ingest.core.config.WorkflowConfig;
@@ -11,6 +12,7 @@ import dev.ingest.core.plugin.Configured;
 import dev.ingest.core.plugin.PluginRegistry;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -36,7 +38,7 @@ final class DryRun {
                     .findFirst().orElseThrow();
             out.printf("workflow %s: %s -> %s; interval %s, batchSize %d, concurrency %d, cleanUp %s, webhook %s%s%n",
                     w.name(), w.source(), String.join(", ", w.destinations()), Durations.format(w.interval()),
-                    w.batchSize(), w.concurrency(), w.cleanUp(), w.webhook().map(Object::toString).orElse("none"),
+                    w.batchSize(), w.concurrency(), w.cleanUp(), w.webhook().map(u -> Secrets.redactUrl(u.toString())).orElse("none"),
                     w.webhookSecret().isPresent() ? " (signed)" : "");
             if (plan.readsRecords()) {
                 out.printf("  plan: reads records; from the beginning its source has %s%d records (%s) now, batched "
@@ -68,8 +70,23 @@ final class DryRun {
 
     private static String describe(PluginEntry e, Set<String> secrets) {
         List<String> parts = e.options().entrySet().stream()
-                .map(o -> o.getKey() + "=" + (secrets.contains(o.getKey()) ? MASK : o.getValue()))
+                .map(o -> o.getKey() + "=" + (secrets.contains(o.getKey()) ? MASK : shown(o.getValue())))
                 .toList();
         return e.name() + " (" + e.type() + ")" + (parts.isEmpty() ? "" : ": " + String.join(", ", parts));
+    }
+
+    /**
+     * A value that is not a secret key's, as printed: any text in it that is a URL shows without its password and
+     * credential-like query values (an endpoint or a listing URL may carry them whatever the plugin declares).
+     */
+    private static String shown(Object value) {
+        if (value instanceof Map<?, ?> map) {
+            return map.entrySet().stream().map(x -> x.getKey() + "=" + shown(x.getValue()))
+                    .collect(Collectors.joining(", ", "{", "}"));
+        }
+        if (value instanceof List<?> list) {
+            return list.stream().map(DryRun::shown).collect(Collectors.joining(", ", "[", "]"));
+        }
+        return Secrets.redactUrl(String.valueOf(value));
     }
 }

@@ -118,7 +118,8 @@ final class IngestCommand implements Callable<Integer> {
 
     @Option(names = "--shutdown-grace", paramLabel = "DURATION", defaultValue = "25s",
             description = "How long in-flight copies may finish after SIGTERM/SIGINT before they are handed back to "
-                    + "the queue (default: ${DEFAULT-VALUE}).")
+                    + "the queue; webhook deliveries get what is left of it, and all of it at the end of --once "
+                    + "(default: ${DEFAULT-VALUE}).")
     String shutdownGrace;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
@@ -457,8 +458,8 @@ final class IngestCommand implements Callable<Integer> {
                 } else if (shutdown != null && shutdown.signalled() && !engine.workDone()) {
                     out.println("ingest: stopped by signal before the work was done; unfinished objects stay queued");
                     code = ExitCode.INTERRUPTED;
-                } else if (summary.failed() > 0) {
-                    code = ExitCode.FAILED_OBJECTS;
+                } else if (summary.failed() > 0 || summary.webhookFailed() > 0) {
+                    code = ExitCode.FAILED_OBJECTS; // a webhook never told of stored objects fails the run too
                 }
             }
             out.flush();

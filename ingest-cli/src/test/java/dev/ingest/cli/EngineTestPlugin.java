@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A destination for engine tests (type {@code flaky}): stores files under {@code path} like the file plugin,
- * but its first {@code failures} stores of each object fail with a retryable error, and it counts stores.
+ * but its first {@code failures} stores of each object fail with a retryable error, each store first waits
+ * {@code storeMillis} (a slow destination), and it counts stores.
  */
 public final class EngineTestPlugin implements PluginProvider {
 
@@ -49,13 +50,15 @@ public final class EngineTestPlugin implements PluginProvider {
     @Override
     public List<ConfigKey> keys(PluginRole role) {
         return List.of(ConfigKey.required("path", "directory"),
-                ConfigKey.optional("failures", "failed stores per object before one succeeds"));
+                ConfigKey.optional("failures", "failed stores per object before one succeeds"),
+                ConfigKey.optional("storeMillis", "how long each store takes before it writes"));
     }
 
     @Override
     public Destination createDestination(PluginConfig config) throws ConfigException {
         Path root = Paths.get(config.string("path"));
         long failures = config.number("failures", 0, 0);
+        long storeMillis = config.number("storeMillis", 0, 0);
         config.validate();
         String name = config.name();
         return new Destination() {
@@ -68,6 +71,14 @@ public final class EngineTestPlugin implements PluginProvider {
             @Override
             public URI store(Codec codec, Blob blob) throws IOException {
                 int attempt = STORES.computeIfAbsent(name + "/" + codec.name(), k -> new AtomicInteger()).incrementAndGet();
+                if (storeMillis > 0) {
+                    try {
+                        Thread.sleep(storeMillis);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new java.io.InterruptedIOException("interrupted while storing " + codec.name());
+                    }
+                }
                 if (attempt <= failures) {
                     throw new IOException("injected failure " + attempt + " of " + failures + " for " + codec.name());
                 }

@@ -1,6 +1,8 @@
 package dev.ingest.cli;
 
 import static dev.ingest.cli.LauncherSupport.generateTree;
+import static dev.ingest.cli.LauncherSupport.generateUniformTree;
+import static dev.ingest.cli.LauncherSupport.hashTree;
 import static dev.ingest.cli.LauncherSupport.queueArgs;
 import static dev.ingest.cli.LauncherSupport.quote;
 import static dev.ingest.cli.LauncherSupport.regularFiles;
@@ -8,17 +10,22 @@ import static dev.ingest.cli.LauncherSupport.unique;
 import static dev.ingest.cli.LauncherSupport.writeFileConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.ingest.cli.LauncherSupport.Result;
 import dev.ingest.testkit.NatsServerExtension;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Nats;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -154,6 +161,133 @@ class LauncherExitCodesIT {
         assertThat(dst).as("the destination directory after a dry run").doesNotExist();
         assertThat(streamExists(name)).as("stream %s after a dry run", name).isFalse();
         assertThat(regularFiles(src)).as("the source is untouched").hasSize(10);
+    }
+
+    @Test
+    void aScanThatFailsExitsWith1AndNamesTheWorkflowAndTheSource() throws Exception {
+        HttpServer api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        AtomicInteger listings = new AtomicInteger();
+        api.createContext("/items", ex -> {
+            listings.incrementAndGet();
+            byte[] body = "listing is down".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(503, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        api.start();
+        try {
+            String name = unique("scanfail");
+            Path config = dir.resolve("scan.yaml");
+            Files.writeString(config, ""
+                    + "sources:\n"
+                    + "- name: api\n"
+                    + "  type: http\n"
+                    + "  url: http://127.0.0.1:" + api.getAddress().getPort() + "/items\n"
+                    + "destinations:\n"
+                    + "- name: dst\n"
+                    + "  type: file\n"
+                    + "  path: " + quote(dir.resolve("destination")) + "\n"
+                    + "workflows:\n"
+                    + "- name: " + name + "\n"
+                    + "  source: api\n"
+                    + "  destinations: [dst]\n", StandardCharsets.UTF_8);
+
+            Result r = launcher.run(dir, TIMEOUT, Map.of(), queueArgs(NATS.url(), name, config, "--mode=all", "--once"));
+
+            assertThat(listings.get()).as("listing requests the API received").isPositive();
+            assertThat(r.exitCode()).as(r.describe()).isEqualTo(1);
+            assertThat(r.counts()).as(r.describe()).containsEntry("copied", 0L).containsEntry("failed", 1L);
+            assertThat(r.stdout()).as(r.describe()).contains("workflow " + name + ": scan of source api failed")
+                    .contains("503");
+        } finally {
+            api.stop(0);
+        }
+    }
+
+    @Test
+    void anEmbeddedQueueWithoutANatsServerBinaryExitsWith4AndSaysHowToInstallIt() throws Exception {
+        Path config = validConfig();
+
+        Result r = launcher.run(dir, TIMEOUT, Map.of("INGEST_NATS_SERVER", dir.resolve("no-such-nats-server").toString()),
+                "--mode=all", "--once", "--queue-endpoint=embedded", "--listen", "127.0.0.1:0",
+                "--config", config.toString());
+
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(4);
+        assertThat(r.stderr()).as(r.describe()).contains("cannot start the embedded nats-server")
+                .contains("nats-server is not installed").contains("INGEST_NATS_SERVER");
+        assertThat(r.stdout()).as("no summary: nothing ran").doesNotContainPattern(LauncherSupport.SUMMARY);
+        assertThat(dir.resolve("valid-destination")).as("nothing was copied").doesNotExist();
+    }
+
+    @Test
+    void anEmbeddedNatsServerThatCannotStartExitsWith4AndShowsItsLog() throws Exception {
+        Path config = validConfig();
+        Path broken = dir.resolve("broken-nats-server");
+        Files.writeString(broken, "#!/bin/sh\necho 'nats-server: cannot open its store' >&2\nexit 7\n");
+        Files.setPosixFilePermissions(broken, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        Result r = launcher.run(dir, TIMEOUT, Map.of("INGEST_NATS_SERVER", broken.toString()),
+                "--mode=all", "--once", "--queue-endpoint=embedded", "--listen", "127.0.0.1:0",
+                "--config", config.toString());
+
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(4);
+        assertThat(r.stderr()).as(r.describe()).contains("cannot start the embedded nats-server")
+                .contains("status 7").contains("cannot open its store");
+        assertThat(dir.resolve("valid-destination")).as("nothing was copied").doesNotExist();
+    }
+
+    @Test
+    void withoutStrictWorkflowsTheGoodWorkflowRunsAndTheBrokenOneIsReported() throws Exception {
+        Path src = dir.resolve("source");
+        Map<String, String> files = generateUniformTree(src, 12, 256, 4);
+        Path good = dir.resolve("good-destination");
+        Path other = dir.resolve("other-destination");
+        Path missing = dir.resolve("no such source");
+        String name = unique("lenient");
+        Path config = dir.resolve("two.yaml");
+        Files.writeString(config, ""
+                + "sources:\n"
+                + "- name: src\n"
+                + "  type: file\n"
+                + "  path: " + quote(src) + "\n"
+                + "- name: gone\n"
+                + "  type: file\n"
+                + "  path: " + quote(missing) + "\n"
+                + "destinations:\n"
+                + "- name: good\n"
+                + "  type: file\n"
+                + "  path: " + quote(good) + "\n"
+                + "- name: other\n"
+                + "  type: file\n"
+                + "  path: " + quote(other) + "\n"
+                + "workflows:\n"
+                + "- name: " + name + "-good\n"
+                + "  source: src\n"
+                + "  destinations: [good]\n"
+                + "- name: " + name + "-broken\n"
+                + "  source: gone\n"
+                + "  destinations: [other]\n", StandardCharsets.UTF_8);
+
+        Result strict = launcher.run(dir, TIMEOUT, Map.of(), queueArgs(NATS.url(), name, config, "--mode=all", "--once"));
+        assertThat(strict.exitCode()).as("by default the broken workflow fails the run\n" + strict.describe()).isEqualTo(3);
+        assertThat(strict.stderr()).as(strict.describe()).contains("sources[1].path").contains(missing.toString());
+        assertThat(good).as("nothing ran").doesNotExist();
+
+        Result lenient = launcher.run(dir, TIMEOUT, Map.of(), queueArgs(NATS.url(), name, config, "--mode=all", "--once",
+                "--strict-workflows=false"));
+
+        assertThat(lenient.exitCode()).as(lenient.describe()).isZero();
+        assertThat(lenient.counts()).as(lenient.describe()).containsEntry("copied", 12L).containsEntry("failed", 0L);
+        assertThat(hashTree(good)).as("the good workflow's copies").isEqualTo(files);
+        assertThat(other).as("the broken workflow's destination").doesNotExist();
+        assertThat(lenient.stderr()).as(lenient.describe())
+                .contains("skipping workflow '" + name + "-broken' (--strict-workflows=false)")
+                .contains("sources[1].path").contains(missing.toString())
+                .doesNotContain("skipping workflow '" + name + "-good'");
+        try (Connection nc = Nats.connect(NATS.url())) {
+            assertThat(nc.jetStreamManagement().getConsumerNames(name)).as("consumers of the run")
+                    .containsExactly(name + "__" + name + "-good");
+        }
     }
 
     private Path validConfig() throws Exception {

@@ -337,7 +337,8 @@ public final class Ingest implements AutoCloseable {
 
         /**
          * @param grace how long in-flight copies may take to finish once {@link Ingest#close()} is called, before
-         *     they are interrupted and handed back to the queue (default 25s)
+         *     they are interrupted and handed back to the queue, and webhook deliveries what is left of it (at the
+         *     end of {@link Ingest#runOnce()}: all of it) before their notices are given up (default 25s)
          * @return this
          */
         public Builder shutdownGrace(Duration grace) {

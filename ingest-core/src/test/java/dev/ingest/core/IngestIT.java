@@ -8,6 +8,7 @@ import dev.ingest.core.engine.Mode;
 import dev.ingest.core.engine.RunSummary;
 import dev.ingest.core.nats.NatsServerProcess;
 import dev.ingest.core.plugin.PluginRegistry;
+import dev.ingest.core.testplugin.DirPluginProvider;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Nats;
@@ -18,6 +19,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -264,20 +269,38 @@ class IngestIT {
     }
 
     @Test
-    void closeFromAnotherThreadEndsARunOnce() throws Exception {
+    void closeFromAnotherThreadEndsARunOnceWhoseCopyWouldNeverFinishAndHandsItsMessageBack() throws Exception {
         files(1, "x");
-        try (Ingest ingest = builder().build()) {
-            Thread closer = new Thread(ingest::close);
+        DirPluginProvider.Gate gate = DirPluginProvider.Gate.named(name + "-gate");
+        String held = CONFIG.replace("path: '${IN}'}", "path: '${IN}', gate: " + name + "-gate}");
+        ExecutorService runner = Executors.newSingleThreadExecutor();
+        try (Ingest ingest = builder().config(held).ackWait(Duration.ofMinutes(10)).shutdownGrace(Duration.ofMillis(500))
+                .build()) {
+            Future<RunSummary> run = runner.submit(ingest::runOnce);
+            assertThat(gate.awaitReached(Duration.ofSeconds(60))).as("the copy started and is held").isTrue();
+            Thread closer = new Thread(ingest::close, "closer");
             closer.start();
-            // whichever comes first: the run finishes, or close() stops it; either way it returns
-            try {
-                RunSummary s = ingest.runOnce();
-                assertThat(s.failed()).isZero();
-            } catch (IllegalStateException alreadyClosed) {
-                assertThat(alreadyClosed).hasMessageContaining("closed");
-            }
-            closer.join(15_000);
-            assertThat(closer.isAlive()).isFalse();
+            // The held copy never finishes by itself: only close() can end this run.
+            RunSummary summary = run.get(60, TimeUnit.SECONDS);
+            assertThat(summary.copied()).as(summary.line()).isZero();
+            assertThat(summary.failed()).as(summary.line()).isZero();
+            closer.join(60_000);
+            assertThat(closer.isAlive()).as("close() returned").isFalse();
+            assertThat(ingest.isRunning()).isFalse();
+            assertThat(gate.waiting()).as("the held copy was interrupted").isZero();
+        } finally {
+            gate.open();
+            runner.shutdownNow();
         }
+        assertThat(contents(tmp.resolve("out"))).isEmpty();
+        // The message was handed back, not left awaiting its ack (10 minutes): the next run copies the object at once.
+        ExecutorService rerun = Executors.newSingleThreadExecutor();
+        try (Ingest again = builder().ackWait(Duration.ofMinutes(10)).build()) {
+            RunSummary summary = rerun.submit(again::runOnce).get(60, TimeUnit.SECONDS);
+            assertThat(summary.copied()).as(summary.line()).isEqualTo(1);
+        } finally {
+            rerun.shutdownNow();
+        }
+        assertCopied();
     }
 }

@@ -9,10 +9,14 @@ import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Nats;
 import io.nats.client.Options;
+import io.nats.client.api.MessageInfo;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -26,10 +30,25 @@ class NatsServerExtensionIT {
     }
 
     @Test
-    void theServerRunsJetStreamOnAFreeLoopbackPort(NatsServerProcess server) throws Exception {
-        assertThat(server.url()).startsWith("nats://127.0.0.1:").isEqualTo(NATS.url());
+    void theServerRunsJetStreamOnAFreeLoopbackPortWithItsOwnStore(NatsServerProcess server) throws Exception {
+        assertThat(server.url()).isEqualTo("nats://127.0.0.1:" + server.port()).isEqualTo(NATS.url());
+        assertThat(server.port()).as("not the machine's own nats-server").isNotEqualTo(Options.DEFAULT_PORT);
+        String stream = "own" + System.nanoTime();
         try (Connection c = connect(server.url())) {
-            assertThat(c.jetStreamManagement().getAccountStatistics().getStreams()).isGreaterThanOrEqualTo(0);
+            assertThat(c.getServerInfo().getPort()).as("the server answering is the one started").isEqualTo(server.port());
+            assertThat(c.getServerInfo().isJetStreamAvailable()).as("JetStream enabled").isTrue();
+            JetStreamManagement jsm = c.jetStreamManagement();
+            long before = jsm.getAccountStatistics().getStreams();
+            jsm.addStream(StreamConfiguration.builder().name(stream).subjects(stream + ".>")
+                    .storageType(StorageType.File).build());
+            c.jetStream().publish(stream + ".one", new byte[] {42});
+            assertThat(jsm.getAccountStatistics().getStreams()).as("streams after adding one").isEqualTo(before + 1);
+            MessageInfo stored = jsm.getMessage(stream, 1);
+            assertThat(stored.getData()).containsExactly(42);
+        }
+        try (Stream<Path> files = Files.walk(server.storeDir())) {
+            assertThat(files.map(Path::toString)).as("the stream's files in the server's temporary store %s",
+                    server.storeDir()).anyMatch(p -> p.endsWith("/streams/" + stream));
         }
     }
 

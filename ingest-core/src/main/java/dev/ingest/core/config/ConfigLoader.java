@@ -2,6 +2,7 @@ package dev.ingest.core.config;
 
 import dev.ingest.api.PluginConfig;
 import dev.ingest.core.records.KeyTemplate;
+import dev.ingest.api.Secrets;
 
 import java.io.IOException;
 import java.net.URI;
@@ -453,16 +454,22 @@ public final class ConfigLoader {
             if (v == null || v.toString().isBlank()) {
                 return Optional.empty();
             }
+            String shown = Secrets.redactUrl(v.toString()); // user:password@ is allowed (basic authentication)
             try {
                 URI uri = new URI(v.toString().trim());
                 if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
                         || uri.getHost() == null) {
-                    problem(path + ".webhook", "'" + v + "' must be an http:// or https:// URL");
+                    problem(path + ".webhook", "'" + shown + "' must be an http:// or https:// URL");
+                    return Optional.empty();
+                }
+                if (uri.getPort() > 65535) { // java.net.URI takes any number; the HTTP client would refuse it
+                    problem(path + ".webhook", "'" + shown + "' is not a valid http(s) URL: port " + uri.getPort()
+                            + " is beyond 65535");
                     return Optional.empty();
                 }
                 return Optional.of(uri);
             } catch (URISyntaxException e) {
-                problem(path + ".webhook", "'" + v + "' is not a URL: " + e.getReason());
+                problem(path + ".webhook", "'" + shown + "' is not a URL: " + e.getReason());
                 return Optional.empty();
             }
         }

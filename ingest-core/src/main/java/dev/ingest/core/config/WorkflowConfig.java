@@ -1,5 +1,6 @@
 package dev.ingest.core.config;
 
+import dev.ingest.api.Secrets;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -16,7 +17,8 @@ import java.util.Optional;
  * @param interval time between two scans of the source (default 5m)
  * @param batchSize messages fetched at once (default 8)
  * @param concurrency objects copied at once (default: the batch size)
- * @param webhook where to POST the JSON array of stored URIs after each batch
+ * @param webhook where to POST the JSON array of stored URIs after each batch; {@code user:password@} in it is sent
+ *     as basic authentication
  * @param webhookSecret when present, each webhook request carries {@code X-Ingest-Signature: sha256=<hex>}, the
  *     HMAC-SHA256 of the body under this secret; never logged or printed
  * @param maxDeliver attempts before a failing object is dead-lettered (default 5)
@@ -108,12 +110,12 @@ public record WorkflowConfig(
                 webhookSecret, maxDeliver, backoff, maxBackoff, listDestinations, Optional.of(batchConfig), path);
     }
 
-    /** Like the record's, but the webhook secret is masked. */
+    /** Like the record's, but the webhook secret is masked and the webhook URL shown without credentials. */
     @Override
     public String toString() {
         return "WorkflowConfig[name=" + name + ", source=" + source + ", destinations=" + destinations
                 + ", cleanUp=" + cleanUp + ", interval=" + interval + ", batchSize=" + batchSize
-                + ", concurrency=" + concurrency + ", webhook=" + webhook.map(URI::toString).orElse("none")
+                + ", concurrency=" + concurrency + ", webhook=" + webhook.map(u -> Secrets.redactUrl(u.toString())).orElse("none")
                 + ", webhookSecret=" + (webhookSecret.isPresent() ? "***" : "none") + ", maxDeliver=" + maxDeliver
                 + ", backoff=" + backoff + ", maxBackoff=" + maxBackoff + ", listDestinations=" + listDestinations
                 + batch.map(b -> ", batch=" + b).orElse("") + "]";

@@ -723,10 +723,16 @@ final class Batcher {
         if (replyTo == null) {
             return;
         }
+        // The NATS client drops what an interrupted thread sends: a batch handed back on shutdown must still say so.
+        boolean interrupted = Thread.interrupted();
         try {
             queue.connection().publish(replyTo, body);
         } catch (RuntimeException e) {
             LOG.warn("workflow {}: answering the queue failed: {}", workflow.name(), e.toString());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -141,9 +141,49 @@ final class Dequeuer {
                     }
                 }
             }
+        } catch (InterruptedException e) {
+            // The grace period is over. The exception cleared the interrupt status: set it again, so that
+            // awaitInFlight interrupts the copies and hands their messages back rather than waiting for them.
+            Thread.currentThread().interrupt();
+            throw e;
         } finally {
+            // First end the subscription, so that no pull request of ours is left at the server: a message handed
+            // back below would be redelivered to it at once and then wait out the ack wait in a process that is
+            // stopping. The copies in flight ack or hand back without it.
+            boolean interrupted = Thread.interrupted(); // the NATS client drops what an interrupted thread sends
+            try {
+                handBackUnread(sub);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             awaitInFlight();
-            unsubscribe(sub);
+        }
+    }
+
+    /**
+     * Hands back the messages delivered to the subscription and not read (a pull request still open when the loop
+     * ended), then unsubscribes. The server handles the unsubscription before anything sent later on the connection,
+     * so no later NAK is redelivered to this subscription.
+     */
+    private void handBackUnread(JetStreamSubscription sub) {
+        if (sub == null) {
+            return;
+        }
+        boolean interrupted = false;
+        try {
+            for (Message m = sub.nextMessage(Duration.ofMillis(1)); m != null; m = sub.nextMessage(Duration.ofMillis(1))) {
+                m.nak();
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
+        } catch (RuntimeException e) {
+            LOG.debug("workflow {}: reading what was delivered while stopping failed: {}", workflow.name(), e.toString());
+        }
+        unsubscribe(sub);
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

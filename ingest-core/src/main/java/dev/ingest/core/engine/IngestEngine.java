@@ -37,7 +37,9 @@ import org.slf4j.MDC;
  * and dequeuing until nothing is pending.
  *
  * <p>{@link #stop()} (e.g. from a SIGTERM hook) stops scanning and fetching, lets in-flight copies finish
- * within the grace period, then interrupts them; interrupted copies are handed back to the queue.
+ * within the grace period, then interrupts them; interrupted copies are handed back to the queue. Webhook
+ * deliveries may take what is left of the grace period (at the end of a {@code once} run: the whole grace period
+ * after the work is done); notices still undelivered then are logged and counted in the {@link RunSummary}.
  *
  * <p>The engine does not own the configured plugins or the queue: the caller closes them after {@link #run()}.
  */
@@ -153,7 +155,8 @@ public final class IngestEngine {
         }
 
         /**
-         * @param grace how long in-flight copies may take to finish after {@link IngestEngine#stop()}
+         * @param grace how long in-flight copies may take to finish after {@link IngestEngine#stop()}; webhook
+         *     deliveries get what is left of it (at the end of a {@code once} run, all of it)
          * @return this
          */
         public Builder shutdownGrace(Duration grace) {
@@ -195,6 +198,7 @@ public final class IngestEngine {
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(daemon("ingest-progress"));
         AtomicInteger unfinished = new AtomicInteger(); // scans that have not completed
         Webhook webhook = new Webhook(stats, metrics, Duration.ofSeconds(10), Duration.ofMillis(500));
+        configured.workflows().stream().flatMap(w -> w.webhook().stream()).distinct().forEach(webhook::prepare);
         List<Thread> dequeueThreads = new ArrayList<>();
         List<ExecutorService> pools = new ArrayList<>();
         try {
@@ -291,9 +295,10 @@ public final class IngestEngine {
             for (Thread t : scanners) {
                 t.interrupt(); // a scan still running is abandoned; the next one starts over
             }
-            // Stopping (or done): give in-flight copies the grace period, then interrupt them; a copy that does not
-            // react to the interrupt in time has its message handed back by the dequeuer. Record sources get the grace
-            // too, to hand over what they read and write their last checkpoint.
+            // Stopping (or done): record sources, in-flight copies, then webhook deliveries, get the grace period; then
+            // what is left is interrupted (copies are handed back; a copy that does not react to the interrupt in time
+            // has its message handed back by the dequeuer) or given up (webhook notices, logged and counted). Record
+            // sources use it to hand over what they read and write their last checkpoint.
             long deadline = System.nanoTime() + grace.toNanos();
             for (Thread t : recordThreads) {
                 t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
@@ -332,7 +337,7 @@ public final class IngestEngine {
                 // Done even if a signal came at the very end: every scan completed and nothing is left in the queue.
                 workDone = abandoned == null && unfinished.get() == 0 && (!mode.dequeues() || queueDrained());
             }
-            webhook.close(Duration.ofSeconds(10));
+            webhook.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
             return stats.snapshot();
         } finally {
             for (ExecutorService p : pools) {
@@ -342,7 +347,7 @@ public final class IngestEngine {
                 batchers.forEach(Batcher::close);
             }
             ticker.shutdownNow();
-            webhook.close(Duration.ofSeconds(10));
+            webhook.close(); // after a failure: gives up at once what is left (a normal end closed it above)
             try {
                 queue.flush(Duration.ofSeconds(5));
             } catch (IOException e) {

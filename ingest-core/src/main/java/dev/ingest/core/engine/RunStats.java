@@ -47,12 +47,21 @@ public final class RunStats {
         retried.increment();
     }
 
-    void webhookDelivered() {
-        webhookDelivered.increment();
+    /** @param uris stored URIs a webhook acknowledged */
+    void webhookDelivered(int uris) {
+        webhookDelivered.add(uris);
     }
 
-    void webhookFailed() {
-        webhookFailed.increment();
+    /**
+     * Stored URIs whose webhook notice was given up. They count apart from {@code failed} (the objects are stored)
+     * but go to the failures, so that a {@code --once} run names them and fails.
+     *
+     * @param uris how many
+     * @param description one line naming the workflow, the webhook, why, and the URIs
+     */
+    void webhookFailed(int uris, String description) {
+        webhookFailed.add(uris);
+        failures.add(new Failure(null, description));
     }
 
     void records(long count) {

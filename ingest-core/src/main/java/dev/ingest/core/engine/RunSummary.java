@@ -16,12 +16,14 @@ import java.util.Locale;
  * @param failed objects dead-lettered, plus scans that failed
  * @param retried attempts that failed and were scheduled again
  * @param bytes bytes read from sources for the copied objects
- * @param webhookDelivered webhook deliveries acknowledged with 2xx
- * @param webhookFailed webhook deliveries that failed after their retries (the objects were stored all the same)
+ * @param webhookDelivered stored URIs the webhook acknowledged (2xx)
+ * @param webhookFailed stored URIs the webhook was never told of: their delivery failed after its retries, or was
+ *     still waiting when the run ended (the objects are stored all the same)
  * @param records records that record sources handed over and the queue stored
  * @param batches batch objects stored at every destination (their bytes count in {@code bytes})
  * @param elapsed time since the run started
- * @param failures one line per failure, naming the workflow and object and saying why
+ * @param failures one line per failure, naming the workflow and object and saying why; and one per webhook
+ *     delivery given up, naming the workflow and the URIs it did not deliver
  * @param failureGroups the failures with those that say the same for different objects in one group each: what the
  *     end of {@code --once} prints, one line per group (the log has every failure)
  */
@@ -142,7 +144,7 @@ public record RunSummary(long listed, long queued, long alreadyQueued, long copi
                 : String.format(Locale.ROOT, "records %d, batches %d, ", records, batches);
         return scanned + batched + String.format(Locale.ROOT, "copied %d, skipped %d, failed %d, %s in %.1fs",
                 copied, skipped + alreadyQueued, failed, humanBytes(bytes), seconds)
-                + (webhookFailed > 0 ? " (" + webhookFailed + " webhook deliveries failed)" : "");
+                + (webhookFailed > 0 ? " (the webhook was not told of " + webhookFailed + " stored URIs)" : "");
     }
 
     /**

@@ -138,9 +138,15 @@ final class Transfer {
 
     private void handBack(Message msg, Codec codec) {
         LOG.info("interrupted while copying {}; handing it back to the queue", codec.name());
-        msg.nak(); // shutting down: another dequeuer takes it at once
+        // The NATS client silently drops a publish from an interrupted thread (its outgoing queue is locked
+        // interruptibly), and a NAK is a publish: send it with the interrupt status cleared, then restore it.
+        Thread.interrupted();
+        try {
+            msg.nak(); // shutting down: another dequeuer takes it at once
+        } finally {
+            Thread.currentThread().interrupt();
+        }
         metrics.queueOperation(workflow.name(), "nak", true);
-        Thread.currentThread().interrupt();
     }
 
     /**

@@ -41,6 +41,7 @@ public final class IngestMetrics {
     private final Histogram storageDuration;
     private final Counter clientOperations;
     private final Counter webhookRequests;
+    private final Counter webhookUndelivered;
     private final Counter instantiationFailures;
     private final Counter bytesCopied;
     private final Counter objectsCopied;
@@ -81,6 +82,9 @@ public final class IngestMetrics {
         webhookRequests = Counter.builder().name("ingest_webhook_http_client_requests_total")
                 .help("Webhook HTTP requests, by result.")
                 .labelNames("workflow", "result").register(registry);
+        webhookUndelivered = Counter.builder().name("ingest_webhook_undelivered_total")
+                .help("Stored URIs the webhook was never told of (retries exhausted, or still waiting at the end).")
+                .labelNames("workflow").register(registry);
         instantiationFailures = Counter.builder().name("ingest_workflow_instantiation_failures_total")
                 .help("Workflows that could not be set up and were skipped.")
                 .labelNames("workflow").register(registry);
@@ -230,6 +234,11 @@ public final class IngestMetrics {
     /** @param workflow the workflow @param ok whether the webhook answered 2xx */
     public void webhookRequest(String workflow, boolean ok) {
         webhookRequests.labelValues(workflow, result(ok)).inc();
+    }
+
+    /** @param workflow the workflow @param uris stored URIs whose webhook notice was given up */
+    public void webhookUndelivered(String workflow, int uris) {
+        webhookUndelivered.labelValues(workflow).inc(uris);
     }
 
     /** @param workflow a workflow skipped because it could not be set up */

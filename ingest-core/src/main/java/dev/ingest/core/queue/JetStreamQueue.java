@@ -1,6 +1,7 @@
 package dev.ingest.core.queue;
 
 import dev.ingest.api.Codec;
+import dev.ingest.api.Secrets;
 import dev.ingest.core.config.WorkflowConfig;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
@@ -182,10 +183,10 @@ public final class JetStreamQueue implements AutoCloseable {
             connection = Nats.connect(options);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while connecting to NATS at " + settings.endpoint(), e);
+            throw new IOException("interrupted while connecting to NATS at " + masked(settings.endpoint(), settings), e);
         } catch (IOException e) {
-            throw new IOException("cannot connect to NATS at " + settings.endpoint() + ": " + e.getMessage()
-                    + " (is nats-server running with JetStream enabled? --queue-endpoint=embedded starts one)", e);
+            throw new IOException(masked("cannot connect to NATS at " + settings.endpoint() + ": " + e.getMessage(),
+                    settings) + " (is nats-server running with JetStream enabled? --queue-endpoint=embedded starts one)", e);
         }
         try {
             requireJetStream(connection, settings.endpoint());
@@ -212,7 +213,7 @@ public final class JetStreamQueue implements AutoCloseable {
                         LOG.warn("lost the connection to NATS; reconnecting");
                     }
                 }
-                case RECONNECTED -> LOG.info("reconnected to NATS at {}", conn.getConnectedUrl());
+                case RECONNECTED -> LOG.info("reconnected to NATS at {}", Secrets.redactUrl(String.valueOf(conn.getConnectedUrl())));
                 case CLOSED -> LOG.debug("NATS connection closed");
                 default -> LOG.debug("NATS connection event {}", type);
             }
@@ -669,8 +670,8 @@ public final class JetStreamQueue implements AutoCloseable {
         } catch (JetStreamApiException e) {
             throw api("bind to consumer " + settings.consumerOf(workflow), e);
         } catch (IllegalStateException e) {
-            throw new IOException("cannot bind to consumer " + settings.consumerOf(workflow) + " at "
-                    + settings.endpoint() + ": " + e.getMessage(), e);
+            throw new IOException(masked("cannot bind to consumer " + settings.consumerOf(workflow) + " at "
+                    + settings.endpoint() + ": " + e.getMessage(), settings), e);
         }
     }
 
@@ -705,7 +706,36 @@ public final class JetStreamQueue implements AutoCloseable {
     }
 
     private IOException api(String what, JetStreamApiException e) {
-        return new IOException("JetStream refused to " + what + " at " + settings.endpoint() + ": " + e.getMessage(), e);
+        return new IOException(masked("JetStream refused to " + what + " at " + settings.endpoint() + ": "
+                + e.getMessage(), settings), e);
+    }
+
+    /**
+     * A message fit to show: each server URL of the endpoint (a comma-separated list) through
+     * {@link Secrets#redactUrl(String)}, and its user information ({@code user:password@}, {@code token@}) masked
+     * wherever else it appears (the NATS client quotes the servers in its own words).
+     *
+     * @param text a message that may name the servers
+     * @param settings the settings whose endpoint it names
+     * @return the message without credentials
+     */
+    static String masked(String text, QueueSettings settings) {
+        String out = text;
+        for (String server : settings.endpoint().split(",")) {
+            String raw = server.trim();
+            if (raw.isEmpty()) {
+                continue;
+            }
+            String shown = Secrets.redactUrl(raw);
+            out = out.replace(raw, shown);
+            int start = raw.indexOf("://") + 3;
+            int at = raw.indexOf('@', Math.max(start, 0));
+            int shownAt = shown.indexOf('@', Math.max(start, 0));
+            if (start >= 3 && at > start && shownAt > start) {
+                out = out.replace(raw.substring(start, at + 1), shown.substring(start, shownAt + 1));
+            }
+        }
+        return out;
     }
 
     /**

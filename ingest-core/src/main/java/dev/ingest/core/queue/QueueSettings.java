@@ -42,6 +42,14 @@ public record QueueSettings(
         }
     }
 
+    /** Like the record's, but the endpoint's passwords and tokens are masked. */
+    @Override
+    public String toString() {
+        return "QueueSettings[endpoint=" + JetStreamQueue.masked(endpoint, this) + ", stream=" + stream + ", subject="
+                + subject + ", consumer=" + consumer + ", streamReplicas=" + streamReplicas + ", maxMsgs=" + maxMsgs
+                + ", duplicateWindow=" + duplicateWindow + ", ackWait=" + ackWait + "]";
+    }
+
     /**
      * The defaults, with the given endpoint.
      *

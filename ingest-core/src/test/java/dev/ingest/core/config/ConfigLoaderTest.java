@@ -373,6 +373,30 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aWebhookWithCredentialsIsAcceptedButNeverQuotedWithThem() {
+        ConfigLoader.Parsed good = parse(minimal("""
+                    webhook: 'https://hook:pa55w0rd@hooks.example.com/done?token=t0k3n'
+                """));
+        assertThat(good.problems()).isEmpty();
+        WorkflowConfig w = good.config().workflows().get(0);
+        assertThat(w.webhook()).contains(URI.create("https://hook:pa55w0rd@hooks.example.com/done?token=t0k3n"));
+        assertThat(w.toString()).contains("webhook=https://hook:REDACTED@hooks.example.com/done?token=REDACTED")
+                .doesNotContain("pa55w0rd").doesNotContain("t0k3n");
+
+        ConfigLoader.Parsed bad = parse(minimal("""
+                    webhook: 'ftp://hook:pa55w0rd@hooks.example.com/done?api_key=k3y'
+                """));
+        assertThat(message(bad, "workflows[0].webhook"))
+                .contains("'ftp://hook:REDACTED@hooks.example.com/done?api_key=REDACTED' must be an http:// or https:// URL")
+                .doesNotContain("pa55w0rd").doesNotContain("k3y");
+        ConfigLoader.Parsed badPort = parse(minimal("""
+                    webhook: 'http://hook:pa55w0rd@hooks.example.com:99999/done'
+                """));
+        assertThat(message(badPort, "workflows[0].webhook")).contains("is not a valid http(s) URL")
+                .doesNotContain("pa55w0rd");
+    }
+
+    @Test
     void zeroIntervalIsRejected() {
         String yaml = minimal("    interval: 0\n");
 

@@ -10,8 +10,10 @@ import dev.ingest.api.PluginProvider;
 import dev.ingest.api.PluginRole;
 import dev.ingest.api.PoisonException;
 import dev.ingest.api.Source;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -19,10 +21,16 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
@@ -33,6 +41,9 @@ import java.util.stream.Stream;
  * <p>Deliberately minimal: as a source it lists the regular files directly in {@code path} (optionally filtered
  * by {@code include} globs on the file name) and downloads them; as a destination it stores into {@code path}
  * (created when missing) and reports a file as present when it exists. Names must be plain file names.
+ *
+ * <p>A source with {@code gate: NAME} holds every download at its first read until the test opens the
+ * {@link Gate#named(String) gate of that name}, so that a test knows a copy is in flight and stays so.
  */
 public final class DirPluginProvider implements PluginProvider {
 
@@ -41,7 +52,8 @@ public final class DirPluginProvider implements PluginProvider {
 
     private static final List<ConfigKey> SOURCE_KEYS = List.of(
             ConfigKey.required("path", "directory whose files are listed"),
-            ConfigKey.optional("include", "globs of file names to list; default all"));
+            ConfigKey.optional("include", "globs of file names to list; default all"),
+            ConfigKey.optional("gate", "name of a Gate that holds every download at its first read until opened"));
 
     private static final List<ConfigKey> DESTINATION_KEYS = List.of(
             ConfigKey.required("path", "directory to store files in; created if missing"));
@@ -72,8 +84,86 @@ public final class DirPluginProvider implements PluginProvider {
         if (dir != null && !Files.isDirectory(dir)) {
             config.problem("path", "directory '" + dir + "' does not exist");
         }
+        Gate gate = config.optionalString("gate").map(Gate::named).orElse(null);
         config.validate();
-        return new DirSource(dir, include);
+        return new DirSource(dir, include, gate);
+    }
+
+    /**
+     * Holds downloads of sources configured with its name at their first read, until {@link #open()}. A download
+     * held there that is interrupted fails with an {@link InterruptedIOException}, the thread's interrupt status
+     * kept, as a download blocked on a socket would fail once its connection is closed.
+     */
+    public static final class Gate {
+        private static final Map<String, Gate> GATES = new ConcurrentHashMap<>();
+
+        private final CountDownLatch reached = new CountDownLatch(1);
+        private final CountDownLatch open = new CountDownLatch(1);
+        private final AtomicInteger waiting = new AtomicInteger();
+
+        private Gate() {
+        }
+
+        /**
+         * @param name the name configured as {@code gate}
+         * @return the gate of that name, created closed on first use
+         */
+        public static Gate named(String name) {
+            return GATES.computeIfAbsent(name, n -> new Gate());
+        }
+
+        /**
+         * @param timeout how long to wait
+         * @return whether a download reached the gate within the timeout
+         */
+        public boolean awaitReached(Duration timeout) throws InterruptedException {
+            return reached.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        /** @return how many downloads are held at the gate now */
+        public int waiting() {
+            return waiting.get();
+        }
+
+        /** Lets every held and later download through. */
+        public void open() {
+            open.countDown();
+        }
+
+        InputStream guard(InputStream in) {
+            return new FilterInputStream(in) {
+                private boolean passed;
+
+                private void pass() throws IOException {
+                    if (passed) {
+                        return;
+                    }
+                    passed = true;
+                    waiting.incrementAndGet();
+                    reached.countDown();
+                    try {
+                        open.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("interrupted while held at the gate");
+                    } finally {
+                        waiting.decrementAndGet();
+                    }
+                }
+
+                @Override
+                public int read() throws IOException {
+                    pass();
+                    return super.read();
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    pass();
+                    return super.read(b, off, len);
+                }
+            };
+        }
     }
 
     @Override
@@ -105,12 +195,14 @@ public final class DirPluginProvider implements PluginProvider {
     private static final class DirSource implements Source {
         private final Path dir;
         private final List<PathMatcher> include;
+        private final Gate gate;
         private List<String> scan = List.of();
         private int position;
 
-        DirSource(Path dir, List<PathMatcher> include) {
+        DirSource(Path dir, List<PathMatcher> include, Gate gate) {
             this.dir = dir;
             this.include = List.copyOf(include);
+            this.gate = gate;
         }
 
         @Override
@@ -139,7 +231,7 @@ public final class DirPluginProvider implements PluginProvider {
             Path file = child(dir, codec.id());
             try {
                 InputStream in = Files.newInputStream(file);
-                return Blob.of(in, Files.size(file), null);
+                return Blob.of(gate == null ? in : gate.guard(in), Files.size(file), null);
             } catch (NoSuchFileException e) {
                 throw new PoisonException("'" + codec.id() + "' no longer exists", e);
             }

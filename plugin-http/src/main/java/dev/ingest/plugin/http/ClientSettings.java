@@ -69,7 +69,7 @@ final class ClientSettings {
 
     /** The keys of both roles, in documentation order. */
     static final List<ConfigKey> KEYS = List.of(
-            ConfigKey.optional("headers", "map of extra HTTP headers sent to the origin of url (values may use ${VAR})"),
+            ConfigKey.secret("headers", "map of extra HTTP headers sent to the origin of url (values may use ${VAR}); secret: API keys go there"),
             ConfigKey.secret("bearerToken", "sends Authorization: Bearer <token> to the origin of url"),
             ConfigKey.optional("username", "basic authentication user (with password); not with bearerToken"),
             ConfigKey.secret("password", "basic authentication password"),

@@ -5,6 +5,7 @@ import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
 import dev.ingest.api.PoisonException;
 import dev.ingest.api.Presence;
+import dev.ingest.api.Secrets;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -291,7 +292,7 @@ public final class HttpDestination implements Destination {
 
     @Override
     public String toString() {
-        return "HttpDestination[" + name + ": " + method + " " + url + "]";
+        return "HttpDestination[" + name + ": " + method + " " + Secrets.redactUrl(String.valueOf(url)) + "]";
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.ingest.plugin.http;
 
 import dev.ingest.api.PoisonException;
+import dev.ingest.api.Secrets;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -9,7 +10,6 @@ import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
-import java.util.regex.Pattern;
 
 import okhttp3.HttpUrl;
 import okhttp3.Response;
@@ -32,9 +32,6 @@ import okhttp3.Response;
  */
 final class HttpFailures {
 
-    /** Query parameters whose values are hidden in messages: tokens, keys, signatures. */
-    private static final Pattern SECRET_PARAM = Pattern.compile(
-            "(?i).*(token|key|secret|sig|password|passwd|auth|credential|session).*");
     private static final int BODY_SNIPPET = 200;
 
     private HttpFailures() {
@@ -173,29 +170,14 @@ final class HttpFailures {
     }
 
     /**
-     * A URL fit for messages and logs: without a password and with the values of query parameters that look
-     * like credentials ({@code token}, {@code key}, {@code signature}...) replaced by {@code REDACTED}.
+     * A URL fit for messages and logs, by the project's one rule ({@link Secrets#redactUrl(String)}): without a
+     * password and with the values of query parameters that look like credentials ({@code token}, {@code key},
+     * {@code signature}...) replaced by {@code REDACTED}.
      *
      * @param url the URL
      * @return the printable form
      */
     static String forLog(HttpUrl url) {
-        if (url == null) {
-            return "(no URL)";
-        }
-        boolean secret = !url.password().isEmpty();
-        for (int i = 0; i < url.querySize() && !secret; i++) {
-            secret = url.queryParameterValue(i) != null && SECRET_PARAM.matcher(url.queryParameterName(i)).matches();
-        }
-        if (!secret) {
-            return url.toString();
-        }
-        HttpUrl.Builder b = url.newBuilder().password("").query(null);
-        for (int i = 0; i < url.querySize(); i++) {
-            String name = url.queryParameterName(i);
-            String value = url.queryParameterValue(i);
-            b.addQueryParameter(name, value != null && SECRET_PARAM.matcher(name).matches() ? "REDACTED" : value);
-        }
-        return b.build().toString();
+        return url == null ? "(no URL)" : Secrets.redactUrl(url.toString());
     }
 }

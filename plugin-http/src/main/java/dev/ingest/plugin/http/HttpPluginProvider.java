@@ -8,6 +8,7 @@ import dev.ingest.api.Destination;
 import dev.ingest.api.PluginConfig;
 import dev.ingest.api.PluginProvider;
 import dev.ingest.api.PluginRole;
+import dev.ingest.api.Secrets;
 import dev.ingest.api.Source;
 
 import java.util.ArrayList;
@@ -144,13 +145,13 @@ public final class HttpPluginProvider implements PluginProvider {
         HttpUrl base = null;
         if (!text.isEmpty()) {
             if (!text.contains("{name}")) {
-                config.problem("url", "'" + text + "' must contain {name}, where each object's name goes "
+                config.problem("url", "'" + Secrets.redactUrl(text) + "' must contain {name}, where each object's name goes "
                         + "(for example https://files.example.com/up/{name})");
             } else {
                 base = absoluteUrl(config, "url", text.replace("{name}", "name"));
                 url = template(config, "url", text, Set.of("name"), base);
                 if (url != null && !url.usesInPath("name")) {
-                    config.problem("url", "{name} must be in the path of '" + text + "', before any '?' or '#'");
+                    config.problem("url", "{name} must be in the path of '" + Secrets.redactUrl(text) + "', before any '?' or '#'");
                 }
             }
         }
@@ -181,7 +182,7 @@ public final class HttpPluginProvider implements PluginProvider {
         HttpUrl url = HttpUrl.parse(trimmed);
         if (url == null) {
             String scheme = trimmed.contains("://") ? trimmed.substring(0, trimmed.indexOf("://")) : "";
-            config.problem(key, "'" + text + "' is not an absolute http:// or https:// URL"
+            config.problem(key, "'" + Secrets.redactUrl(text) + "' is not an absolute http:// or https:// URL"
                     + (scheme.isEmpty() || scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https")
                             ? "" : " (scheme '" + scheme + "' is not supported)"));
             return null;
@@ -202,7 +203,7 @@ public final class HttpPluginProvider implements PluginProvider {
         }
         HttpUrl sample = template.expand(base, Map.of("url", base.toString(), "id", "id", "name", "name"));
         if (sample == null) {
-            config.problem(key, "'" + text + "' does not give an http(s) URL");
+            config.problem(key, "'" + Secrets.redactUrl(text) + "' does not give an http(s) URL");
             return null;
         }
         return template;
@@ -247,7 +248,7 @@ public final class HttpPluginProvider implements PluginProvider {
         }
         Matcher m = CLEANUP.matcher(text.get());
         if (!m.matches()) {
-            config.problem("cleanUp", "'" + text.get() + "' must be a method and a URL template, for example 'DELETE {url}'");
+            config.problem("cleanUp", "'" + Secrets.redactUrl(text.get()) + "' must be a method and a URL template, for example 'DELETE {url}'");
             return null;
         }
         String method = m.group(1).toUpperCase(Locale.ROOT);
@@ -256,7 +257,7 @@ public final class HttpPluginProvider implements PluginProvider {
         }
         UrlTemplate url = template(config, "cleanUp", m.group(2), Set.of("url", "id", "name"), base);
         if (url != null && !url.uses("url") && !url.uses("id") && !url.uses("name")) {
-            config.problem("cleanUp", "'" + text.get() + "' must use {url}, {id} or {name}, else every object has the same URL");
+            config.problem("cleanUp", "'" + Secrets.redactUrl(text.get()) + "' must use {url}, {id} or {name}, else every object has the same URL");
         }
         return url == null || !CLEANUP_METHODS.contains(method) ? null : new HttpSource.CleanUp(method, url);
     }

@@ -1,5 +1,7 @@
 package dev.ingest.plugin.http;
 
+import dev.ingest.api.Secrets;
+
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +50,7 @@ final class UrlTemplate {
         Matcher m = PLACEHOLDER.matcher(template);
         while (m.find()) {
             if (!allowed.contains(m.group(1))) {
-                problems.add("unknown placeholder {" + m.group(1) + "} in '" + template + "' (allowed: "
+                problems.add("unknown placeholder {" + m.group(1) + "} in '" + Secrets.redactUrl(template) + "' (allowed: "
                         + String.join(", ", allowed.stream().sorted().map(a -> "{" + a + "}").toList()) + ")");
             }
         }

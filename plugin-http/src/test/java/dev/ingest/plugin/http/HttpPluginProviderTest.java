@@ -59,7 +59,7 @@ class HttpPluginProviderTest {
                         tuple("nextField", false, false),
                         tuple("maxPages", false, false),
                         tuple("cleanUp", false, false),
-                        tuple("headers", false, false),
+                        tuple("headers", false, true),
                         tuple("bearerToken", false, true),
                         tuple("username", false, false),
                         tuple("password", false, true),
@@ -186,6 +186,23 @@ class HttpPluginProviderTest {
                     assertThat(problems(e)).containsExactly("bearerToken: must not contain control characters such as line breaks");
                     assertThat(e.getMessage()).doesNotContain("s3cr3t");
                 });
+    }
+
+    @Test
+    void quotesAWrongUrlWithoutItsPasswordOrCredentialLikeQueryValues() throws Exception {
+        assertThatThrownBy(() -> provider.createSource(config("api", "url", "ftp://me:hunter2@h.example/l?api_key=k3y&page=1",
+                "cleanUp", "DELETE https://h.example/{nope}?token=t0k")))
+                .isInstanceOfSatisfying(ConfigException.class, e -> {
+                    assertThat(problems(e)).anySatisfy(p -> assertThat(p).startsWith("url: 'ftp://me:REDACTED@h.example/l?api_key=REDACTED&page=1'"))
+                            .anySatisfy(p -> assertThat(p).startsWith("cleanUp: unknown placeholder {nope}"));
+                    assertThat(e.getMessage()).doesNotContain("hunter2").doesNotContain("k3y").doesNotContain("t0k");
+                });
+        assertThatThrownBy(() -> provider.createDestination(config("up", "url", "https://h.example/up?sig=s1g")))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.getMessage())
+                        .contains("'https://h.example/up?sig=REDACTED' must contain {name}").doesNotContain("s1g"));
+        try (var destination = provider.createDestination(config("up", "url", "https://h.example/up/{name}?sig=s1g"))) {
+            assertThat(destination.toString()).contains("https://h.example/up/{name}?sig=REDACTED").doesNotContain("s1g");
+        }
     }
 
     @Test

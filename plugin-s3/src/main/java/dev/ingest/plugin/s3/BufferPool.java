@@ -35,6 +35,11 @@ final class BufferPool {
     private long free;
     private final Map<Integer, ArrayDeque<byte[]>> idle = new HashMap<>();
     private long idleBytes;
+    /** The least {@link #free} has been; for tests. Guarded by {@code this}. */
+    private long lowestFree;
+    /** Leases waiting for room now, and how often leases waited; for tests. Guarded by {@code this}. */
+    private int waiting;
+    private long waited;
 
     /**
      * @param budget the most bytes leased and kept together
@@ -47,6 +52,7 @@ final class BufferPool {
         this.budget = budget;
         this.maxIdle = Math.min(maxIdle, budget);
         this.free = budget;
+        this.lowestFree = budget;
     }
 
     /**
@@ -84,13 +90,20 @@ final class BufferPool {
             }
             if (free >= size || free == budget) { // free == budget: nothing leased or kept, so even an oversized lease
                 free -= size;
+                lowestFree = Math.min(lowestFree, free);
                 return new Lease(size, null);
             }
             if (idleBytes > 0) {
                 dropOneIdle();
                 continue;
             }
-            wait();
+            waiting++;
+            waited++;
+            try {
+                wait();
+            } finally {
+                waiting--;
+            }
         }
     }
 
@@ -129,6 +142,21 @@ final class BufferPool {
     /** @return bytes kept for reuse; for tests */
     synchronized long idleBytes() {
         return idleBytes;
+    }
+
+    /** @return the least {@link #free()} has been since the pool was made (negative only for an oversized lease); for tests */
+    synchronized long lowestFree() {
+        return lowestFree;
+    }
+
+    /** @return how many {@link #acquire} calls are waiting for room now; for tests */
+    synchronized int waiting() {
+        return waiting;
+    }
+
+    /** @return how often {@link #acquire} calls waited for room (a call may wait more than once); for tests */
+    synchronized long waited() {
+        return waited;
     }
 
     /**

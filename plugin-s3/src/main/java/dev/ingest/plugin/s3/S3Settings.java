@@ -2,6 +2,7 @@ package dev.ingest.plugin.s3;
 
 import dev.ingest.api.PluginConfig;
 import dev.ingest.api.PluginRole;
+import dev.ingest.api.Secrets;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -87,7 +88,6 @@ record S3Settings(
     static final int MAX_MAX_CONNECTIONS = 4096;
     static final String DEFAULT_REGION = "us-east-1";
 
-    private static final Pattern USER_INFO = Pattern.compile("^((?:[a-zA-Z][a-zA-Z0-9+.-]*://)?)[^/@]*@");
     private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]*[a-z0-9]");
 
     /**
@@ -211,7 +211,7 @@ record S3Settings(
         String url0 = value.get();
         boolean hasScheme = url0.contains("://");
         String url = hasScheme ? url0 : (insecure ? "http://" : "https://") + url0;
-        String raw = USER_INFO.matcher(url0).replaceFirst("$1****@"); // for messages: never echo a password
+        String raw = Secrets.redactUrl(url0); // for messages: never echo a password
         URI uri;
         try {
             uri = new URI(url);

@@ -2,15 +2,21 @@ package dev.ingest.plugin.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
@@ -30,29 +36,67 @@ class ParallelPartsTest {
 
     @Test
     void sendsAtMostConcurrencyPartsAtOnceAndReturnsThemInOrder() throws Exception {
+        int count = 12;
         ParallelParts parts = new ParallelParts(threads, 3, "test");
+        List<CountDownLatch> finish = new ArrayList<>();
+        for (int i = 0; i <= count; i++) {
+            finish.add(new CountDownLatch(1));
+        }
+        List<Integer> started = new CopyOnWriteArrayList<>();
         AtomicInteger running = new AtomicInteger();
         AtomicInteger most = new AtomicInteger();
         AtomicInteger cleaned = new AtomicInteger();
-        for (int i = 1; i <= 20; i++) {
-            int n = i;
-            parts.submit(() -> {
-                most.accumulateAndGet(running.incrementAndGet(), Math::max);
-                try {
-                    Thread.sleep(n % 3 == 0 ? 30 : 10);
-                } catch (InterruptedException e) {
-                    throw new InterruptedIOException();
-                } finally {
-                    running.decrementAndGet();
+        AtomicInteger submitted = new AtomicInteger();
+        CompletableFuture<List<CompletedPart>> result = new CompletableFuture<>();
+        // The owner thread submits every part, then waits for them all; submit blocks while 3 are being sent.
+        Thread owner = new Thread(() -> {
+            try {
+                for (int i = 1; i <= count; i++) {
+                    int n = i;
+                    parts.submit(() -> {
+                        most.accumulateAndGet(running.incrementAndGet(), Math::max);
+                        started.add(n);
+                        try {
+                            finish.get(n).await();
+                        } catch (InterruptedException e) {
+                            throw new InterruptedIOException();
+                        } finally {
+                            running.decrementAndGet();
+                        }
+                        return part(n);
+                    }, cleaned::incrementAndGet);
+                    submitted.incrementAndGet();
                 }
-                return part(n);
-            }, cleaned::incrementAndGet);
+                result.complete(parts.awaitAll());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        }, "owner");
+        owner.start();
+
+        // Each part runs until the test lets it finish, so whatever runs at once stays running until then. Each
+        // round: wait until the owner is blocked (a submit waiting for a slot, or awaitAll) or more than 3 parts have
+        // started, then check that exactly the expected parts run; then let the part started last finish, so that
+        // parts finish out of order.
+        List<Integer> finished = new ArrayList<>();
+        for (int round = 0; round < count; round++) {
+            int done = round;
+            int expectedRunning = Math.min(3, count - round);
+            await().atMost(Duration.ofSeconds(20)).until(() -> started.size() > done + 3
+                    || started.size() == done + expectedRunning && owner.getState() == Thread.State.WAITING);
+            assertThat(started).as("parts started after %d finished", round).hasSize(round + expectedRunning);
+            assertThat(running).as("parts being sent at once").hasValue(expectedRunning);
+            assertThat(submitted.get()).as("submits returned").isEqualTo(Math.min(count, round + 3));
+            int last = started.stream().filter(n -> !finished.contains(n)).reduce((a, b) -> b).orElseThrow();
+            finished.add(last);
+            finish.get(last).countDown();
         }
-        List<CompletedPart> done = parts.awaitAll();
-        assertThat(done).extracting(CompletedPart::partNumber).containsExactlyElementsOf(
-                java.util.stream.IntStream.rangeClosed(1, 20).boxed().toList());
-        assertThat(most.get()).as("parts in flight at once").isEqualTo(3);
-        assertThat(cleaned).hasValue(20);
+        List<CompletedPart> sent = result.get(20, TimeUnit.SECONDS);
+        assertThat(finished).as("the parts finished out of order").isNotEqualTo(started);
+        assertThat(sent).extracting(CompletedPart::partNumber).as("in the order submitted")
+                .containsExactlyElementsOf(IntStream.rangeClosed(1, count).boxed().toList());
+        assertThat(most).as("the most parts sent at once").hasValue(3);
+        assertThat(cleaned).hasValue(count);
     }
 
     @Test

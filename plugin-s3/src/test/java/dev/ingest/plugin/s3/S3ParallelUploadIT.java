@@ -2,6 +2,7 @@ package dev.ingest.plugin.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.ingest.api.Blob;
 import dev.ingest.api.Codec;
@@ -12,12 +13,16 @@ import dev.ingest.testkit.S3ServerExtension;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -97,6 +102,10 @@ class S3ParallelUploadIT {
         String bucket = S3.createBucket();
         BufferPool pool = new BufferPool(2 * PART, PART); // two part buffers for all copies together
         S3Destination d = destination(bucket, pool, "partSize", "5MiB", "multipartThreshold", "5MiB", "uploadConcurrency", 4);
+        // Every source stops at its first read until the test opens the gate: a copy reads only into a part buffer
+        // it leased, so while the gate is closed the copies that got a buffer are the ones reading.
+        CountDownLatch gate = new CountDownLatch(1);
+        AtomicInteger reading = new AtomicInteger();
         ExecutorService copies = Executors.newFixedThreadPool(4);
         try {
             List<Future<?>> stores = new ArrayList<>();
@@ -104,22 +113,62 @@ class S3ParallelUploadIT {
                 long size = 2 * PART + i * 1000L;
                 int seed = 100 + i;
                 boolean known = i % 2 == 0;
+                InputStream in = gated(TestData.generated(seed, size), gate, reading);
                 stores.add(copies.submit(() -> d.store(Codec.of("c" + seed, "c/" + seed),
-                        known ? Blob.of(TestData.generated(seed, size), size, null)
-                                : Blob.ofUnknownLength(TestData.generated(seed, size), null))));
+                        known ? Blob.of(in, size, null) : Blob.ofUnknownLength(in, null))));
             }
+            await().atMost(Duration.ofSeconds(30)).until(() -> reading.get() > 2 || reading.get() == 2 && pool.waiting() == 2);
+            assertThat(reading).as("copies reading a part while the budget holds two parts").hasValue(2);
+            assertThat(pool.waiting()).as("copies waiting for a part buffer").isEqualTo(2);
+            assertThat(pool.free()).as("budget left").isZero();
+            gate.countDown();
             for (Future<?> f : stores) {
-                f.get();
+                f.get(2, TimeUnit.MINUTES);
             }
         } finally {
+            gate.countDown();
             copies.shutdown();
         }
         for (int i = 0; i < 4; i++) {
             int seed = 100 + i;
             assertThat(storedSha(bucket, "c/" + seed)).isEqualTo(TestData.sha256(TestData.generated(seed, 2 * PART + i * 1000L)));
         }
+        assertThat(pool.lowestFree()).as("the least budget left at any time: never more than two parts leased").isZero();
+        assertThat(pool.waited()).as("leases that waited for a buffer").isGreaterThanOrEqualTo(2);
         assertAllReturned(pool);
         assertThat(S3.pendingUploads(bucket)).isEmpty();
+    }
+
+    /** A stream whose first read counts itself in {@code reading} and waits until {@code gate} opens. */
+    private static InputStream gated(InputStream in, CountDownLatch gate, AtomicInteger reading) {
+        return new FilterInputStream(in) {
+            private boolean passed;
+
+            private void pass() throws IOException {
+                if (!passed) {
+                    passed = true;
+                    reading.incrementAndGet();
+                    try {
+                        gate.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new java.io.InterruptedIOException("interrupted at the gate");
+                    }
+                }
+            }
+
+            @Override
+            public int read() throws IOException {
+                pass();
+                return super.read();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                pass();
+                return super.read(b, off, len);
+            }
+        };
     }
 
     @Test

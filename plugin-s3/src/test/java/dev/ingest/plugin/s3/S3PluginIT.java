@@ -366,22 +366,63 @@ class S3PluginIT {
     }
 
     @Test
-    void bodiesAreAcceptedUnsignedByDefaultAndSignedInChunksWithSignPayload() throws Exception {
+    void bodiesAreSentUnsignedByDefaultAndSignedInChunksWithSignPayload() throws Exception {
         String bucket = S3.createBucket();
-        long size = 300 * 1024 + 7; // several 128 KiB signed chunks
-        for (boolean signed : new boolean[] {false, true}) {
-            Destination d = destination(bucket, "signPayload", signed);
-            String key = "signed-" + signed + ".bin";
-            Codec codec = Codec.of(key, key, "v1", size);
-            d.store(codec, Blob.of(TestData.generated(5, size), size, "application/octet-stream"));
-            // one part of a multipart upload too
-            Destination parts = destination(bucket, "signPayload", signed, "partSize", "5MiB", "multipartThreshold", 0);
-            Codec inParts = Codec.of("parts-" + key, "parts-" + key, "v1", size);
-            parts.store(inParts, Blob.of(TestData.generated(5, size), size, "application/octet-stream"));
-            for (String k : List.of(key, "parts-" + key)) {
-                assertThat(storedSha(bucket, k)).as(k).isEqualTo(TestData.sha256(TestData.generated(5, size)));
+        long small = 300 * 1024 + 7; // several 128 KiB signed chunks, one PutObject
+        long large = 5 * TestData.MIB + small; // two parts of a multipart upload
+        // The destinations talk to s3proxy through a proxy that records what went over the wire.
+        try (RecordingProxy wire = RecordingProxy.start(S3.endpointUri())) {
+            for (boolean signed : new boolean[] {false, true}) {
+                Destination d = destination(bucket, "endpoint", wire.endpoint(), "signPayload", signed,
+                        "partSize", "5MiB", "multipartThreshold", "5MiB");
+                String key = "put-signed-" + signed + ".bin";
+                String inParts = "parts-signed-" + signed + ".bin";
+                d.store(Codec.of(key, key, "v1", small), Blob.of(TestData.generated(5, small), small, null));
+                d.store(Codec.of(inParts, inParts, "v1", large), Blob.of(TestData.generated(6, large), large, null));
+                assertThat(storedSha(bucket, key)).isEqualTo(TestData.sha256(TestData.generated(5, small)));
+                assertThat(storedSha(bucket, inParts)).isEqualTo(TestData.sha256(TestData.generated(6, large)));
+
+                List<RecordingProxy.Request> puts = uploads(wire, bucket, key);
+                assertThat(puts).as("PutObject of %s", key).singleElement()
+                        .satisfies(r -> assertThat(r.target()).isEqualTo("/" + bucket + "/" + key));
+                List<RecordingProxy.Request> parts = uploads(wire, bucket, inParts);
+                assertThat(parts).as("UploadPart requests of %s", inParts).hasSize(2)
+                        .allSatisfy(r -> assertThat(r.target()).contains("partNumber=").contains("uploadId="));
+                assertThat(parts).extracting(r -> r.target().replaceAll(".*[?&]partNumber=(\\d+).*", "$1"))
+                        .containsExactlyInAnyOrder("1", "2");
+                List<RecordingProxy.Request> all = new ArrayList<>(puts);
+                all.addAll(parts);
+                for (RecordingProxy.Request upload : all) {
+                    String what = upload.method() + " " + upload.target();
+                    // the parts go in parallel, so in any order: the first is a whole part, the second the rest
+                    long length = upload.target().matches(".*[?&]partNumber=1(&.*)?") ? 5 * TestData.MIB : small;
+                    assertThat(upload.header("authorization")).as("%s: request signed", what)
+                            .hasValueSatisfying(v -> assertThat(v).startsWith("AWS4-HMAC-SHA256 ")
+                                    .contains("x-amz-content-sha256"));
+                    if (signed) {
+                        assertThat(upload.header("x-amz-content-sha256")).as("%s: payload signed in chunks", what)
+                                .contains("STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
+                        assertThat(upload.header("content-encoding")).as(what)
+                                .hasValueSatisfying(v -> assertThat(v).contains("aws-chunked"));
+                        assertThat(upload.header("x-amz-decoded-content-length")).as(what)
+                                .contains(Long.toString(length));
+                    } else {
+                        assertThat(upload.header("x-amz-content-sha256")).as("%s: payload unsigned", what)
+                                .contains("UNSIGNED-PAYLOAD");
+                        assertThat(upload.header("content-length")).as(what).contains(Long.toString(length));
+                        assertThat(upload.header("content-encoding")).as(what).isEmpty();
+                    }
+                }
             }
         }
+    }
+
+    /** @return the PUT requests (PutObject, UploadPart) the proxy forwarded for a key */
+    private static List<RecordingProxy.Request> uploads(RecordingProxy wire, String bucket, String key) {
+        String path = "/" + bucket + "/" + key;
+        return wire.requests().stream()
+                .filter(r -> r.method().equals("PUT") && (r.target().equals(path) || r.target().startsWith(path + "?")))
+                .toList();
     }
 
     @Test

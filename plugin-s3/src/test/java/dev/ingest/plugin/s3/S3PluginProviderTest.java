@@ -205,9 +205,12 @@ class S3PluginProviderTest {
         assertThat(problems(PluginRole.SOURCE, "bucket", "b", "endpoint", "http://host:9000/some/path"))
                 .singleElement().asString().startsWith("endpoint: 'http://host:9000/some/path' must be just host[:port]");
         assertThat(problems(PluginRole.SOURCE, "bucket", "b", "endpoint", "http://user:pw@host"))
-                .containsExactly("endpoint: 'http://****@host' must not carry credentials; use accessKeyID and secretAccessKey");
+                .containsExactly("endpoint: 'http://user:REDACTED@host' must not carry credentials; use accessKeyID and secretAccessKey");
         assertThat(problems(PluginRole.SOURCE, "bucket", "b", "endpoint", "user:pw@ho st:9000"))
-                .singleElement().asString().startsWith("endpoint: '****@ho st:9000' is not").doesNotContain("pw");
+                .singleElement().asString().startsWith("endpoint: 'user:REDACTED@ho st:9000' is not").doesNotContain("pw");
+        assertThat(problems(PluginRole.SOURCE, "bucket", "b", "endpoint", "http://host:9000/?X-Amz-Security-Token=t0k"))
+                .singleElement().asString()
+                .startsWith("endpoint: 'http://host:9000/?X-Amz-Security-Token=REDACTED' must be just host[:port]");
         assertThat(problems(PluginRole.SOURCE, "bucket", "b", "endpoint", "https://host", "insecure", true))
                 .containsExactly("insecure: contradicts endpoint 'https://host', which says https; drop one of them");
         assertThat(problems(PluginRole.SOURCE, "bucket", "b", "insecure", true)).singleElement().asString()
