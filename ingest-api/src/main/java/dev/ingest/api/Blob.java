@@ -3,6 +3,7 @@ package dev.ingest.api;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -23,12 +24,14 @@ public final class Blob implements Closeable {
     private final long length;
     private final String contentType;
     private final BlobOrigin origin;
+    private final Map<String, String> metadata;
 
-    private Blob(InputStream stream, long length, String contentType, BlobOrigin origin) {
+    private Blob(InputStream stream, long length, String contentType, BlobOrigin origin, Map<String, String> metadata) {
         this.stream = Objects.requireNonNull(stream, "stream");
         this.length = length;
         this.contentType = contentType == null || contentType.isBlank() ? DEFAULT_CONTENT_TYPE : contentType;
         this.origin = origin;
+        this.metadata = metadata;
     }
 
     /**
@@ -44,7 +47,7 @@ public final class Blob implements Closeable {
         if (length < 0) {
             throw new IllegalArgumentException("length must be >= 0, got " + length);
         }
-        return new Blob(stream, length, contentType, null);
+        return new Blob(stream, length, contentType, null, Map.of());
     }
 
     /**
@@ -55,7 +58,7 @@ public final class Blob implements Closeable {
      * @return the blob
      */
     public static Blob ofUnknownLength(InputStream stream, String contentType) {
-        return new Blob(stream, -1, contentType, null);
+        return new Blob(stream, -1, contentType, null, Map.of());
     }
 
     /**
@@ -66,7 +69,39 @@ public final class Blob implements Closeable {
      * @return a blob carrying the origin
      */
     public Blob withOrigin(BlobOrigin origin) {
-        return new Blob(stream, length, contentType, Objects.requireNonNull(origin, "origin"));
+        return new Blob(stream, length, contentType, Objects.requireNonNull(origin, "origin"), metadata);
+    }
+
+    /**
+     * The same content, stream and origin, with user metadata that destinations keep where they can (S3 user
+     * metadata {@code x-amz-meta-<name>}, extended attributes {@code user.<name>} of a file); others ignore it. Use
+     * the returned blob instead of this one (they share the stream).
+     *
+     * @param metadata names (lower case letters, digits and {@code -}) to printable ASCII values; copied
+     * @return a blob carrying the metadata
+     * @throws IllegalArgumentException if a name or value is not allowed
+     */
+    public Blob withMetadata(Map<String, String> metadata) {
+        for (Map.Entry<String, String> e : metadata.entrySet()) {
+            if (!e.getKey().matches("[a-z0-9][a-z0-9-]{0,63}")) {
+                throw new IllegalArgumentException("metadata name '" + e.getKey() + "' must be lower case letters, "
+                        + "digits and '-'");
+            }
+            if (!e.getValue().chars().allMatch(c -> c >= 0x20 && c < 0x7f) || e.getValue().length() > 1024) {
+                throw new IllegalArgumentException("metadata '" + e.getKey() + "' must be printable ASCII of at most "
+                        + "1024 characters");
+            }
+        }
+        return new Blob(stream, length, contentType, origin, Map.copyOf(metadata));
+    }
+
+    /**
+     * User metadata to keep with the object where the destination can (see {@link #withMetadata(Map)}).
+     *
+     * @return the metadata; empty when there is none
+     */
+    public Map<String, String> metadata() {
+        return metadata;
     }
 
     /**

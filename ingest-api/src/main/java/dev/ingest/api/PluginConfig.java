@@ -1,5 +1,6 @@
 package dev.ingest.api;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -7,6 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The configuration of one source or destination, with typed accessors that collect problems instead of
@@ -163,6 +167,168 @@ public final class PluginConfig {
             return defaultValue;
         }
         return n;
+    }
+
+    /**
+     * A duration in the engine's syntax: a number and a unit, or several ({@code 250ms}, {@code 30s}, {@code 5m},
+     * {@code 1h30m}, {@code 2d}; units {@code ns}, {@code us}, {@code ms}, {@code s}, {@code m}, {@code h},
+     * {@code d}), or {@code 0}.
+     *
+     * @param key the key
+     * @param defaultValue returned when the key is absent or wrong
+     * @param min the shortest allowed duration
+     * @return the value
+     */
+    public Duration duration(String key, Duration defaultValue, Duration min) {
+        Object value = values.get(key);
+        if (value == null) {
+            return defaultValue;
+        }
+        if (value instanceof Map || value instanceof List) {
+            problem(key, "must be a duration such as 30s, 5m or 1h30m, not a list or map");
+            return defaultValue;
+        }
+        Optional<Duration> d = parseDuration(value.toString());
+        if (d.isEmpty()) {
+            problem(key, "'" + value + "' is not a duration (write e.g. 250ms, 30s, 5m or 1h30m)");
+            return defaultValue;
+        }
+        if (d.get().compareTo(min) < 0) {
+            problem(key, "must be at least " + min.toMillis() + "ms, got " + d.get().toMillis() + "ms");
+            return defaultValue;
+        }
+        return d.get();
+    }
+
+    /**
+     * A size in bytes: a whole number of bytes, or a number with a binary unit ({@code 512KiB}, {@code 64MiB},
+     * {@code 1GiB}, {@code 2TiB}; {@code K}, {@code M}, {@code G}, {@code T}, {@code KB}, {@code MB}, {@code GB} and
+     * {@code TB} mean the same binary units).
+     *
+     * @param key the key
+     * @param defaultValue returned when the key is absent or wrong
+     * @param min the smallest allowed size
+     * @param max the largest allowed size
+     * @return the size in bytes
+     */
+    public long size(String key, long defaultValue, long min, long max) {
+        Object value = values.get(key);
+        if (value == null) {
+            return defaultValue;
+        }
+        if (value instanceof Map || value instanceof List) {
+            problem(key, "must be a size such as 16MiB or 16777216, not a list or map");
+            return defaultValue;
+        }
+        String s = value.toString().trim();
+        OptionalLong n = parseSize(s);
+        if (n.isEmpty()) {
+            problem(key, "'" + s + "' is not a size (write e.g. 16MiB, 5242880 or 1GiB)");
+            return defaultValue;
+        }
+        if (n.getAsLong() < min) {
+            problem(key, "must be at least " + formatSize(min) + ", got " + formatSize(n.getAsLong()));
+            return defaultValue;
+        }
+        if (n.getAsLong() > max) {
+            problem(key, "must be at most " + formatSize(max) + ", got " + formatSize(n.getAsLong()));
+            return defaultValue;
+        }
+        return n.getAsLong();
+    }
+
+    private static final Pattern DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h|d)");
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]i?b?)?", Pattern.CASE_INSENSITIVE);
+
+    /**
+     * Parses a duration in the engine's syntax (see {@link #duration(String, Duration, Duration)}).
+     *
+     * @param text for example {@code 30s}, {@code 5m}, {@code 1h30m}, {@code 250ms}
+     * @return the duration, or empty if the text is not one
+     */
+    public static Optional<Duration> parseDuration(String text) {
+        if (text == null) {
+            return Optional.empty();
+        }
+        String s = text.trim();
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        if (s.equals("0")) {
+            return Optional.of(Duration.ZERO);
+        }
+        Matcher m = DURATION_PART.matcher(s);
+        int at = 0;
+        double nanos = 0;
+        while (at < s.length()) {
+            if (!m.find(at) || m.start() != at) {
+                return Optional.empty();
+            }
+            double value = Double.parseDouble(m.group(1));
+            nanos += value * switch (m.group(2)) {
+                case "ns" -> 1d;
+                case "us", "µs" -> 1e3;
+                case "ms" -> 1e6;
+                case "s" -> 1e9;
+                case "m" -> 60e9;
+                case "h" -> 3600e9;
+                default -> 86400e9;
+            };
+            at = m.end();
+        }
+        if (nanos > Long.MAX_VALUE) {
+            return Optional.empty();
+        }
+        return Optional.of(Duration.ofNanos(Math.round(nanos))); // (long) would turn 2.01s into 2.009999999s
+    }
+
+    /**
+     * Parses a size in the engine's syntax (see {@link #size(String, long, long, long)}).
+     *
+     * @param text for example {@code 64MiB}, {@code 512KiB} or {@code 1048576}
+     * @return the size in bytes, or empty if the text is not one (or too large)
+     */
+    public static OptionalLong parseSize(String text) {
+        if (text == null) {
+            return OptionalLong.empty();
+        }
+        Matcher m = SIZE.matcher(text.trim());
+        if (!m.matches()) {
+            return OptionalLong.empty();
+        }
+        long n;
+        try {
+            n = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+        long factor = m.group(2) == null ? 1 : switch (Character.toLowerCase(m.group(2).charAt(0))) {
+            case 'k' -> 1L << 10;
+            case 'm' -> 1L << 20;
+            case 'g' -> 1L << 30;
+            default -> 1L << 40;
+        };
+        if (n > Long.MAX_VALUE / factor) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.of(n * factor);
+    }
+
+    /**
+     * A byte count in the largest binary unit that divides it, as {@link #parseSize(String)} reads it back.
+     *
+     * @param n bytes
+     * @return e.g. {@code 16MiB}, {@code 512KiB} or {@code 1000} (bytes)
+     */
+    public static String formatSize(long n) {
+        String[] units = {"TiB", "GiB", "MiB", "KiB"};
+        for (int i = 0; i < units.length; i++) {
+            long unit = 1L << (10 * (4 - i));
+            if (n != 0 && n % unit == 0) {
+                return n / unit + units[i];
+            }
+        }
+        return Long.toString(n);
     }
 
     /**

@@ -66,6 +66,36 @@ public interface PluginProvider {
     }
 
     /**
+     * Whether the {@code sources:} entry with this configuration is a record source, created with
+     * {@link #createRecordSource(PluginConfig)}, rather than an object source ({@link #createSource(PluginConfig)}).
+     * A plugin that can be both decides from the entry's keys (the file plugin: {@code tail: true}); one that only
+     * reads records answers true. Both kinds are {@link PluginRole#SOURCE}s and declare their keys together in
+     * {@link #keys(PluginRole) keys(SOURCE)}. Called before either factory, with keys not validated yet: decide from
+     * one key and treat a value you cannot read as the default (the factory reports it).
+     *
+     * <p>The default is false: an object source.
+     *
+     * @param config the keys of one {@code sources:} entry
+     * @return true for a record source
+     */
+    default boolean readsRecords(PluginConfig config) {
+        return false;
+    }
+
+    /**
+     * Creates a record source. Same contract as {@link #createSource(PluginConfig)}.
+     *
+     * @param config the validated keys of one {@code sources:} entry
+     * @return a new record source, owned (and eventually closed) by the caller
+     * @throws ConfigException if the configuration is wrong; carries every problem found
+     * @throws IOException if the source cannot be reached now
+     * @throws UnsupportedOperationException if the plugin reads no records (the default)
+     */
+    default RecordSource createRecordSource(PluginConfig config) throws ConfigException, IOException {
+        throw new UnsupportedOperationException("plugin type '" + type() + "' cannot be a record source");
+    }
+
+    /**
      * Creates a destination. Same contract as {@link #createSource(PluginConfig)}.
      *
      * @param config the validated keys of one {@code destinations:} entry

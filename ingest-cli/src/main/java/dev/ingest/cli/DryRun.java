@@ -40,9 +40,20 @@ final class DryRun {
                     w.name(), w.source(), String.join(", ", w.destinations()), Durations.format(w.interval()),
                     w.batchSize(), w.concurrency(), w.cleanUp(), w.webhook().map(u -> Secrets.redactUrl(u.toString())).orElse("none"),
                     w.webhookSecret().isPresent() ? " (signed)" : "");
-            out.printf("  plan: %d listed, %d already at every destination, %d to copy (%s%s)%n", plan.listed(),
-                    plan.present(), plan.toCopy(), RunSummary.humanBytes(plan.bytesToCopy()),
-                    plan.unknownSizes() > 0 ? " + " + plan.unknownSizes() + " of unknown size" : "");
+            if (plan.readsRecords()) {
+                out.printf("  plan: reads records; from the beginning its source has %s%d records (%s) now, batched "
+                                + "as %s%n", plan.recordsCut() ? "at least " : "", plan.records(),
+                        RunSummary.humanBytes(plan.bytesToCopy()), w.batch().map(Object::toString).orElse("-"));
+                if (!plan.sourceStatus().isEmpty()) {
+                    out.println("  source reports:");
+                    plan.sourceStatus().forEach((k, v) -> out.printf("    %s: %s%n", k, v));
+                }
+                out.println("  (a run starts from the workflow's checkpoint, which a dry run does not read)");
+            } else {
+                out.printf("  plan: %d listed, %d already at every destination, %d to copy (%s%s)%n", plan.listed(),
+                        plan.present(), plan.toCopy(), RunSummary.humanBytes(plan.bytesToCopy()),
+                        plan.unknownSizes() > 0 ? " + " + plan.unknownSizes() + " of unknown size" : "");
+            }
             if (!plan.error().isEmpty()) {
                 out.println("  planning stopped early: " + plan.error());
                 failed = true;

@@ -6,13 +6,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ingest.core.config.ConfigLoader;
 import dev.ingest.core.config.EnvExpander;
 import dev.ingest.core.config.WorkflowConfig;
+import dev.ingest.core.engine.RunSummary;
 import dev.ingest.core.queue.DeadLetters;
 import dev.ingest.core.queue.JetStreamQueue;
+import dev.ingest.core.records.RecordStatus;
 import io.nats.client.api.ConsumerInfo;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -97,6 +101,10 @@ final class StatusCommand implements Callable<Integer> {
                 } else {
                     n.putNull("lastScan");
                 }
+                Optional<com.fasterxml.jackson.databind.JsonNode> records = RecordStatus.read(q, w.name());
+                if (records.isPresent()) {
+                    n.set("records", recordsOf(mapper, records.get()));
+                }
             }
             if (json) {
                 out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(array));
@@ -108,6 +116,36 @@ final class StatusCommand implements Callable<Integer> {
             err.println("ingest: " + e.getMessage());
             return ExitCode.RUNTIME;
         }
+    }
+
+    /** The record workflow's totals, the oldest record not yet stored and its source's report. */
+    private static ObjectNode recordsOf(ObjectMapper mapper, com.fasterxml.jackson.databind.JsonNode doc) {
+        ObjectNode r = mapper.createObjectNode();
+        for (String f : List.of("records", "recordBytes", "batches", "batchBytes", "batchRecords")) {
+            r.put(f, doc.path(f).asLong(0));
+        }
+        Instant now = Instant.now();
+        Instant oldest = null;
+        var held = doc.path("held");
+        for (var it = held.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String reported = e.getValue().path("reported").asText("");
+            String o = e.getValue().path("oldest").asText("");
+            if (!reported.isEmpty() && !o.isEmpty() && !o.equals("null")
+                    && Instant.parse(reported).isAfter(now.minusSeconds(RecordStatus.LAG_STALE_SECONDS))) {
+                Instant t = Instant.parse(o);
+                oldest = oldest == null || t.isBefore(oldest) ? t : oldest;
+            }
+        }
+        if (oldest == null) {
+            r.putNull("oldestNotStored");
+            r.put("lagSeconds", 0.0);
+        } else {
+            r.put("oldestNotStored", oldest.toString());
+            r.put("lagSeconds", Duration.between(oldest, now).toMillis() / 1000.0);
+        }
+        r.set("source", doc.path("source").isMissingNode() ? mapper.createObjectNode() : doc.path("source"));
+        return r;
     }
 
     private static Optional<ConsumerInfo> consumer(JetStreamQueue q, String workflow) {
@@ -132,6 +170,21 @@ final class StatusCommand implements Callable<Integer> {
             }
             out.printf("  dead letters:       %d%s%n", n.get("deadLetters").asLong(),
                     n.get("deadLetters").asLong() > 0 ? "  (ingest dlq list " + n.get("workflow").asText() + ")" : "");
+            var r = n.get("records");
+            if (r != null) {
+                out.printf("  records:            %d received (%s), %d stored in %d batches (%s)%n",
+                        r.get("records").asLong(), RunSummary.humanBytes(r.get("recordBytes").asLong()),
+                        r.get("batchRecords").asLong(), r.get("batches").asLong(),
+                        RunSummary.humanBytes(r.get("batchBytes").asLong()));
+                out.printf("  lag:                %s%n", r.get("oldestNotStored").isNull() ? "none (every record held is stored)"
+                        : String.format(java.util.Locale.ROOT, "%.1f s (oldest record not yet stored: %s)",
+                                r.get("lagSeconds").asDouble(), r.get("oldestNotStored").asText()));
+                var source = r.get("source");
+                if (source.size() > 0) {
+                    out.println("  source reports:");
+                    source.fields().forEachRemaining(e -> out.printf("    %s: %s%n", e.getKey(), e.getValue().asText()));
+                }
+            }
             var s = n.get("lastScan");
             if (s == null || s.isNull()) {
                 out.println("  last scan:          none recorded");

@@ -358,8 +358,62 @@ class OperationsIT {
             expected.keySet().forEach(k -> asserted.add(k.split("\\|")[0].replaceFirst("_count$", "")));
             asserted.addAll(List.of("ingest_copies_in_flight", "ingest_consumer_pending", "ingest_consumer_ack_pending",
                     "ingest_workflow_instantiation_failures_total"));
+            asserted.addAll(RECORD_METRICS); // asserted by recordMetricsMoveByWhatARecordWorkflowDid
             assertThat(asserted).as("every metric of the README is asserted here").isEqualTo(documentedMetrics());
         }
+    }
+
+    /** The metrics of record workflows. */
+    private static final List<String> RECORD_METRICS = List.of("ingest_records_total", "ingest_record_bytes_total",
+            "ingest_batches_total", "ingest_batch_records", "ingest_record_lag_seconds");
+
+    @Test
+    void recordMetricsMoveByWhatARecordWorkflowDid() throws Exception {
+        Path logs = Files.createDirectories(dir.resolve("logs"));
+        Path out = dir.resolve("out");
+        StringBuilder lines = new StringBuilder();
+        long bytes = 0;
+        for (int i = 0; i < 500; i++) {
+            String line = "line " + i + " of the log";
+            lines.append(line).append('\n');
+            bytes += line.length();
+        }
+        Files.writeString(logs.resolve("app.log"), lines);
+        String name = unique("recmetrics");
+        Path config = dir.resolve(name + ".yaml");
+        Files.writeString(config, "sources: [{name: logs, type: file, path: " + LauncherSupport.quote(logs)
+                + ", tail: true, pollInterval: 100ms}]\n"
+                + "destinations: [{name: out, type: file, path: " + LauncherSupport.quote(out) + "}]\n"
+                + "workflows: [{name: " + name + ", source: logs, destinations: [out],"
+                + " batch: {maxRecords: 200, maxAge: 1h, compression: none, key: '{first}.{ext}'}}]\n");
+        int port = freePort();
+        Launch service = launcher.start(dir, Map.of(), args(name, config, port, "--mode=all"));
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                    .failFast("the service exited", () -> !service.process().isAlive())
+                    .until(() -> status(port, "/ready") == 200 && countFinalFiles(out) == 2);
+            String w = "workflow=\"" + name + "\"";
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                String m = get(port, "/metrics");
+                assertThat(sample(m, "ingest_records_total", w)).isEqualTo(500);
+                assertThat(sample(m, "ingest_batches_total", w, "result=\"success\"")).isEqualTo(2);
+            });
+            String metrics = get(port, "/metrics");
+            String w2 = "workflow=\"" + name + "\"";
+            assertThat(sample(metrics, "ingest_record_bytes_total", w2)).isEqualTo((double) bytes);
+            assertThat(sample(metrics, "ingest_batches_total", w2, "result=\"error\"")).isLessThanOrEqualTo(0);
+            assertThat(sample(metrics, "ingest_batch_records_count", w2)).isEqualTo(2);
+            assertThat(sample(metrics, "ingest_batch_records_sum", w2)).isEqualTo(400);
+            // 100 records wait in the open batch (maxAge 1h): the lag is their age, and grows.
+            double lag = sample(metrics, "ingest_record_lag_seconds", w2);
+            assertThat(lag).isPositive();
+            Thread.sleep(1500);
+            assertThat(sample(get(port, "/metrics"), "ingest_record_lag_seconds", w2)).isGreaterThan(lag + 1);
+        } finally {
+            service.process().destroy();
+            service.await(Duration.ofSeconds(60));
+        }
+        assertThat(countFinalFiles(out)).as("the open batch is stored at SIGTERM").isEqualTo(3);
     }
 
     @Test

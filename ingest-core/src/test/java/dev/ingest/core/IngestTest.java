@@ -54,7 +54,7 @@ class IngestTest {
                 () -> Ingest.builder().config(yaml).origin("test.yaml").natsUrl(deadUrl()).build());
         assertThat(e.source()).isEqualTo("test.yaml");
         assertThat(e.problems()).extracting(p -> p.path() + ": " + p.message()).containsExactly(
-                "sources[0].type: unknown plugin type 'ftp' (available: dir)",
+                "sources[0].type: unknown plugin type 'ftp' (available: dir, gen)",
                 "workflows[0].destinations[1]: destination 'missing' is not defined (defined destinations: out)",
                 "workflows[0].interval: 'tenminutes' is not a duration (write e.g. 30s, 5m, 1h or 1h30m)");
         assertThat(e.problems()).extracting(p -> p.line()).containsExactly(3, 8, 9);

@@ -1,6 +1,9 @@
 package dev.ingest.core.config;
 
+import dev.ingest.api.PluginConfig;
+import dev.ingest.core.records.KeyTemplate;
 import dev.ingest.api.Secrets;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -43,7 +46,9 @@ public final class ConfigLoader {
     private static final Set<String> TOP_LEVEL_KEYS = Set.of("version", "sources", "destinations", "workflows");
     private static final List<String> WORKFLOW_KEYS = List.of("name", "source", "destinations", "cleanUp",
             "interval", "batchSize", "concurrency", "webhook", "webhookSecret", "maxDeliver", "backoff", "maxBackoff",
-            "listDestinations");
+            "listDestinations", "batch");
+    private static final List<String> BATCH_KEYS = List.of("maxRecords", "maxBytes", "maxAge", "format",
+            "compression", "key", "maxOpenBatches");
 
     private final EnvExpander env;
 
@@ -299,12 +304,94 @@ public final class ConfigLoader {
                         }
                     }
                 }
+                Optional<BatchConfig> batch = batch(m.get("batch"), path + ".batch");
                 if (name != null) {
                     out.add(new WorkflowConfig(name, source == null ? "" : source, dests, cleanUp, interval,
                             batchSize, concurrency, webhook, webhookSecret, maxDeliver, backoff, maxBackoff, listDestinations,
-                            path));
+                            batch, path));
                 }
             }
+        }
+
+        /** Reads a {@code batch:} block; {@code batch: {}} (or {@code batch: true}) takes every default. */
+        private Optional<BatchConfig> batch(Object value, String path) {
+            if (value == null || Boolean.FALSE.equals(value) || "false".equals(value)) {
+                return Optional.empty();
+            }
+            if (Boolean.TRUE.equals(value) || "true".equals(value)) {
+                return Optional.of(BatchConfig.defaults());
+            }
+            if (!(value instanceof Map<?, ?> m)) {
+                problem(path, "must be a mapping of " + String.join(", ", BATCH_KEYS) + " (or {} for the defaults)");
+                return Optional.empty();
+            }
+            for (Object k : m.keySet()) {
+                if (!BATCH_KEYS.contains(k.toString())) {
+                    problem(path + "." + k, "unknown key (known: " + String.join(", ", BATCH_KEYS) + ")");
+                }
+            }
+            BatchConfig d = BatchConfig.defaults();
+            long maxRecords = positive(m, path, "maxRecords", (int) BatchConfig.DEFAULT_MAX_RECORDS, 10_000_000);
+            long maxBytes = size(m, path, "maxBytes", BatchConfig.DEFAULT_MAX_BYTES, 1024, 5L << 40);
+            Duration maxAge = duration(m, path, "maxAge", BatchConfig.DEFAULT_MAX_AGE);
+            if (maxAge.isZero()) {
+                problem(path + ".maxAge", "must be longer than 0s");
+                maxAge = BatchConfig.DEFAULT_MAX_AGE;
+            }
+            BatchConfig.Format format = choice(m, path, "format", BatchConfig.Format.class, d.format());
+            BatchConfig.Compression compression = choice(m, path, "compression", BatchConfig.Compression.class,
+                    d.compression());
+            var key = d.key();
+            Object k = m.get("key");
+            if (k != null) {
+                if (k instanceof Map || k instanceof List || k.toString().isBlank()) {
+                    problem(path + ".key", "must be a name template such as " + KeyTemplate.DEFAULT);
+                } else {
+                    KeyTemplate.Result parsed = KeyTemplate.parse(k.toString());
+                    if (parsed.template().isEmpty()) {
+                        problem(path + ".key", "'" + k + "' " + parsed.error());
+                    } else {
+                        key = parsed.template().get();
+                    }
+                }
+            }
+            int maxOpen = positive(m, path, "maxOpenBatches", BatchConfig.DEFAULT_MAX_OPEN_BATCHES, 100_000);
+            return Optional.of(new BatchConfig(maxRecords, maxBytes, maxAge, format, compression, key, maxOpen));
+        }
+
+        private <E extends Enum<E>> E choice(Map<?, ?> m, String path, String key, Class<E> type, E def) {
+            Object v = m.get(key);
+            if (v == null) {
+                return def;
+            }
+            List<String> names = java.util.Arrays.stream(type.getEnumConstants())
+                    .map(e -> e.name().toLowerCase(java.util.Locale.ROOT)).toList();
+            String s = v instanceof Map || v instanceof List ? "" : v.toString().trim().toLowerCase(java.util.Locale.ROOT);
+            int i = names.indexOf(s);
+            if (i < 0) {
+                problem(path + "." + key, "'" + v + "' is not one of " + String.join(", ", names));
+                return def;
+            }
+            return type.getEnumConstants()[i];
+        }
+
+        private long size(Map<?, ?> m, String path, String key, long def, long min, long max) {
+            Object v = m.get(key);
+            if (v == null) {
+                return def;
+            }
+            java.util.OptionalLong n = v instanceof Map || v instanceof List ? java.util.OptionalLong.empty()
+                    : PluginConfig.parseSize(v.toString());
+            if (n.isEmpty()) {
+                problem(path + "." + key, "'" + v + "' is not a size (write e.g. 64MiB, 512KiB or 1048576)");
+                return def;
+            }
+            if (n.getAsLong() < min || n.getAsLong() > max) {
+                problem(path + "." + key, "must be between " + PluginConfig.formatSize(min) + " and "
+                        + PluginConfig.formatSize(max) + ", got " + PluginConfig.formatSize(n.getAsLong()));
+                return def;
+            }
+            return n.getAsLong();
         }
 
         private String known(String prefix, Set<String> names) {
@@ -328,14 +415,18 @@ public final class ConfigLoader {
         }
 
         private int positive(Map<?, ?> m, String path, String key, int def) {
+            return positive(m, path, key, def, 100_000);
+        }
+
+        private int positive(Map<?, ?> m, String path, String key, int def, int max) {
             Object v = m.get(key);
             if (v == null) {
                 return def;
             }
             try {
                 long n = v instanceof Number num && !(v instanceof Double) ? num.longValue() : Long.parseLong(v.toString().trim());
-                if (n < 1 || n > 100_000) {
-                    problem(path + "." + key, "must be between 1 and 100000, got " + n);
+                if (n < 1 || n > max) {
+                    problem(path + "." + key, "must be between 1 and " + max + ", got " + n);
                     return def;
                 }
                 return (int) n;

@@ -1,14 +1,11 @@
 package dev.ingest.core.config;
 
+import dev.ingest.api.PluginConfig;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** Parses durations written as in Go and the original tool: {@code 300s}, {@code 5m}, {@code 1h30m}, {@code 250ms}. */
 public final class Durations {
-
-    private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h|d)");
 
     private Durations() {
     }
@@ -20,36 +17,7 @@ public final class Durations {
      * @return the duration, or empty if the text is not a duration
      */
     public static Optional<Duration> parse(String text) {
-        if (text == null) {
-            return Optional.empty();
-        }
-        String s = text.trim();
-        if (s.isEmpty()) {
-            return Optional.empty();
-        }
-        if (s.equals("0")) {
-            return Optional.of(Duration.ZERO);
-        }
-        Matcher m = PART.matcher(s);
-        int at = 0;
-        double nanos = 0;
-        while (at < s.length()) {
-            if (!m.find(at) || m.start() != at) {
-                return Optional.empty();
-            }
-            double value = Double.parseDouble(m.group(1));
-            nanos += value * switch (m.group(2)) {
-                case "ns" -> 1d;
-                case "us", "µs" -> 1e3;
-                case "ms" -> 1e6;
-                case "s" -> 1e9;
-                case "m" -> 60e9;
-                case "h" -> 3600e9;
-                default -> 86400e9;
-            };
-            at = m.end();
-        }
-        return Optional.of(Duration.ofNanos(Math.round(nanos))); // (long) would turn 2.01s into 2.009999999s
+        return PluginConfig.parseDuration(text); // one syntax for the engine's keys and the plugins'
     }
 
     /**

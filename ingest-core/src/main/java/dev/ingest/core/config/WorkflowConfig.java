@@ -27,6 +27,8 @@ import java.util.Optional;
  * @param listDestinations the enqueuer lists the destinations that can be listed and compares them with the source's
  *     listing: objects every destination already holds are not queued, the others are queued marked with the
  *     destinations that lack them, which the dequeuer then copies to without asking first (default true)
+ * @param batch how records (or the lines of objects) are gathered into batch objects; empty for a workflow that
+ *     copies objects whole. A workflow whose source reads records always batches (the defaults when absent)
  * @param path where the entry is in the file, e.g. {@code workflows[0]}
  */
 public record WorkflowConfig(
@@ -43,6 +45,7 @@ public record WorkflowConfig(
         Duration backoff,
         Duration maxBackoff,
         boolean listDestinations,
+        Optional<BatchConfig> batch,
         String path) {
 
     /** Default time between two scans. */
@@ -66,10 +69,45 @@ public record WorkflowConfig(
         Objects.requireNonNull(webhookSecret, "webhookSecret");
         Objects.requireNonNull(backoff, "backoff");
         Objects.requireNonNull(maxBackoff, "maxBackoff");
+        Objects.requireNonNull(batch, "batch");
         Objects.requireNonNull(path, "path");
         if (batchSize < 1 || concurrency < 1 || maxDeliver < 1) {
             throw new IllegalArgumentException("batchSize, concurrency and maxDeliver must be at least 1");
         }
+    }
+
+    /**
+     * A workflow without a {@code batch:} block (the form before it existed).
+     *
+     * @param name the name
+     * @param source the source's name
+     * @param destinations the destinations' names
+     * @param cleanUp delete objects from the source once stored
+     * @param interval time between scans
+     * @param batchSize messages fetched at once
+     * @param concurrency objects copied at once
+     * @param webhook the webhook
+     * @param webhookSecret its signing secret
+     * @param maxDeliver attempts before dead-lettering
+     * @param backoff first retry delay
+     * @param maxBackoff longest retry delay
+     * @param listDestinations compare listings before queueing
+     * @param path where the entry is in the file
+     */
+    public WorkflowConfig(String name, String source, List<String> destinations, boolean cleanUp, Duration interval,
+                          int batchSize, int concurrency, Optional<URI> webhook, Optional<String> webhookSecret,
+                          int maxDeliver, Duration backoff, Duration maxBackoff, boolean listDestinations, String path) {
+        this(name, source, destinations, cleanUp, interval, batchSize, concurrency, webhook, webhookSecret, maxDeliver,
+                backoff, maxBackoff, listDestinations, Optional.empty(), path);
+    }
+
+    /**
+     * @param batchConfig the batch settings to use
+     * @return this workflow with them
+     */
+    public WorkflowConfig withBatch(BatchConfig batchConfig) {
+        return new WorkflowConfig(name, source, destinations, cleanUp, interval, batchSize, concurrency, webhook,
+                webhookSecret, maxDeliver, backoff, maxBackoff, listDestinations, Optional.of(batchConfig), path);
     }
 
     /** Like the record's, but the webhook secret is masked and the webhook URL shown without credentials. */
@@ -79,7 +117,8 @@ public record WorkflowConfig(
                 + ", cleanUp=" + cleanUp + ", interval=" + interval + ", batchSize=" + batchSize
                 + ", concurrency=" + concurrency + ", webhook=" + webhook.map(u -> Secrets.redactUrl(u.toString())).orElse("none")
                 + ", webhookSecret=" + (webhookSecret.isPresent() ? "***" : "none") + ", maxDeliver=" + maxDeliver
-                + ", backoff=" + backoff + ", maxBackoff=" + maxBackoff + ", listDestinations=" + listDestinations + "]";
+                + ", backoff=" + backoff + ", maxBackoff=" + maxBackoff + ", listDestinations=" + listDestinations
+                + batch.map(b -> ", batch=" + b).orElse("") + "]";
     }
 
     /**

@@ -1,16 +1,23 @@
 package dev.ingest.core.engine;
 
 import dev.ingest.api.Destination;
+import dev.ingest.api.RecordSource;
+import dev.ingest.api.Source;
 import dev.ingest.core.config.Durations;
 import dev.ingest.core.config.PluginEntry;
 import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.plugin.Configured;
 import dev.ingest.core.queue.JetStreamQueue;
+import dev.ingest.core.records.CheckpointStore;
+import dev.ingest.core.records.RecordRunner;
+import dev.ingest.core.records.RecordStatus;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -49,7 +56,13 @@ public final class IngestEngine {
     private final RunStats stats = new RunStats();
     private final CountDownLatch stopSignal = new CountDownLatch(1);
     private final List<Dequeuer> dequeuers = new ArrayList<>();
+    private final List<RecordRunner> runners = new ArrayList<>();
+    private final List<Batcher> batchers = new ArrayList<>();
     private final List<Thread> scanners = new ArrayList<>();
+    private final List<Thread> recordThreads = new ArrayList<>();
+    private final CheckpointStore checkpoints;
+    private final RecordStatus recordStatus;
+    private final Map<String, Map<String, String>> sourceStatus = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean stopping;
     private volatile boolean ready;
@@ -75,6 +88,8 @@ public final class IngestEngine {
         this.once = b.once;
         this.grace = Objects.requireNonNull(b.grace, "grace");
         this.metrics = b.metrics == null ? IngestMetrics.withoutJvm() : b.metrics;
+        this.checkpoints = new CheckpointStore(queue);
+        this.recordStatus = new RecordStatus(queue);
     }
 
     /** @return a builder */
@@ -194,14 +209,47 @@ public final class IngestEngine {
                     dests.add(new Transfer.Named<>(d, typeOf(configured.config().destination(d)),
                             configured.destination(d)));
                 }
-                if (mode.enqueues()) {
+                Optional<RecordSource> records = configured.recordSource(w.name());
+                if (mode.enqueues() && records.isPresent()) {
+                    RecordRunner runner = new RecordRunner(queue, checkpoints, w, records.get(), once,
+                            new RecordRunner.Listener() {
+                                @Override
+                                public void published(long count, long bytes) {
+                                    stats.records(count);
+                                    metrics.records(w.name(), count, bytes);
+                                    recordStatus.published(w.name(), count, bytes);
+                                }
+
+                                @Override
+                                public void status(Map<String, String> status) {
+                                    sourceStatus.put(w.name(), status);
+                                    recordStatus.source(w.name(), status);
+                                }
+                            });
+                    synchronized (dequeuers) {
+                        runners.add(runner);
+                    }
+                    unfinished.incrementAndGet();
+                    recordThreads.add(new Thread(() -> recordLoop(w, runner, scanDone, unfinished), "records-" + w.name()));
+                } else if (mode.enqueues()) {
                     Enqueuer enqueuer = new Enqueuer(queue, w, configured.source(w.source()),
                             typeOf(configured.config().source(w.source())), dests, stats, metrics, once);
                     unfinished.incrementAndGet();
                     Thread t = new Thread(() -> scanLoop(w, enqueuer, scanDone, unfinished), "enqueue-" + w.name());
                     scanners.add(t);
                 }
-                if (mode.dequeues()) {
+                if (mode.dequeues() && w.batch().isPresent()) {
+                    ConsumerState state = new ConsumerState(queue, w.name());
+                    metrics.consumerState(w.name(), state::pending, state::ackPending);
+                    Transfer.Named<Source> objects = records.isPresent() ? null : new Transfer.Named<>(w.source(),
+                            typeOf(configured.config().source(w.source())), configured.source(w.source()));
+                    Batcher b = new Batcher(queue, w, objects, w.source(), dests, stats, metrics, ticker, webhook,
+                            Path.of(System.getProperty("java.io.tmpdir")), recordStatus);
+                    synchronized (dequeuers) {
+                        batchers.add(b);
+                    }
+                    dequeueThreads.add(new Thread(() -> batchLoop(w, b, scanDone), "batch-" + w.name()));
+                } else if (mode.dequeues()) {
                     ConsumerState state = new ConsumerState(queue, w.name());
                     metrics.consumerState(w.name(), state::pending, state::ackPending);
                     ExecutorService pool = Executors.newFixedThreadPool(w.concurrency(), daemon("copy-" + w.name()));
@@ -220,9 +268,13 @@ public final class IngestEngine {
             if (stopping) {
                 return stats.snapshot();
             }
+            if (!runners.isEmpty() || !batchers.isEmpty()) {
+                ticker.scheduleWithFixedDelay(this::reportRecords, 5, 5, TimeUnit.SECONDS);
+            }
             Thread watch = new Thread(this::watchQueue, "queue-watch");
             watch.setDaemon(true);
             scanners.forEach(Thread::start);
+            recordThreads.forEach(Thread::start);
             dequeueThreads.forEach(Thread::start);
             watch.start();
             LOG.info("running {} workflow(s) in mode {}{}", configured.workflows().size(),
@@ -230,6 +282,7 @@ public final class IngestEngine {
             if (once) {
                 // Until the work is done, or a stop (a signal, close(), a lost stream) ends it early.
                 List<Thread> all = new ArrayList<>(scanners);
+                all.addAll(recordThreads);
                 all.addAll(dequeueThreads);
                 for (Thread t : all) {
                     while (t.isAlive() && !stopSignal.await(0, TimeUnit.MILLISECONDS)) {
@@ -242,10 +295,18 @@ public final class IngestEngine {
             for (Thread t : scanners) {
                 t.interrupt(); // a scan still running is abandoned; the next one starts over
             }
-            // Stopping (or done): in-flight copies, then webhook deliveries, get the grace period; then what is left
-            // is interrupted (copies are handed back; a copy that does not react to the interrupt in time has its
-            // message handed back by the dequeuer) or given up (webhook notices, logged and counted).
+            // Stopping (or done): record sources, in-flight copies, then webhook deliveries, get the grace period; then
+            // what is left is interrupted (copies are handed back; a copy that does not react to the interrupt in time
+            // has its message handed back by the dequeuer) or given up (webhook notices, logged and counted). Record
+            // sources use it to hand over what they read and write their last checkpoint.
             long deadline = System.nanoTime() + grace.toNanos();
+            for (Thread t : recordThreads) {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                if (t.isAlive()) {
+                    LOG.warn("{} did not stop within the grace period; interrupting it", t.getName());
+                    t.interrupt();
+                }
+            }
             for (Thread t : dequeueThreads) {
                 t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             }
@@ -265,7 +326,13 @@ public final class IngestEngine {
             for (Thread t : scanners) {
                 t.join(Dequeuer.INTERRUPT_MILLIS);
             }
+            for (Thread t : recordThreads) {
+                t.join(Dequeuer.INTERRUPT_MILLIS);
+            }
             watch.interrupt();
+            if (!runners.isEmpty() || !batchers.isEmpty()) {
+                reportRecords();
+            }
             if (once) {
                 // Done even if a signal came at the very end: every scan completed and nothing is left in the queue.
                 workDone = abandoned == null && unfinished.get() == 0 && (!mode.dequeues() || queueDrained());
@@ -275,6 +342,9 @@ public final class IngestEngine {
         } finally {
             for (ExecutorService p : pools) {
                 p.shutdownNow();
+            }
+            synchronized (dequeuers) {
+                batchers.forEach(Batcher::close);
             }
             ticker.shutdownNow();
             webhook.close(); // after a failure: gives up at once what is left (a normal end closed it above)
@@ -323,6 +393,9 @@ public final class IngestEngine {
         queue.ensureStream();
         for (WorkflowConfig w : configured.workflows()) {
             queue.ensureConsumer(w);
+        }
+        if (configured.workflows().stream().anyMatch(w -> configured.recordSource(w.name()).isPresent())) {
+            checkpoints.ensure();
         }
     }
 
@@ -379,6 +452,14 @@ public final class IngestEngine {
         } catch (InterruptedException e) {
             // stopping
         }
+    }
+
+    /** Adds what record workflows did to their status documents (for {@code ingest status}). */
+    private void reportRecords() {
+        synchronized (dequeuers) {
+            batchers.forEach(Batcher::reportHeld);
+        }
+        recordStatus.flush();
     }
 
     /** @return whether no workflow has a message waiting, awaiting an ack or waiting for a retry */
@@ -487,6 +568,49 @@ public final class IngestEngine {
         }
     }
 
+    private void recordLoop(WorkflowConfig w, RecordRunner runner, AtomicBoolean scanDone, AtomicInteger unfinished) {
+        MDC.put("workflow", w.name());
+        try {
+            runner.run();
+            if (once && !stopping) {
+                unfinished.decrementAndGet();
+            }
+        } catch (InterruptedException e) {
+            LOG.info("workflow {}: record source interrupted", w.name());
+        } catch (IOException | RuntimeException e) {
+            LOG.error("workflow {}: record source {} failed: {}", w.name(), w.source(), e.toString());
+            if (once) {
+                stats.failed("workflow " + w.name() + ": record source " + w.source() + " failed: " + e.getMessage());
+                unfinished.decrementAndGet();
+            }
+        } finally {
+            scanDone.set(true);
+            MDC.remove("workflow");
+        }
+    }
+
+    private void batchLoop(WorkflowConfig w, Batcher batcher, AtomicBoolean scanDone) {
+        MDC.put("workflow", w.name());
+        try {
+            batcher.run(once ? scanDone::get : null);
+        } catch (InterruptedException e) {
+            LOG.info("workflow {}: batcher interrupted; batches not stored were handed back", w.name());
+        } catch (RuntimeException e) {
+            LOG.error("workflow {}: batcher failed", w.name(), e);
+            stats.failed("workflow " + w.name() + ": batcher failed: " + e);
+        } finally {
+            MDC.remove("workflow");
+        }
+    }
+
+    /**
+     * @param workflow a record workflow
+     * @return what its record source last reported (a tail source: each file's offset and size); empty otherwise
+     */
+    public Map<String, String> sourceStatus(String workflow) {
+        return sourceStatus.getOrDefault(workflow, Map.of());
+    }
+
     private void dequeueLoop(WorkflowConfig w, Dequeuer dq, AtomicBoolean scanDone) {
         MDC.put("workflow", w.name());
         try {
@@ -509,6 +633,8 @@ public final class IngestEngine {
         stopping = true;
         synchronized (dequeuers) {
             dequeuers.forEach(Dequeuer::stop);
+            runners.forEach(RecordRunner::stop);
+            batchers.forEach(Batcher::stop);
         }
         stopSignal.countDown();
         synchronized (rescan) {

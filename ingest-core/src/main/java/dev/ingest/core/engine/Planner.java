@@ -1,16 +1,28 @@
 package dev.ingest.core.engine;
 
+import dev.ingest.api.CheckpointUpdate;
 import dev.ingest.api.Codec;
+import dev.ingest.api.DataRecord;
 import dev.ingest.api.Destination;
 import dev.ingest.api.Presence;
+import dev.ingest.api.RecordContext;
+import dev.ingest.api.RecordSource;
 import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.plugin.Configured;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Works out what a run would do without doing it: lists every workflow's source and asks every destination
@@ -31,10 +43,32 @@ public final class Planner {
      * @param bytesToCopy bytes of the objects to copy, as listed
      * @param unknownSizes objects to copy whose size the source does not tell
      * @param error why planning stopped early, or empty
+     * @param records for a record workflow, the records its source would read now from the beginning (at most
+     *     {@value #RECORD_LIMIT}); -1 for an object workflow
+     * @param recordsCut whether counting stopped at {@value #RECORD_LIMIT} records or after {@link #RECORD_TIME}
+     * @param sourceStatus for a record workflow, what its source last reported while it was counting (a tail source:
+     *     each file's offset and size), in its order; empty otherwise
      */
     public record WorkflowPlan(String workflow, long listed, long present, long toCopy, long bytesToCopy,
-                               long unknownSizes, String error) {
+                               long unknownSizes, String error, long records, boolean recordsCut,
+                               Map<String, String> sourceStatus) {
+
+        /** Copies the status, keeping its order. */
+        public WorkflowPlan {
+            sourceStatus = Collections.unmodifiableMap(new LinkedHashMap<>(sourceStatus));
+        }
+
+        /** @return whether the source reads records (the plan counts them instead of objects) */
+        public boolean readsRecords() {
+            return records >= 0;
+        }
     }
+
+    /** A dry run counts at most this many records of a record source. */
+    public static final long RECORD_LIMIT = 100_000;
+    /** A dry run counts a record source's records for at most this long. */
+    public static final Duration RECORD_TIME = Duration.ofSeconds(10);
+
 
     /**
      * @param configured the live plugins and workflows
@@ -49,6 +83,10 @@ public final class Planner {
     }
 
     private static WorkflowPlan plan(Configured configured, WorkflowConfig w) {
+        Optional<RecordSource> records = configured.recordSource(w.name());
+        if (records.isPresent()) {
+            return planRecords(w, records.get());
+        }
         Source source = configured.source(w.source());
         List<Destination> destinations = w.destinations().stream().map(configured::destination).toList();
         long listed = 0;
@@ -83,6 +121,67 @@ public final class Planner {
         } catch (IOException | RuntimeException e) {
             error = e.toString();
         }
-        return new WorkflowPlan(w.name(), listed, present, toCopy, bytes, unknown, error);
+        return new WorkflowPlan(w.name(), listed, present, toCopy, bytes, unknown, error, -1, false, Map.of());
+    }
+
+    /**
+     * Runs a record source once with a context that counts what it hands over and keeps nothing but what the source
+     * reports: no checkpoint (the count is from the beginning), nothing published. Stops at {@link #RECORD_LIMIT}
+     * records or {@link #RECORD_TIME}.
+     */
+    private static WorkflowPlan planRecords(WorkflowConfig w, RecordSource source) {
+        AtomicReference<Map<String, String>> reported = new AtomicReference<>(Map.of());
+        AtomicLong count = new AtomicLong();
+        AtomicLong bytes = new AtomicLong();
+        long deadline = System.nanoTime() + RECORD_TIME.toNanos();
+        RecordContext counting = new RecordContext() {
+            @Override
+            public Map<String, byte[]> checkpoint() {
+                return Map.of();
+            }
+
+            @Override
+            public CompletionStage<Void> emit(List<DataRecord> list, CheckpointUpdate update) {
+                count.addAndGet(list.size());
+                list.forEach(r -> bytes.addAndGet(r.data().length));
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public int maxRecordBytes() {
+                return 960 * 1024;
+            }
+
+            @Override
+            public boolean once() {
+                return true;
+            }
+
+            @Override
+            public boolean stopping() {
+                return count.get() >= RECORD_LIMIT || System.nanoTime() - deadline > 0;
+            }
+
+            @Override
+            public boolean awaitStop(Duration timeout) {
+                return true;
+            }
+
+            @Override
+            public void status(Map<String, String> status) {
+                reported.set(new LinkedHashMap<>(status));
+            }
+        };
+        String error = "";
+        try {
+            source.run(counting);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error = "interrupted";
+        } catch (IOException | RuntimeException e) {
+            error = e.toString();
+        }
+        return new WorkflowPlan(w.name(), 0, 0, 0, bytes.get(), 0, error, count.get(),
+                error.isEmpty() && counting.stopping(), reported.get());
     }
 }

@@ -21,6 +21,8 @@ public final class RunStats {
     private final LongAdder bytes = new LongAdder();
     private final LongAdder webhookDelivered = new LongAdder();
     private final LongAdder webhookFailed = new LongAdder();
+    private final LongAdder records = new LongAdder();
+    private final LongAdder batches = new LongAdder();
     private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
     private final long startNanos = System.nanoTime();
 
@@ -62,6 +64,15 @@ public final class RunStats {
         failures.add(new Failure(null, description));
     }
 
+    void records(long count) {
+        records.add(count);
+    }
+
+    void batchStored(long byteCount) {
+        batches.increment();
+        bytes.add(byteCount);
+    }
+
     /** One failure: its line, and the object it is about ({@code null} for a failed scan, say). */
     private record Failure(String object, String line) {
     }
@@ -88,7 +99,8 @@ public final class RunStats {
     public RunSummary snapshot() {
         List<Failure> all = new ArrayList<>(failures);
         return new RunSummary(listed.sum(), queued.sum(), alreadyQueued.sum(), copied.sum(), skipped.sum(),
-                failed.sum(), retried.sum(), bytes.sum(), webhookDelivered.sum(), webhookFailed.sum(), Duration.ofNanos(System.nanoTime() - startNanos),
+                failed.sum(), retried.sum(), bytes.sum(), webhookDelivered.sum(), webhookFailed.sum(), records.sum(),
+                batches.sum(), Duration.ofNanos(System.nanoTime() - startNanos),
                 all.stream().map(Failure::line).toList(), groups(all));
     }
 

@@ -19,6 +19,8 @@ import java.util.Locale;
  * @param webhookDelivered stored URIs the webhook acknowledged (2xx)
  * @param webhookFailed stored URIs the webhook was never told of: their delivery failed after its retries, or was
  *     still waiting when the run ended (the objects are stored all the same)
+ * @param records records that record sources handed over and the queue stored
+ * @param batches batch objects stored at every destination (their bytes count in {@code bytes})
  * @param elapsed time since the run started
  * @param failures one line per failure, naming the workflow and object and saying why; and one per webhook
  *     delivery given up, naming the workflow and the URIs it did not deliver
@@ -26,13 +28,36 @@ import java.util.Locale;
  *     end of {@code --once} prints, one line per group (the log has every failure)
  */
 public record RunSummary(long listed, long queued, long alreadyQueued, long copied, long skipped, long failed,
-                         long retried, long bytes, long webhookDelivered, long webhookFailed, Duration elapsed, List<String> failures,
-                         List<FailureGroup> failureGroups) {
+                         long retried, long bytes, long webhookDelivered, long webhookFailed, long records, long batches,
+                         Duration elapsed, List<String> failures, List<FailureGroup> failureGroups) {
 
     /** Copies the failures. */
     public RunSummary {
         failures = List.copyOf(failures);
         failureGroups = List.copyOf(failureGroups);
+    }
+
+    /**
+     * A summary of a run without records (the form before record workflows); each failure is a group of its own.
+     *
+     * @param listed objects listed
+     * @param queued messages published
+     * @param alreadyQueued duplicate publishes
+     * @param copied objects copied
+     * @param skipped objects already stored
+     * @param failed failures
+     * @param retried retried attempts
+     * @param bytes bytes copied
+     * @param webhookDelivered webhook deliveries made
+     * @param webhookFailed webhook deliveries failed
+     * @param elapsed time since the start
+     * @param failures what failed
+     */
+    public RunSummary(long listed, long queued, long alreadyQueued, long copied, long skipped, long failed,
+                      long retried, long bytes, long webhookDelivered, long webhookFailed, Duration elapsed,
+                      List<String> failures) {
+        this(listed, queued, alreadyQueued, copied, skipped, failed, retried, bytes, webhookDelivered, webhookFailed,
+                0, 0, elapsed, failures, failures.stream().map(f -> new FailureGroup(f, 1, List.of())).toList());
     }
 
     /**
@@ -115,7 +140,9 @@ public record RunSummary(long listed, long queued, long alreadyQueued, long copi
     public String line() {
         double seconds = elapsed.toMillis() / 1000.0;
         String scanned = listed == 0 ? "" : String.format(Locale.ROOT, "listed %d, queued %d, ", listed, queued);
-        return scanned + String.format(Locale.ROOT, "copied %d, skipped %d, failed %d, %s in %.1fs",
+        String batched = records == 0 && batches == 0 ? ""
+                : String.format(Locale.ROOT, "records %d, batches %d, ", records, batches);
+        return scanned + batched + String.format(Locale.ROOT, "copied %d, skipped %d, failed %d, %s in %.1fs",
                 copied, skipped + alreadyQueued, failed, humanBytes(bytes), seconds)
                 + (webhookFailed > 0 ? " (the webhook was not told of " + webhookFailed + " stored URIs)" : "");
     }

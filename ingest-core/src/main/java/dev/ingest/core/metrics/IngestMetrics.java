@@ -49,6 +49,11 @@ public final class IngestMetrics {
     private final Counter deadLetters;
     private final Counter redeliveries;
     private final Gauge inFlight;
+    private final Counter records;
+    private final Counter recordBytes;
+    private final Counter batches;
+    private final Histogram batchRecords;
+    private final Map<String, java.util.function.DoubleSupplier> recordLag = new ConcurrentHashMap<>();
     private final Map<String, LongSupplier[]> consumerState = new ConcurrentHashMap<>();
     private final CountDownLatch jvmRegistered = new CountDownLatch(1);
     private static final int JVM_SETUP_WAIT_SECONDS = 10;
@@ -105,6 +110,26 @@ public final class IngestMetrics {
                 .help("Messages delivered and not yet acknowledged, including those waiting for a retry.")
                 .labelNames("workflow")
                 .callback(cb -> consumerState.forEach((w, s) -> cb.call(s[1].getAsLong(), w)))
+                .register(registry);
+        records = Counter.builder().name("ingest_records_total")
+                .help("Records a record source handed over and the queue stored.").labelNames("workflow")
+                .register(registry);
+        recordBytes = Counter.builder().name("ingest_record_bytes_total")
+                .help("Bytes of the records counted by ingest_records_total (their data, before batching).")
+                .labelNames("workflow").register(registry);
+        batches = Counter.builder().name("ingest_batches_total")
+                .help("Batch objects closed, by result (success: stored at every destination; error: not stored, its "
+                        + "records handed back).")
+                .labelNames("workflow", "result").register(registry);
+        batchRecords = Histogram.builder().name("ingest_batch_records")
+                .help("Records per stored batch object.")
+                .classicExponentialUpperBounds(1, 4, 12)
+                .labelNames("workflow").register(registry);
+        GaugeWithCallback.builder().name("ingest_record_lag_seconds")
+                .help("Age of the oldest record this process holds in a batch not yet stored (since it was queued); 0 "
+                        + "when none.")
+                .labelNames("workflow")
+                .callback(cb -> recordLag.forEach((w, s) -> cb.call(s.getAsDouble(), w)))
                 .register(registry);
         if (jvm) {
             // JVM metrics load the management classes (about a tenth of a second): registered on a thread of
@@ -245,6 +270,37 @@ public final class IngestMetrics {
     /** @param workflow the workflow @param delta +1 when a copy starts, -1 when it ends */
     public void inFlight(String workflow, int delta) {
         inFlight.labelValues(workflow).inc(delta);
+    }
+
+    /**
+     * @param workflow the workflow
+     * @param count records stored in the queue
+     * @param bytes their data bytes
+     */
+    public void records(String workflow, long count, long bytes) {
+        records.labelValues(workflow).inc(count);
+        recordBytes.labelValues(workflow).inc(bytes);
+    }
+
+    /**
+     * @param workflow the workflow
+     * @param recordCount the records of a batch stored at every destination, or -1 for a batch that failed
+     */
+    public void batch(String workflow, long recordCount) {
+        if (recordCount >= 0) {
+            batches.labelValues(workflow, SUCCESS).inc();
+            batchRecords.labelValues(workflow).observe(recordCount);
+        } else {
+            batches.labelValues(workflow, ERROR).inc();
+        }
+    }
+
+    /**
+     * @param workflow the workflow
+     * @param lagSeconds reads the age of its oldest record not yet stored
+     */
+    public void recordLag(String workflow, java.util.function.DoubleSupplier lagSeconds) {
+        recordLag.put(workflow, lagSeconds);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.ingest.core.plugin;
 
 import dev.ingest.api.Destination;
+import dev.ingest.api.RecordSource;
 import dev.ingest.api.Source;
 import dev.ingest.core.config.ConfigProblem;
 import dev.ingest.core.config.IngestConfig;
@@ -23,15 +24,17 @@ public final class Configured implements Closeable {
     private final IngestConfig config;
     private final Map<String, Source> sources;
     private final Map<String, Destination> destinations;
+    private final Map<String, RecordSource> recordSources;
     private final List<WorkflowConfig> workflows;
     private final List<ConfigProblem> skipped;
     private boolean closed;
 
     Configured(IngestConfig config, Map<String, Source> sources, Map<String, Destination> destinations,
-               List<WorkflowConfig> workflows, List<ConfigProblem> skipped) {
+               Map<String, RecordSource> recordSources, List<WorkflowConfig> workflows, List<ConfigProblem> skipped) {
         this.config = config;
         this.sources = Map.copyOf(sources);
         this.destinations = Map.copyOf(destinations);
+        this.recordSources = Map.copyOf(recordSources);
         this.workflows = List.copyOf(workflows);
         this.skipped = List.copyOf(skipped);
     }
@@ -59,6 +62,14 @@ public final class Configured implements Closeable {
     }
 
     /**
+     * @param workflow a workflow of {@link #workflows()}
+     * @return its record source (an instance of its own), or empty when its source lists objects
+     */
+    public java.util.Optional<RecordSource> recordSource(String workflow) {
+        return java.util.Optional.ofNullable(recordSources.get(workflow));
+    }
+
+    /**
      * @param name a destination name used by one of {@link #workflows()}
      * @return the destination
      */
@@ -83,6 +94,7 @@ public final class Configured implements Closeable {
         }
         closed = true;
         sources.forEach((name, s) -> closeQuietly(s, "source " + name));
+        recordSources.forEach((workflow, r) -> closeQuietly(r, "record source of workflow " + workflow));
         destinations.forEach((name, d) -> closeQuietly(d, "destination " + name));
     }
 

@@ -7,6 +7,8 @@ import dev.ingest.api.Inventory;
 import dev.ingest.api.Listed;
 import dev.ingest.api.Nexter;
 import dev.ingest.api.Presence;
+import dev.ingest.api.RecordContext;
+import dev.ingest.api.RecordSource;
 import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 import java.io.IOException;
@@ -142,6 +144,35 @@ final class Isolated {
                     delegate.close();
                     return null;
                 });
+            }
+        };
+    }
+
+    static RecordSource recordSource(RecordSource delegate, ClassLoader loader) {
+        return new RecordSource() {
+            @Override
+            public void run(RecordContext context) throws IOException, InterruptedException {
+                Thread thread = Thread.currentThread();
+                ClassLoader previous = thread.getContextClassLoader();
+                thread.setContextClassLoader(loader);
+                try {
+                    delegate.run(context);
+                } finally {
+                    thread.setContextClassLoader(previous);
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                in(loader, () -> {
+                    delegate.close();
+                    return null;
+                });
+            }
+
+            @Override
+            public String toString() {
+                return delegate.toString();
             }
         };
     }

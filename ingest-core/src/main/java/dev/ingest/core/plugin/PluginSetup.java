@@ -5,7 +5,9 @@ import dev.ingest.api.ConfigKey;
 import dev.ingest.api.Destination;
 import dev.ingest.api.PluginConfig;
 import dev.ingest.api.PluginRole;
+import dev.ingest.api.RecordSource;
 import dev.ingest.api.Source;
+import dev.ingest.core.config.BatchConfig;
 import dev.ingest.core.config.ConfigLoader;
 import dev.ingest.core.config.ConfigProblem;
 import dev.ingest.core.config.IngestConfig;
@@ -54,8 +56,9 @@ public final class PluginSetup {
         List<ConfigProblem> problems = new ArrayList<>(parsed.problems());
         Map<String, Source> sources = new LinkedHashMap<>();
         Map<String, Destination> destinations = new LinkedHashMap<>();
+        Map<String, RecordSource> recordSources = new LinkedHashMap<>();
         try {
-            createAll(config, registry, problems, sources, destinations);
+            createAll(config, registry, problems, sources, destinations, recordSources);
             problems.sort(Comparator.comparingInt(ConfigProblem::line));
 
             Map<String, Set<String>> affected = affectedWorkflows(config, problems);
@@ -78,7 +81,10 @@ public final class PluginSetup {
                 }
             }
             List<WorkflowConfig> runnable = new ArrayList<>();
-            for (WorkflowConfig w : config.workflows()) {
+            for (WorkflowConfig configured : config.workflows()) {
+                WorkflowConfig w = recordSources.containsKey(configured.name()) && configured.batch().isEmpty()
+                        ? configured.withBatch(BatchConfig.defaults()) // records are always batched
+                        : configured;
                 if (broken.contains(w.name())) {
                     List<String> own = problems.stream()
                             .filter(p -> affected.getOrDefault(key(p), Set.of()).contains(w.name()))
@@ -93,10 +99,20 @@ public final class PluginSetup {
                         ? List.of(new ConfigProblem("workflows", config.lineOf("workflows"), "no workflow is defined"))
                         : problems);
             }
-            return new Configured(config, sources, destinations, runnable, problems);
+            Set<String> running = new HashSet<>();
+            runnable.forEach(w -> running.add(w.name()));
+            recordSources.entrySet().removeIf(e -> {
+                if (!running.contains(e.getKey())) {
+                    Configured.closeQuietly(e.getValue(), "record source of workflow " + e.getKey());
+                    return true;
+                }
+                return false;
+            });
+            return new Configured(config, sources, destinations, recordSources, runnable, problems);
         } catch (InvalidConfigException | RuntimeException e) {
             sources.forEach((n, s) -> Configured.closeQuietly(s, "source " + n));
             destinations.forEach((n, d) -> Configured.closeQuietly(d, "destination " + n));
+            recordSources.forEach((n, r) -> Configured.closeQuietly(r, "record source of workflow " + n));
             throw e;
         }
     }
@@ -144,7 +160,8 @@ public final class PluginSetup {
      * Problems are added in the entries' order; the plugins go to the maps in the entries' order.
      */
     private static void createAll(IngestConfig config, PluginRegistry registry, List<ConfigProblem> problems,
-                                  Map<String, Source> sources, Map<String, Destination> destinations) {
+                                  Map<String, Source> sources, Map<String, Destination> destinations,
+                                  Map<String, RecordSource> recordSources) {
         record Task(PluginEntry entry, PluginRole role) {
         }
         List<Task> tasks = new ArrayList<>();
@@ -193,7 +210,9 @@ public final class PluginSetup {
         for (int i = 0; i < tasks.size(); i++) {
             problems.addAll(found.get(i));
             for (Map.Entry<String, Object> m : made.get(i).entrySet()) {
-                if (tasks.get(i).role() == PluginRole.SOURCE) {
+                if (m.getValue() instanceof PerWorkflow per) {
+                    recordSources.putAll(per.byWorkflow());
+                } else if (tasks.get(i).role() == PluginRole.SOURCE) {
                     sources.put(m.getKey(), (Source) m.getValue());
                 } else {
                     destinations.put(m.getKey(), (Destination) m.getValue());
@@ -248,8 +267,29 @@ public final class PluginSetup {
         }
         PluginConfig pc = PluginConfig.of(entry.name(), entry.options());
         try {
+            boolean records = role == PluginRole.SOURCE
+                    && Isolated.in(plugin.loader(), () -> plugin.provider().readsRecords(PluginConfig.of(entry.name(),
+                    entry.options())));
             Object created = Isolated.in(plugin.loader(), () -> {
                 try {
+                    if (records) {
+                        // A record source keeps the state of its reading: each workflow gets an instance of its own.
+                        List<String> users = config.workflows().stream().filter(w -> w.source().equals(entry.name()))
+                                .map(WorkflowConfig::name).toList();
+                        Map<String, RecordSource> per = new LinkedHashMap<>();
+                        try {
+                            for (String w : users.isEmpty() ? List.of("") : users) {
+                                PluginConfig each = per.isEmpty() ? pc : PluginConfig.of(entry.name(), entry.options());
+                                per.put(w, Isolated.recordSource(plugin.provider().createRecordSource(each),
+                                        plugin.loader()));
+                            }
+                        } catch (ConfigException | IOException | RuntimeException e) {
+                            per.forEach((w, r) -> Configured.closeQuietly(r, "record source " + entry.name()));
+                            throw e;
+                        }
+                        per.remove("");
+                        return new PerWorkflow(per);
+                    }
                     return role == PluginRole.SOURCE
                             ? Isolated.source(plugin.provider().createSource(pc), plugin.loader())
                             : Isolated.destination(plugin.provider().createDestination(pc), plugin.loader());
@@ -274,6 +314,10 @@ public final class PluginSetup {
             problems.add(config.problem(entry.path(), "plugin type '" + entry.type() + "' from " + plugin.location()
                     + " failed to create " + what + " '" + entry.name() + "': " + e));
         }
+    }
+
+    /** The record source instances of one {@code sources:} entry, one per workflow that reads it. */
+    private record PerWorkflow(Map<String, RecordSource> byWorkflow) {
     }
 
     /** Carries a plugin's ConfigException through {@link Isolated#in}. */

@@ -441,7 +441,11 @@ public final class JetStreamQueue implements AutoCloseable {
                 .ackPolicy(AckPolicy.Explicit)
                 .ackWait(settings.ackWait())
                 .maxDeliver(-1) // ingest counts attempts itself and dead-letters, so nothing is dropped silently
-                .maxAckPending(Math.max(1000, workflow.batchSize() * 4L))
+                // A batcher holds every message of its open batches until they are stored. (Not -1: the client
+                // leaves a negative value out, and the server then allows its default of 1,000.)
+                .maxAckPending(workflow.batch().isPresent()
+                        ? workflow.batch().get().maxHeldMessages()
+                        : Math.max(1000, workflow.batchSize() * 4L))
                 .build();
         try {
             jsm.addOrUpdateConsumer(settings.stream(), cc);
@@ -472,6 +476,72 @@ public final class JetStreamQueue implements AutoCloseable {
             }
         }
         return js.publishAsync(settings.subjectOf(workflow), headers, CodecJson.encode(codec), options);
+    }
+
+    /** Header of a workflow message that carries a chunk of records rather than an object. */
+    public static final String HEADER_KIND = "Ingest-Kind";
+    /** The value of {@value #HEADER_KIND} for a chunk of records. */
+    public static final String KIND_RECORDS = "records";
+
+    /**
+     * Header of a chunk of records naming the run of the record source that handed them over ({@code RecordSource.run}
+     * of one process, numbered): a source hands a record over at most once per run, so a batch that holds the records
+     * of one run only never holds a record twice.
+     */
+    public static final String HEADER_RUN = "Ingest-Run";
+
+    /**
+     * Publishes a chunk of records of a workflow, de-duplicated by the given message id (a retried publish of the same
+     * chunk is dropped by JetStream within the duplicate window).
+     *
+     * @param workflow the workflow name
+     * @param chunk the encoded records
+     * @param messageId unique per chunk
+     * @param run the run of the source that handed them over ({@value #HEADER_RUN})
+     * @return completes with the server's ack
+     */
+    public CompletableFuture<PublishAck> publishRecordsAsync(String workflow, byte[] chunk, String messageId,
+                                                             String run) {
+        return js.publishAsync(settings.subjectOf(workflow), recordHeaders(run), chunk, recordOptions(messageId));
+    }
+
+    /**
+     * Publishes a chunk of records and waits for the server's ack (see
+     * {@link #publishRecordsAsync(String, byte[], String, String)}).
+     *
+     * @param workflow the workflow name
+     * @param chunk the encoded records
+     * @param messageId unique per chunk
+     * @param run the run of the source that handed them over
+     * @return the server's ack
+     * @throws IOException if the server did not acknowledge it
+     */
+    public PublishAck publishRecords(String workflow, byte[] chunk, String messageId, String run) throws IOException {
+        try {
+            return js.publish(settings.subjectOf(workflow), recordHeaders(run), chunk, recordOptions(messageId));
+        } catch (JetStreamApiException e) {
+            throw api("publish to " + settings.subjectOf(workflow), e);
+        }
+    }
+
+    private static Headers recordHeaders(String run) {
+        Headers h = new Headers();
+        h.put(HEADER_KIND, KIND_RECORDS);
+        h.put(HEADER_RUN, run);
+        return h;
+    }
+
+    private PublishOptions recordOptions(String messageId) {
+        return PublishOptions.builder().messageId(messageId).expectedStream(settings.stream()).build();
+    }
+
+    /**
+     * The largest message body the server takes ({@code max_payload}), as it said when the connection was made.
+     *
+     * @return bytes
+     */
+    public long maxPayload() {
+        return connection.getMaxPayload();
     }
 
     /**

@@ -167,7 +167,7 @@ class PluginSetupTest {
         assertThat(e.getMessage())
                 .contains("invalid configuration ingest.yaml: 3 problems")
                 .contains("unknown plugin type 's3'")
-                .contains("(available: dir)")
+                .contains("(available: dir, gen)")
                 .contains("destination 'nowhere' is not defined")
                 .contains("'tenminutes' is not a duration")
                 .contains("line " + line(yaml, "interval: tenminutes") + ": workflows[0].interval");
@@ -348,7 +348,7 @@ class PluginSetupTest {
 
         assertThat(e.problems()).singleElement().satisfies(p -> {
             assertThat(p.path()).isEqualTo("destinations[0].type");
-            assertThat(p.message()).contains("unknown plugin type 'nope'").contains("(available: dir)");
+            assertThat(p.message()).contains("unknown plugin type 'nope'").contains("(available: dir, gen)");
         });
     }
 

@@ -220,6 +220,7 @@ public final class FileDestination implements Destination {
                 // Before the rename: a complete file under the object's name always carries its version.
                 try {
                     versions.write(temp, codec.version());
+                    versions.writeMetadata(temp, blob.metadata());
                 } catch (NoSuchFileException e) {
                     return concurrentlyStored(target, e);
                 }

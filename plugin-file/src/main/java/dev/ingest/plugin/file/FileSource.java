@@ -10,15 +10,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.PathMatcher;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
@@ -50,10 +47,7 @@ public final class FileSource implements Source {
     private final String name;
     private final Path root;
     private final boolean recursive;
-    private final List<PathMatcher> includeNames;
-    private final List<PathMatcher> includePaths;
-    private final List<PathMatcher> excludeNames;
-    private final List<PathMatcher> excludePaths;
+    private final FileSelection selection;
 
     /**
      * Creates a source over a directory. The provider validates the configuration; this constructor only
@@ -72,20 +66,7 @@ public final class FileSource implements Source {
         this.name = Objects.requireNonNull(name, "name");
         this.root = root.toRealPath();
         this.recursive = recursive;
-        this.includeNames = matchers(include, false);
-        this.includePaths = matchers(include, true);
-        this.excludeNames = matchers(exclude, false);
-        this.excludePaths = matchers(exclude, true);
-    }
-
-    private static List<PathMatcher> matchers(List<String> patterns, boolean withSlash) {
-        List<PathMatcher> out = new ArrayList<>();
-        for (String pattern : patterns) {
-            if (pattern.contains("/") == withSlash) {
-                out.add(FileSystems.getDefault().getPathMatcher("glob:" + pattern));
-            }
-        }
-        return List.copyOf(out);
+        this.selection = new FileSelection(include, exclude);
     }
 
     /**
@@ -105,7 +86,7 @@ public final class FileSource implements Source {
     @Override
     public Scan scan() throws IOException {
         int depth = recursive ? Integer.MAX_VALUE : 1;
-        FileTree.Listing listing = FileTree.list(root, depth, this::selected);
+        FileTree.Listing listing = FileTree.list(root, depth, selection::selected);
         Iterator<FileTree.Found> found = listing.files().iterator();
         return new Scan() {
             private boolean collisionsReported;
@@ -147,26 +128,6 @@ public final class FileSource implements Source {
             sb.append(" and ").append(collided.size() - 10).append(" more");
         }
         return new IOException(sb.append("; rename one file of each pair").toString());
-    }
-
-    private boolean selected(Path relative) {
-        Path fileName = relative.getFileName();
-        if (matchesAny(excludeNames, fileName) || matchesAny(excludePaths, relative)) {
-            return false;
-        }
-        if (includeNames.isEmpty() && includePaths.isEmpty()) {
-            return true;
-        }
-        return matchesAny(includeNames, fileName) || matchesAny(includePaths, relative);
-    }
-
-    private static boolean matchesAny(List<PathMatcher> matchers, Path path) {
-        for (PathMatcher matcher : matchers) {
-            if (matcher.matches(path)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static String version(BasicFileAttributes attrs) {

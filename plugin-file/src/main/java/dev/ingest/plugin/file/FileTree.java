@@ -65,35 +65,11 @@ final class FileTree {
      */
     static Listing list(Path root, int depth, Predicate<Path> selected) throws IOException {
         List<Found> found = new ArrayList<>();
-        Files.walkFileTree(root, EnumSet.noneOf(FileVisitOption.class), depth, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                // Without FOLLOW_LINKS, symlinks arrive here with their own attributes: not regular files.
-                if (attrs.isRegularFile()) {
-                    Path relative = root.relativize(file);
-                    // The frame of a temporary file's name is ASCII: an undecodable byte before it does not matter.
-                    if (!ObjectNames.isTempFile(relative.getFileName().toString()) && selected.test(relative)) {
-                        ObjectNames.Name name = ObjectNames.relativeName(root, file);
-                        found.add(new Found(name.name(), attrs.size(), name.raw()));
-                    }
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                if (!file.equals(root) && (e instanceof NoSuchFileException || e instanceof NotDirectoryException)) {
-                    return FileVisitResult.CONTINUE; // removed or replaced while we were listing
-                }
-                throw e;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                if (e != null && (dir.equals(root) || !(e instanceof NoSuchFileException))) {
-                    throw e; // an unreadable directory fails the listing rather than silently hiding its files
-                }
-                return FileVisitResult.CONTINUE;
+        walk(root, depth, (file, attrs) -> {
+            Path relative = root.relativize(file);
+            if (selected.test(relative)) {
+                ObjectNames.Name name = ObjectNames.relativeName(root, file);
+                found.add(new Found(name.name(), attrs.size(), name.raw()));
             }
         });
         found.sort(Comparator.comparing(Found::name, Inventory::compareNames));
@@ -115,5 +91,54 @@ final class FileTree {
             }
         }
         return new Listing(files, List.copyOf(collisions));
+    }
+
+    /** What {@link #walk} calls for each regular file. */
+    @FunctionalInterface
+    interface Visitor {
+        /**
+         * @param file the file, under the root
+         * @param attrs its attributes, as the walk read them (not following links)
+         */
+        void file(Path file, BasicFileAttributes attrs);
+    }
+
+    /**
+     * Visits every regular file under a directory, in no particular order: not following symbolic links, leaving out
+     * the destination's temporary files. The one walk of the plugin: listings and the tail mode use it.
+     *
+     * @param root the directory
+     * @param depth how deep to go: 1 for the directory's own files only
+     * @param visitor called for each file
+     * @throws IOException if the root or a directory under it cannot be read (one removed while walking is skipped)
+     */
+    static void walk(Path root, int depth, Visitor visitor) throws IOException {
+        Files.walkFileTree(root, EnumSet.noneOf(FileVisitOption.class), depth, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                // Without FOLLOW_LINKS, symlinks arrive here with their own attributes: not regular files.
+                // The frame of a temporary file's name is ASCII: an undecodable byte before it does not matter.
+                if (attrs.isRegularFile() && !ObjectNames.isTempFile(file.getFileName().toString())) {
+                    visitor.file(file, attrs);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (!file.equals(root) && (e instanceof NoSuchFileException || e instanceof NotDirectoryException)) {
+                    return FileVisitResult.CONTINUE; // removed or replaced while we were listing
+                }
+                throw e;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                if (e != null && (dir.equals(root) || !(e instanceof NoSuchFileException))) {
+                    throw e; // an unreadable directory fails the listing rather than silently hiding its files
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
     }
 }

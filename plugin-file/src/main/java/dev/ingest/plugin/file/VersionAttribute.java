@@ -94,6 +94,37 @@ final class VersionAttribute {
     }
 
     /**
+     * Records a blob's user metadata with the file, each entry as the extended attribute {@code user.<name>} (a
+     * batch's {@code user.ingest-records}, say). Skipped where the file system cannot record it.
+     *
+     * @param file a regular file (not followed if it is a link)
+     * @param metadata names to values, printable ASCII
+     * @throws IOException if recording failed on a file system that supports it
+     */
+    void writeMetadata(Path file, java.util.Map<String, String> metadata) throws IOException {
+        if (metadata.isEmpty()) {
+            return;
+        }
+        UserDefinedFileAttributeView view = Files.getFileAttributeView(file, UserDefinedFileAttributeView.class,
+                NOFOLLOW);
+        if (view == null) {
+            return;
+        }
+        for (java.util.Map.Entry<String, String> e : metadata.entrySet()) {
+            try {
+                view.write(e.getKey(), ByteBuffer.wrap(e.getValue().getBytes(StandardCharsets.US_ASCII)));
+            } catch (NoSuchFileException ex) {
+                throw ex;
+            } catch (FileSystemException ex) {
+                if (supported(file)) {
+                    throw ex;
+                }
+                return;
+            }
+        }
+    }
+
+    /**
      * The version recorded with a file.
      *
      * @param file a regular file (not followed if it is a link)

@@ -68,14 +68,19 @@ class FilePluginProviderTest {
     }
 
     @Test
-    void declaresPathIncludeExcludeAndRecursiveForASourceAndOnlyPathForADestination() {
+    void declaresPathIncludeExcludeRecursiveAndTheTailKeysForASourceAndOnlyPathForADestination() {
         assertThat(provider.keys(PluginRole.SOURCE))
                 .extracting(ConfigKey::name, ConfigKey::required, ConfigKey::secret)
                 .containsExactly(
                         tuple("path", true, false),
                         tuple("include", false, false),
                         tuple("exclude", false, false),
-                        tuple("recursive", false, false));
+                        tuple("recursive", false, false),
+                        tuple("tail", false, false),
+                        tuple("readFrom", false, false),
+                        tuple("pollInterval", false, false),
+                        tuple("rotateWait", false, false),
+                        tuple("maxLineBytes", false, false));
         assertThat(provider.keys(PluginRole.DESTINATION))
                 .extracting(ConfigKey::name, ConfigKey::required)
                 .containsExactly(tuple("path", true));
@@ -108,6 +113,63 @@ class FilePluginProviderTest {
                 .anySatisfy(p -> assertThat(p).startsWith("include[2]: must not be empty"))
                 .anySatisfy(p -> assertThat(p).startsWith("exclude[0]: '/absolute/*' must be relative"))
                 .anySatisfy(p -> assertThat(p).startsWith("recursive: must be true or false"));
+    }
+
+    @Test
+    void aSourceReadsRecordsExactlyWhenTailIsTrue() {
+        assertThat(provider.readsRecords(config("path", "/x", "tail", true))).isTrue();
+        assertThat(provider.readsRecords(config("path", "/x", "tail", "TRUE"))).isTrue();
+        assertThat(provider.readsRecords(config("path", "/x", "tail", false))).isFalse();
+        assertThat(provider.readsRecords(config("path", "/x"))).isFalse();
+        assertThat(provider.readsRecords(config("path", "/x", "tail", "sometimes")))
+                .as("a value that is not a boolean is left to the object source's factory, which reports it")
+                .isFalse();
+    }
+
+    @Test
+    void tailKeysWithoutTailTrueAreRefusedByName() {
+        assertThatThrownBy(() -> provider.createSource(config("path", base.toString(), "readFrom", "end",
+                "pollInterval", "1s", "rotateWait", "1s", "maxLineBytes", "1KiB", "tail", false)))
+                .isInstanceOf(ConfigException.class)
+                .extracting(e -> problems((ConfigException) e), list(String.class))
+                .containsExactlyInAnyOrder(
+                        "readFrom: applies only to a source with tail: true",
+                        "pollInterval: applies only to a source with tail: true",
+                        "rotateWait: applies only to a source with tail: true",
+                        "maxLineBytes: applies only to a source with tail: true");
+    }
+
+    @Test
+    void aTailValueThatIsNotABooleanIsReported() {
+        assertThatThrownBy(() -> provider.createSource(config("path", base.toString(), "tail", "sometimes")))
+                .isInstanceOf(ConfigException.class)
+                .extracting(e -> problems((ConfigException) e), list(String.class))
+                .containsExactly("tail: must be true or false, got 'sometimes'");
+    }
+
+    @Test
+    void everyBadTailValueIsReportedTogether() {
+        Path missing = base.resolve("missing");
+
+        assertThatThrownBy(() -> provider.createRecordSource(config("path", missing.toString(), "tail", true,
+                "include", List.of("[unclosed"), "readFrom", "middle", "pollInterval", "soon", "rotateWait", "-1s",
+                "maxLineBytes", "0")))
+                .isInstanceOf(ConfigException.class)
+                .extracting(e -> problems((ConfigException) e), list(String.class))
+                .hasSize(6)
+                .anySatisfy(p -> assertThat(p).isEqualTo("path: directory '" + missing + "' does not exist"))
+                .anySatisfy(p -> assertThat(p).startsWith("include[0]: '[unclosed' is not a valid glob"))
+                .anySatisfy(p -> assertThat(p).isEqualTo("readFrom: must be beginning or end, got 'middle'"))
+                .anySatisfy(p -> assertThat(p).startsWith("pollInterval: 'soon' is not a duration"))
+                .anySatisfy(p -> assertThat(p).startsWith("rotateWait: '-1s' is not a duration"))
+                .anySatisfy(p -> assertThat(p).startsWith("maxLineBytes: must be at least 1"));
+    }
+
+    @Test
+    void aTailSourceWithDefaultsIsCreated() throws Exception {
+        try (var source = provider.createRecordSource(config("path", base.toString(), "tail", true))) {
+            assertThat(source).isInstanceOf(TailSource.class);
+        }
     }
 
     @Test

@@ -203,6 +203,16 @@ final class S3Destination implements Destination {
         return storable(codec.version()) ? Map.of(VERSION_METADATA, codec.version()) : Map.of();
     }
 
+    /** The version metadata and the blob's own user metadata (a batch's record count and sequences). */
+    private static Map<String, String> metadataOf(Codec codec, Blob blob) {
+        if (blob.metadata().isEmpty()) {
+            return metadataOf(codec);
+        }
+        Map<String, String> all = new java.util.LinkedHashMap<>(blob.metadata());
+        all.putAll(metadataOf(codec));
+        return all;
+    }
+
     private Optional<HeadObjectResponse> head(String key) throws IOException {
         try {
             return Optional.of(connection.client().headObject(b -> b.bucket(settings.bucket()).key(key)));
@@ -425,10 +435,10 @@ final class S3Destination implements Destination {
     private void stream(Codec codec, String key, Blob blob) throws IOException {
         OptionalLong length = blob.length();
         if (length.isPresent() && length.getAsLong() < settings.multipartThreshold()) {
-            putStream(key, blob.stream(), length.getAsLong(), blob.contentType(), metadataOf(codec));
+            putStream(key, blob.stream(), length.getAsLong(), blob.contentType(), metadataOf(codec, blob));
         } else {
             putInParts(key, blob.stream(), length.isPresent() ? length.getAsLong() : -1, blob.contentType(),
-                    metadataOf(codec));
+                    metadataOf(codec, blob));
         }
     }
 

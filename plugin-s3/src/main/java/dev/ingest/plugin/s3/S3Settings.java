@@ -88,7 +88,6 @@ record S3Settings(
     static final int MAX_MAX_CONNECTIONS = 4096;
     static final String DEFAULT_REGION = "us-east-1";
 
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmg]i?b?)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]*[a-z0-9]");
 
     /**
@@ -280,52 +279,7 @@ record S3Settings(
      * @return the size in bytes
      */
     static long size(PluginConfig config, String key, long defaultValue, long min, long max) {
-        Object value = config.values().get(key);
-        if (value == null) {
-            return defaultValue;
-        }
-        if (value instanceof java.util.Map || value instanceof java.util.List) {
-            config.problem(key, "must be a size such as 16MiB or 16777216, not a list or map");
-            return defaultValue;
-        }
-        String s = value.toString().trim();
-        Matcher m = SIZE.matcher(s);
-        long n;
-        if (!m.matches()) {
-            config.problem(key, "'" + s + "' is not a size (write e.g. 16MiB, 5242880 or 1GiB)");
-            return defaultValue;
-        }
-        try {
-            n = Long.parseLong(m.group(1));
-        } catch (NumberFormatException e) {
-            config.problem(key, "'" + s + "' is too large");
-            return defaultValue;
-        }
-        String unit = m.group(2) == null ? "" : m.group(2).toLowerCase(Locale.ROOT);
-        long factor = switch (unit.isEmpty() ? ' ' : unit.charAt(0)) {
-            case 'k' -> KIB;
-            case 'm' -> MIB;
-            case 'g' -> GIB;
-            default -> 1;
-        };
-        if (!unit.isEmpty() && unit.length() > 1 && !unit.endsWith("b")) {
-            config.problem(key, "'" + s + "' is not a size (write e.g. 16MiB, 5242880 or 1GiB)");
-            return defaultValue;
-        }
-        if (n > Long.MAX_VALUE / factor) {
-            config.problem(key, "'" + s + "' is too large");
-            return defaultValue;
-        }
-        n *= factor;
-        if (n < min) {
-            config.problem(key, "must be at least " + human(min) + ", got " + human(n));
-            return defaultValue;
-        }
-        if (n > max) {
-            config.problem(key, "must be at most " + human(max) + ", got " + human(n));
-            return defaultValue;
-        }
-        return n;
+        return config.size(key, defaultValue, min, max);
     }
 
     /**

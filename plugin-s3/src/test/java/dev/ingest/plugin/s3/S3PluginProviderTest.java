@@ -155,7 +155,7 @@ class S3PluginProviderTest {
                 "uploadConcurrency: must be at least 1, got 0",
                 "maxConnections: must be at most 4096, got 5000",
                 "serverSideCopy: must be true or false, got 'sometimes'",
-                "copyPartSize: must be at most 5 GiB, got 6 GiB");
+                "copyPartSize: must be at most 5GiB, got 6GiB");
         assertThat(problems(PluginRole.DESTINATION, "bucket", "b", "uploadConcurrency", 65))
                 .containsExactly("uploadConcurrency: must be at most 64, got 65");
     }
@@ -196,7 +196,7 @@ class S3PluginProviderTest {
                         "pathStyle: must be true or false, got 'maybe'",
                         "bucket: is required",
                         "secretAccessKey: is required with accessKeyID",
-                        "partSize: must be at least 5 MiB, got 1 MiB",
+                        "partSize: must be at least 5MiB, got 1MiB",
                         "multipartThreshold: 'lots' is not a size (write e.g. 16MiB, 5242880 or 1GiB)"));
     }
 
@@ -224,9 +224,9 @@ class S3PluginProviderTest {
     @Test
     void sizesOutsideTheLimitsAreRefused() {
         assertThat(problems(PluginRole.DESTINATION, "bucket", "b", "partSize", "2GiB"))
-                .containsExactly("partSize: must be at most 1 GiB, got 2 GiB");
+                .containsExactly("partSize: must be at most 1GiB, got 2GiB");
         assertThat(problems(PluginRole.DESTINATION, "bucket", "b", "multipartThreshold", "6GiB"))
-                .containsExactly("multipartThreshold: must be at most 5 GiB, got 6 GiB");
+                .containsExactly("multipartThreshold: must be at most 5GiB, got 6GiB");
         assertThat(problems(PluginRole.DESTINATION, "bucket", "b", "partSize", "-5"))
                 .containsExactly("partSize: '-5' is not a size (write e.g. 16MiB, 5242880 or 1GiB)");
         assertThat(problems(PluginRole.DESTINATION, "bucket", "b", "partSize", List.of(1)))

@@ -1,0 +1,210 @@
+package dev.ingest.core.records;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ingest.core.queue.JetStreamQueue;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.KeyValue;
+import io.nats.client.api.KeyValueEntry;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What record workflows have done, for {@code ingest status}: totals over every process and restart (records handed
+ * over, batches stored and their bytes), the age of the oldest record a batcher holds, and what the record source
+ * last reported. Kept as one JSON document per workflow under {@code records.<workflow>} in the {@code <stream>_scans}
+ * key-value bucket; each process adds what it did since its last {@link #flush()} with a compare-and-set update, so
+ * several processes (an enqueuer pod, dequeuer pods) add up.
+ *
+ * <p>Thread-safe. Best effort: a flush that fails is logged at DEBUG and retried at the next one; counts are kept.
+ */
+public final class RecordStatus {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RecordStatus.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Lag entries of processes that have not reported for this long are ignored by readers. */
+    public static final long LAG_STALE_SECONDS = 120;
+
+    private final JetStreamQueue queue;
+    private final String process = ManagementFactory.getRuntimeMXBean().getName();
+    private final Map<String, Counts> counts = new ConcurrentHashMap<>();
+
+    /** What one workflow did since the last flush. */
+    private static final class Counts {
+        final AtomicLong records = new AtomicLong();
+        final AtomicLong recordBytes = new AtomicLong();
+        final AtomicLong batches = new AtomicLong();
+        final AtomicLong batchBytes = new AtomicLong();
+        final AtomicLong batchRecords = new AtomicLong();
+        volatile Map<String, String> source;
+        volatile Instant oldestHeld;
+        volatile boolean batching;
+    }
+
+    /**
+     * @param queue the connected queue
+     */
+    public RecordStatus(JetStreamQueue queue) {
+        this.queue = queue;
+    }
+
+    private Counts of(String workflow) {
+        return counts.computeIfAbsent(workflow, w -> new Counts());
+    }
+
+    /**
+     * @param workflow the workflow
+     * @param records records stored in the queue
+     * @param bytes their bytes
+     */
+    public void published(String workflow, long records, long bytes) {
+        Counts c = of(workflow);
+        c.records.addAndGet(records);
+        c.recordBytes.addAndGet(bytes);
+    }
+
+    /**
+     * @param workflow the workflow
+     * @param records the records of a batch stored at every destination
+     * @param bytes its object's bytes
+     */
+    public void stored(String workflow, long records, long bytes) {
+        Counts c = of(workflow);
+        c.batches.incrementAndGet();
+        c.batchBytes.addAndGet(bytes);
+        c.batchRecords.addAndGet(records);
+    }
+
+    /**
+     * @param workflow the workflow
+     * @param status what its source reported last
+     */
+    public void source(String workflow, Map<String, String> status) {
+        of(workflow).source = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(status)); // in order
+    }
+
+    /**
+     * @param workflow the workflow, batched in this process
+     * @param oldest when the oldest record this process holds in a batch not yet stored was queued, or null
+     */
+    public void held(String workflow, Instant oldest) {
+        Counts c = of(workflow);
+        c.batching = true;
+        c.oldestHeld = oldest;
+    }
+
+    /** Adds what was done since the last flush to the stored documents. */
+    public void flush() {
+        for (Map.Entry<String, Counts> e : counts.entrySet()) {
+            try {
+                flush(e.getKey(), e.getValue());
+            } catch (IOException | JetStreamApiException | RuntimeException ex) {
+                LOG.debug("could not record the status of workflow {}: {}", e.getKey(), ex.toString());
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void flush(String workflow, Counts c) throws IOException, JetStreamApiException, InterruptedException {
+        long records = c.records.getAndSet(0);
+        long recordBytes = c.recordBytes.getAndSet(0);
+        long batches = c.batches.getAndSet(0);
+        long batchBytes = c.batchBytes.getAndSet(0);
+        long batchRecords = c.batchRecords.getAndSet(0);
+        boolean done = false;
+        try {
+            KeyValue kv = queue.connection().keyValue(queue.settings().stream() + "_scans");
+            String key = "records." + workflow;
+            for (int attempt = 0; attempt < 10 && !done; attempt++) {
+                KeyValueEntry entry = kv.get(key);
+                ObjectNode doc = entry == null || entry.getValue() == null ? JSON.createObjectNode()
+                        : (ObjectNode) JSON.readTree(entry.getValue());
+                add(doc, "records", records);
+                add(doc, "recordBytes", recordBytes);
+                add(doc, "batches", batches);
+                add(doc, "batchBytes", batchBytes);
+                add(doc, "batchRecords", batchRecords);
+                Instant now = Instant.now();
+                if (records > 0) {
+                    doc.put("lastRecords", now.toString());
+                }
+                if (batches > 0) {
+                    doc.put("lastBatch", now.toString());
+                }
+                if (c.source != null) {
+                    ObjectNode s = doc.putObject("source");
+                    c.source.forEach(s::put);
+                    doc.put("sourceReported", now.toString());
+                }
+                if (c.batching) {
+                    ObjectNode held = doc.has("held") ? (ObjectNode) doc.get("held") : doc.putObject("held");
+                    ObjectNode mine = held.putObject(process);
+                    mine.put("reported", now.toString());
+                    if (c.oldestHeld == null) {
+                        mine.putNull("oldest");
+                    } else {
+                        mine.put("oldest", c.oldestHeld.toString());
+                    }
+                    java.util.List<String> stale = new java.util.ArrayList<>();
+                    held.fieldNames().forEachRemaining(name -> {
+                        String reported = held.path(name).path("reported").asText("");
+                        if (reported.isEmpty() || Instant.parse(reported).isBefore(now.minusSeconds(LAG_STALE_SECONDS))) {
+                            stale.add(name);
+                        }
+                    });
+                    held.remove(stale);
+                }
+                byte[] value = JSON.writeValueAsBytes(doc);
+                try {
+                    if (entry == null) {
+                        kv.create(key, value);
+                    } else {
+                        kv.update(key, value, entry.getRevision());
+                    }
+                    done = true;
+                } catch (JetStreamApiException conflict) {
+                    // another process wrote meanwhile: read again and add to its document
+                }
+            }
+        } finally {
+            if (!done) { // keep the counts for the next flush
+                c.records.addAndGet(records);
+                c.recordBytes.addAndGet(recordBytes);
+                c.batches.addAndGet(batches);
+                c.batchBytes.addAndGet(batchBytes);
+                c.batchRecords.addAndGet(batchRecords);
+            }
+        }
+    }
+
+    private static void add(ObjectNode doc, String field, long delta) {
+        doc.put(field, doc.path(field).asLong(0) + delta);
+    }
+
+    /**
+     * Reads a workflow's document.
+     *
+     * @param queue the connected queue
+     * @param workflow the workflow
+     * @return the document, or empty when no record workflow of that name has reported
+     * @throws IOException if the bucket cannot be read
+     */
+    public static Optional<JsonNode> read(JetStreamQueue queue, String workflow) throws IOException {
+        try {
+            KeyValueEntry e = queue.connection().keyValue(queue.settings().stream() + "_scans").get("records." + workflow);
+            return e == null || e.getValue() == null ? Optional.empty() : Optional.of(JSON.readTree(e.getValue()));
+        } catch (JetStreamApiException e) {
+            return Optional.empty();
+        }
+    }
+}
