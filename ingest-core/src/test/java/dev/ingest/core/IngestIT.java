@@ -88,7 +88,15 @@ class IngestIT {
         }
         try (Stream<Path> list = Files.list(dir)) {
             for (Path p : list.filter(Files::isRegularFile).toList()) {
-                out.put(p.getFileName().toString(), Files.readAllBytes(p));
+                String name = p.getFileName().toString();
+                if (name.startsWith(".dir-") && name.endsWith(".tmp")) {
+                    continue; // a copy in progress: the plugin renames it when done
+                }
+                try {
+                    out.put(name, Files.readAllBytes(p));
+                } catch (java.nio.file.NoSuchFileException e) {
+                    // renamed or removed between the listing and the read; the next poll sees the final name
+                }
             }
         }
         return out;

@@ -102,6 +102,20 @@ public final class ConfigLoader {
         return r.read(yaml);
     }
 
+    /**
+     * Reads a configuration already in Java form (maps, lists and scalars, as JSON or YAML parse to), with the same
+     * checks as a file: how entries created through the API are validated. {@code ${VAR}} references in its strings
+     * are expanded. Its problems have no line.
+     *
+     * @param root the configuration: a map with {@code sources}, {@code destinations} and {@code workflows}
+     * @param origin where it came from, for messages
+     * @return what was read and its problems
+     */
+    public Parsed parse(Map<String, ?> root, String origin) {
+        Reader r = new Reader(origin);
+        return r.readRoot(r.expand(root, ""));
+    }
+
     private final class Reader {
         private final String origin;
         private final Map<String, Integer> lines = new HashMap<>();
@@ -143,6 +157,39 @@ public final class ConfigLoader {
                 problems.add(new ConfigProblem("", 0, "not valid YAML: " + e.getMessage()));
                 return done(sources, destinations, workflows);
             }
+            return readRoot(root);
+        }
+
+        /** Expands {@code ${VAR}} in every string of a value in Java form. */
+        Object expand(Object value, String path) {
+            if (value instanceof Map<?, ?> m) {
+                Map<String, Object> out = new LinkedHashMap<>();
+                m.forEach((k, v) -> out.put(String.valueOf(k), expand(v, path.isEmpty() ? String.valueOf(k)
+                        : path + "." + k)));
+                return out;
+            }
+            if (value instanceof List<?> l) {
+                List<Object> out = new ArrayList<>(l.size());
+                for (int i = 0; i < l.size(); i++) {
+                    out.add(expand(l.get(i), path + "[" + i + "]"));
+                }
+                return out;
+            }
+            if (value instanceof String str) {
+                try {
+                    return env.expand(str);
+                } catch (EnvExpander.ExpansionException e) {
+                    problem(path, e.getMessage());
+                    return "";
+                }
+            }
+            return value;
+        }
+
+        Parsed readRoot(Object root) {
+            List<PluginEntry> sources = new ArrayList<>();
+            List<PluginEntry> destinations = new ArrayList<>();
+            List<WorkflowConfig> workflows = new ArrayList<>();
             if (root == null) {
                 problem("", "the configuration is empty; it needs sources, destinations and workflows");
                 return done(sources, destinations, workflows);

@@ -1,10 +1,5 @@
 package dev.ingest.core.engine;
 
-import dev.ingest.api.Destination;
-import dev.ingest.api.RecordSource;
-import dev.ingest.api.Source;
-import dev.ingest.core.config.Durations;
-import dev.ingest.core.config.PluginEntry;
 import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.plugin.Configured;
@@ -13,7 +8,6 @@ import dev.ingest.core.records.CheckpointStore;
 import dev.ingest.core.records.RecordRunner;
 import dev.ingest.core.records.RecordStatus;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,20 +15,20 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
- * Runs the workflows of a configuration against a JetStream queue: per workflow an enqueuer (scans every
- * {@code interval}) and/or a dequeuer, as the {@link Mode} says; or, with {@code once}, one scan per workflow
- * and dequeuing until nothing is pending.
+ * Runs workflows against a JetStream queue: per workflow (a {@link WorkflowRun}) an enqueuer (scans every
+ * {@code interval}) or a record source's runner, and/or a dequeuer or batcher, as the {@link Mode} says; or, with
+ * {@code once}, one scan per workflow and dequeuing until nothing is pending. A service's workflows can be added,
+ * replaced and removed while it runs ({@link #add}, {@link #remove}); the others keep running.
  *
  * <p>{@link #stop()} (e.g. from a SIGTERM hook) stops scanning and fetching, lets in-flight copies finish
  * within the grace period, then interrupts them; interrupted copies are handed back to the queue. Webhook
@@ -55,14 +49,13 @@ public final class IngestEngine {
     private final IngestMetrics metrics;
     private final RunStats stats = new RunStats();
     private final CountDownLatch stopSignal = new CountDownLatch(1);
-    private final List<Dequeuer> dequeuers = new ArrayList<>();
-    private final List<RecordRunner> runners = new ArrayList<>();
-    private final List<Batcher> batchers = new ArrayList<>();
-    private final List<Thread> scanners = new ArrayList<>();
-    private final List<Thread> recordThreads = new ArrayList<>();
+    /** The workflows running now, by name, in the order they were started. */
+    private final Map<String, WorkflowRun> runs = new java.util.LinkedHashMap<>();
     private final CheckpointStore checkpoints;
     private final RecordStatus recordStatus;
     private final Map<String, Map<String, String>> sourceStatus = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile ScheduledExecutorService ticker;
+    private volatile Webhook webhook;
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean stopping;
     private volatile boolean ready;
@@ -195,156 +188,62 @@ public final class IngestEngine {
             return stats.snapshot(); // stopped while waiting for the queue
         }
         ready = true;
-        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(daemon("ingest-progress"));
-        AtomicInteger unfinished = new AtomicInteger(); // scans that have not completed
-        Webhook webhook = new Webhook(stats, metrics, Duration.ofSeconds(10), Duration.ofMillis(500));
-        configured.workflows().stream().flatMap(w -> w.webhook().stream()).distinct().forEach(webhook::prepare);
-        List<Thread> dequeueThreads = new ArrayList<>();
-        List<ExecutorService> pools = new ArrayList<>();
+        ticker = Executors.newSingleThreadScheduledExecutor(daemon("ingest-progress"));
+        webhook = new Webhook(stats, metrics, Duration.ofSeconds(10), Duration.ofMillis(500));
         try {
+            List<WorkflowRun> initial = new ArrayList<>();
             for (WorkflowConfig w : configured.workflows()) {
-                AtomicBoolean scanDone = new AtomicBoolean(!mode.enqueues());
-                List<Transfer.Named<Destination>> dests = new ArrayList<>();
-                for (String d : w.destinations()) {
-                    dests.add(new Transfer.Named<>(d, typeOf(configured.config().destination(d)),
-                            configured.destination(d)));
-                }
-                Optional<RecordSource> records = configured.recordSource(w.name());
-                if (mode.enqueues() && records.isPresent()) {
-                    RecordRunner runner = new RecordRunner(queue, checkpoints, w, records.get(), once,
-                            new RecordRunner.Listener() {
-                                @Override
-                                public void published(long count, long bytes) {
-                                    stats.records(count);
-                                    metrics.records(w.name(), count, bytes);
-                                    recordStatus.published(w.name(), count, bytes);
-                                }
-
-                                @Override
-                                public void status(Map<String, String> status) {
-                                    sourceStatus.put(w.name(), status);
-                                    recordStatus.source(w.name(), status);
-                                }
-                            });
-                    synchronized (dequeuers) {
-                        runners.add(runner);
-                    }
-                    unfinished.incrementAndGet();
-                    recordThreads.add(new Thread(() -> recordLoop(w, runner, scanDone, unfinished), "records-" + w.name()));
-                } else if (mode.enqueues()) {
-                    Enqueuer enqueuer = new Enqueuer(queue, w, configured.source(w.source()),
-                            typeOf(configured.config().source(w.source())), dests, stats, metrics, once);
-                    unfinished.incrementAndGet();
-                    Thread t = new Thread(() -> scanLoop(w, enqueuer, scanDone, unfinished), "enqueue-" + w.name());
-                    scanners.add(t);
-                }
-                if (mode.dequeues() && w.batch().isPresent()) {
-                    ConsumerState state = new ConsumerState(queue, w.name());
-                    metrics.consumerState(w.name(), state::pending, state::ackPending);
-                    Transfer.Named<Source> objects = records.isPresent() ? null : new Transfer.Named<>(w.source(),
-                            typeOf(configured.config().source(w.source())), configured.source(w.source()));
-                    Batcher b = new Batcher(queue, w, objects, w.source(), dests, stats, metrics, ticker, webhook,
-                            Path.of(System.getProperty("java.io.tmpdir")), recordStatus);
-                    synchronized (dequeuers) {
-                        batchers.add(b);
-                    }
-                    dequeueThreads.add(new Thread(() -> batchLoop(w, b, scanDone), "batch-" + w.name()));
-                } else if (mode.dequeues()) {
-                    ConsumerState state = new ConsumerState(queue, w.name());
-                    metrics.consumerState(w.name(), state::pending, state::ackPending);
-                    ExecutorService pool = Executors.newFixedThreadPool(w.concurrency(), daemon("copy-" + w.name()));
-                    pools.add(pool);
-                    Transfer transfer = new Transfer(queue, w, new Transfer.Named<>(w.source(),
-                            typeOf(configured.config().source(w.source())), configured.source(w.source())), dests, stats,
-                            ticker, metrics);
-                    Dequeuer dq = new Dequeuer(queue, w, transfer, pool, webhook, metrics);
-                    synchronized (dequeuers) {
-                        dequeuers.add(dq);
-                    }
-                    Thread t = new Thread(() -> dequeueLoop(w, dq, scanDone), "dequeue-" + w.name());
-                    dequeueThreads.add(t);
-                }
+                initial.add(new WorkflowRun(this, w, WorkflowPlugins.of(configured, w)));
             }
             if (stopping) {
                 return stats.snapshot();
             }
-            if (!runners.isEmpty() || !batchers.isEmpty()) {
-                ticker.scheduleWithFixedDelay(this::reportRecords, 5, 5, TimeUnit.SECONDS);
-            }
+            ticker.scheduleWithFixedDelay(this::reportRecords, 5, 5, TimeUnit.SECONDS);
             Thread watch = new Thread(this::watchQueue, "queue-watch");
             watch.setDaemon(true);
-            scanners.forEach(Thread::start);
-            recordThreads.forEach(Thread::start);
-            dequeueThreads.forEach(Thread::start);
+            synchronized (runs) {
+                for (WorkflowRun r : initial) {
+                    runs.put(r.workflow().name(), r);
+                    r.start();
+                }
+            }
             watch.start();
-            LOG.info("running {} workflow(s) in mode {}{}", configured.workflows().size(),
-                    mode.name().toLowerCase(), once ? " once" : "");
+            LOG.info("running {} workflow(s) in mode {}{}", initial.size(), mode.name().toLowerCase(),
+                    once ? " once" : "");
             if (once) {
                 // Until the work is done, or a stop (a signal, close(), a lost stream) ends it early.
-                List<Thread> all = new ArrayList<>(scanners);
-                all.addAll(recordThreads);
-                all.addAll(dequeueThreads);
-                for (Thread t : all) {
-                    while (t.isAlive() && !stopSignal.await(0, TimeUnit.MILLISECONDS)) {
-                        t.join(100);
-                    }
+                for (WorkflowRun r : initial) {
+                    r.awaitWork(() -> stopSignal.getCount() == 0);
                 }
             } else {
                 stopSignal.await();
-            }
-            for (Thread t : scanners) {
-                t.interrupt(); // a scan still running is abandoned; the next one starts over
             }
             // Stopping (or done): record sources, in-flight copies, then webhook deliveries, get the grace period; then
             // what is left is interrupted (copies are handed back; a copy that does not react to the interrupt in time
             // has its message handed back by the dequeuer) or given up (webhook notices, logged and counted). Record
             // sources use it to hand over what they read and write their last checkpoint.
             long deadline = System.nanoTime() + grace.toNanos();
-            for (Thread t : recordThreads) {
-                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-                if (t.isAlive()) {
-                    LOG.warn("{} did not stop within the grace period; interrupting it", t.getName());
-                    t.interrupt();
-                }
+            List<WorkflowRun> all = running();
+            all.forEach(WorkflowRun::stop);
+            for (WorkflowRun r : all) {
+                r.awaitUntil(deadline);
             }
-            for (Thread t : dequeueThreads) {
-                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-            }
-            for (Thread t : dequeueThreads) {
-                if (t.isAlive()) {
-                    LOG.warn("{} did not finish within the {} grace period; interrupting it", t.getName(),
-                            Durations.format(grace));
-                    t.interrupt();
-                }
-            }
-            for (Thread t : dequeueThreads) {
-                t.join(Dequeuer.INTERRUPT_MILLIS + 1_000);
-                if (t.isAlive()) {
-                    LOG.error("{} did not stop after its copies were interrupted and handed back", t.getName());
-                }
-            }
-            for (Thread t : scanners) {
-                t.join(Dequeuer.INTERRUPT_MILLIS);
-            }
-            for (Thread t : recordThreads) {
-                t.join(Dequeuer.INTERRUPT_MILLIS);
+            all.forEach(WorkflowRun::interruptRemaining);
+            for (WorkflowRun r : all) {
+                r.awaitInterrupted();
             }
             watch.interrupt();
-            if (!runners.isEmpty() || !batchers.isEmpty()) {
-                reportRecords();
-            }
+            reportRecords();
             if (once) {
                 // Done even if a signal came at the very end: every scan completed and nothing is left in the queue.
-                workDone = abandoned == null && unfinished.get() == 0 && (!mode.dequeues() || queueDrained());
+                workDone = abandoned == null && all.stream().allMatch(WorkflowRun::readDone)
+                        && (!mode.dequeues() || queueDrained());
             }
             webhook.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
             return stats.snapshot();
         } finally {
-            for (ExecutorService p : pools) {
-                p.shutdownNow();
-            }
-            synchronized (dequeuers) {
-                batchers.forEach(Batcher::close);
+            for (WorkflowRun r : running()) {
+                r.release();
             }
             ticker.shutdownNow();
             webhook.close(); // after a failure: gives up at once what is left (a normal end closed it above)
@@ -356,8 +255,145 @@ public final class IngestEngine {
         }
     }
 
-    private static String typeOf(java.util.Optional<PluginEntry> entry) {
-        return entry.map(PluginEntry::type).orElse("unknown");
+    /**
+     * Starts a workflow while the engine runs (a service), next to the others: creates its consumer (and the
+     * checkpoint bucket for a record source), then its threads. A workflow of the same name that runs already is
+     * replaced: it stops reading and fetching at once, and its in-flight work gets the grace period, in the background.
+     *
+     * @param w the workflow
+     * @param plugins its plugin instances, owned by the caller (who closes them once the workflow stopped)
+     * @return completes when a replaced run has finished (at once when none was replaced)
+     * @throws IOException if its consumer cannot be created
+     * @throws IllegalStateException if the engine is not running as a service
+     */
+    public CompletableFuture<Void> add(WorkflowConfig w, WorkflowPlugins plugins)
+            throws IOException {
+        if (once || !ready || stopping) {
+            throw new IllegalStateException("workflows are added to a running service, not to a once run");
+        }
+        queue.ensureConsumer(w);
+        if (plugins.records() != null) {
+            checkpoints.ensure();
+        }
+        WorkflowRun run = new WorkflowRun(this, w, plugins);
+        WorkflowRun replaced;
+        synchronized (runs) {
+            if (stopping) {
+                throw new IllegalStateException("the engine is stopping");
+            }
+            replaced = runs.put(w.name(), run);
+            run.start();
+        }
+        LOG.info("workflow {} {}", w.name(), replaced == null ? "started" : "replaced");
+        return replaced == null ? CompletableFuture.completedFuture(null) : finishLater(replaced);
+    }
+
+    /**
+     * Stops a workflow while the others keep running: it stops reading and fetching at once; its in-flight work gets
+     * the grace period, in the background. Queued work stays queued.
+     *
+     * @param workflow the workflow's name
+     * @return completes when it has finished (its plugins may then be closed); empty when it does not run
+     */
+    public Optional<CompletableFuture<Void>> remove(String workflow) {
+        WorkflowRun run;
+        synchronized (runs) {
+            run = runs.remove(workflow);
+        }
+        if (run == null) {
+            return Optional.empty();
+        }
+        LOG.info("workflow {} stopping", workflow);
+        return Optional.of(finishLater(run));
+    }
+
+    private CompletableFuture<Void> finishLater(WorkflowRun run) {
+        run.stop();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                run.finish(System.nanoTime() + grace.toNanos());
+                done.complete(null);
+            } catch (InterruptedException | RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        }, "finish-" + run.workflow().name());
+        t.setDaemon(true);
+        t.start();
+        return done;
+    }
+
+    /** @return the names of the workflows running now, in the order they were started */
+    public List<String> workflows() {
+        synchronized (runs) {
+            return List.copyOf(runs.keySet());
+        }
+    }
+
+    private List<WorkflowRun> running() {
+        synchronized (runs) {
+            return new ArrayList<>(runs.values());
+        }
+    }
+
+    // ---- what the runs of workflows share
+
+    Mode mode() {
+        return mode;
+    }
+
+    boolean once() {
+        return once;
+    }
+
+    Duration grace() {
+        return grace;
+    }
+
+    JetStreamQueue queue() {
+        return queue;
+    }
+
+    CheckpointStore checkpoints() {
+        return checkpoints;
+    }
+
+    RecordStatus recordStatus() {
+        return recordStatus;
+    }
+
+    RunStats stats() {
+        return stats;
+    }
+
+    ScheduledExecutorService ticker() {
+        return ticker;
+    }
+
+    Webhook webhook() {
+        return webhook;
+    }
+
+    boolean isStopping() {
+        return stopping;
+    }
+
+    /** What a record workflow's runner reports: counted in the run's summary, the metrics and the status document. */
+    RecordRunner.Listener recordListener(String workflow) {
+        return new RecordRunner.Listener() {
+            @Override
+            public void published(long count, long bytes) {
+                stats.records(count);
+                metrics.records(workflow, count, bytes);
+                recordStatus.published(workflow, count, bytes);
+            }
+
+            @Override
+            public void status(Map<String, String> status) {
+                sourceStatus.put(workflow, status);
+                recordStatus.source(workflow, status);
+            }
+        };
     }
 
     /**
@@ -397,6 +433,12 @@ public final class IngestEngine {
         if (configured.workflows().stream().anyMatch(w -> configured.recordSource(w.name()).isPresent())) {
             checkpoints.ensure();
         }
+        for (WorkflowRun r : running()) { // workflows added since the start
+            queue.ensureConsumer(r.workflow());
+            if (r.readsRecords()) {
+                checkpoints.ensure();
+            }
+        }
     }
 
     /**
@@ -406,7 +448,6 @@ public final class IngestEngine {
      * is gone; the sources still hold it). A {@code once} run is abandoned with the reason.
      */
     private void watchQueue() {
-        List<String> workflows = configured.workflows().stream().map(WorkflowConfig::name).toList();
         long every = once ? ONCE_WATCH_MILLIS : SERVICE_WATCH_MILLIS;
         try {
             while (!stopping) {
@@ -415,7 +456,7 @@ public final class IngestEngine {
                 }
                 Optional<String> missing;
                 try {
-                    missing = queue.missing(workflows);
+                    missing = queue.missing(workflows());
                 } catch (IOException e) {
                     continue; // JetStream cannot tell now (not connected): nothing is known to be missing
                 }
@@ -456,17 +497,24 @@ public final class IngestEngine {
 
     /** Adds what record workflows did to their status documents (for {@code ingest status}). */
     private void reportRecords() {
-        synchronized (dequeuers) {
-            batchers.forEach(Batcher::reportHeld);
+        boolean any = false;
+        for (WorkflowRun r : running()) {
+            if (r.batcher() != null) {
+                r.batcher().reportHeld();
+                any = true;
+            }
+            any |= r.readsRecords();
         }
-        recordStatus.flush();
+        if (any) {
+            recordStatus.flush();
+        }
     }
 
     /** @return whether no workflow has a message waiting, awaiting an ack or waiting for a retry */
     private boolean queueDrained() {
         try {
-            for (WorkflowConfig w : configured.workflows()) {
-                var info = queue.consumerInfo(w.name());
+            for (String w : workflows()) {
+                var info = queue.consumerInfo(w);
                 if (info.getNumPending() > 0 || info.getNumAckPending() > 0) {
                     return false;
                 }
@@ -485,15 +533,30 @@ public final class IngestEngine {
         }
     }
 
+    /** @return the current rescan generation: a scan started at it is followed by another once it changes */
+    long rescanGeneration() {
+        synchronized (rescan) {
+            return rescanGeneration;
+        }
+    }
+
+    /** Wakes the scanners waiting for their next scan (a workflow stopping). */
+    void wakeScanners() {
+        synchronized (rescan) {
+            rescan.notifyAll();
+        }
+    }
+
     /**
-     * Waits for the next scan: the interval, or less when {@link #rescanAll()} is called or the engine stops.
+     * Waits for the next scan: the interval, or less when {@link #rescanAll()} is called or the run or engine stops.
      *
      * @return false when stopping
      */
-    private boolean awaitNextScan(Duration interval, long generation) throws InterruptedException {
+    boolean awaitNextScan(Duration interval, long generation, java.util.function.BooleanSupplier stopped)
+            throws InterruptedException {
         long deadline = System.nanoTime() + interval.toNanos();
         synchronized (rescan) {
-            while (!stopping && rescanGeneration == generation) {
+            while (!stopped.getAsBoolean() && rescanGeneration == generation) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (left <= 0) {
                     break;
@@ -501,7 +564,7 @@ public final class IngestEngine {
                 rescan.wait(left);
             }
         }
-        return !stopping;
+        return !stopped.getAsBoolean();
     }
 
     /**
@@ -530,79 +593,6 @@ public final class IngestEngine {
         return workDone;
     }
 
-    private void scanLoop(WorkflowConfig w, Enqueuer enqueuer, AtomicBoolean scanDone, AtomicInteger unfinished) {
-        MDC.put("workflow", w.name());
-        try {
-            while (!stopping) {
-                long generation;
-                synchronized (rescan) {
-                    generation = rescanGeneration;
-                }
-                try {
-                    enqueuer.scan();
-                } catch (InterruptedException e) {
-                    return;
-                } catch (IOException | RuntimeException e) {
-                    LOG.error("workflow {}: scan of source {} failed: {}", w.name(), w.source(), e.toString());
-                    if (once) {
-                        stats.failed("workflow " + w.name() + ": scan of source " + w.source() + " failed: " + e.getMessage());
-                    }
-                }
-                if (once) {
-                    if (!stopping) {
-                        unfinished.decrementAndGet();
-                    }
-                    return;
-                }
-                try {
-                    if (!awaitNextScan(w.interval(), generation)) {
-                        return;
-                    }
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        } finally {
-            scanDone.set(true);
-            MDC.remove("workflow");
-        }
-    }
-
-    private void recordLoop(WorkflowConfig w, RecordRunner runner, AtomicBoolean scanDone, AtomicInteger unfinished) {
-        MDC.put("workflow", w.name());
-        try {
-            runner.run();
-            if (once && !stopping) {
-                unfinished.decrementAndGet();
-            }
-        } catch (InterruptedException e) {
-            LOG.info("workflow {}: record source interrupted", w.name());
-        } catch (IOException | RuntimeException e) {
-            LOG.error("workflow {}: record source {} failed: {}", w.name(), w.source(), e.toString());
-            if (once) {
-                stats.failed("workflow " + w.name() + ": record source " + w.source() + " failed: " + e.getMessage());
-                unfinished.decrementAndGet();
-            }
-        } finally {
-            scanDone.set(true);
-            MDC.remove("workflow");
-        }
-    }
-
-    private void batchLoop(WorkflowConfig w, Batcher batcher, AtomicBoolean scanDone) {
-        MDC.put("workflow", w.name());
-        try {
-            batcher.run(once ? scanDone::get : null);
-        } catch (InterruptedException e) {
-            LOG.info("workflow {}: batcher interrupted; batches not stored were handed back", w.name());
-        } catch (RuntimeException e) {
-            LOG.error("workflow {}: batcher failed", w.name(), e);
-            stats.failed("workflow " + w.name() + ": batcher failed: " + e);
-        } finally {
-            MDC.remove("workflow");
-        }
-    }
-
     /**
      * @param workflow a record workflow
      * @return what its record source last reported (a tail source: each file's offset and size); empty otherwise
@@ -611,38 +601,20 @@ public final class IngestEngine {
         return sourceStatus.getOrDefault(workflow, Map.of());
     }
 
-    private void dequeueLoop(WorkflowConfig w, Dequeuer dq, AtomicBoolean scanDone) {
-        MDC.put("workflow", w.name());
-        try {
-            dq.run(once ? scanDone::get : null);
-        } catch (InterruptedException e) {
-            LOG.info("workflow {}: dequeuer interrupted", w.name());
-        } catch (RuntimeException e) {
-            LOG.error("workflow {}: dequeuer failed", w.name(), e);
-            stats.failed("workflow " + w.name() + ": dequeuer failed: " + e);
-        } finally {
-            MDC.remove("workflow");
-        }
-    }
-
     /**
      * Stops scanning and fetching; {@link #run()} returns after in-flight copies finish or the grace period
      * ends. Idempotent; callable from any thread.
      */
     public void stop() {
         stopping = true;
-        synchronized (dequeuers) {
-            dequeuers.forEach(Dequeuer::stop);
-            runners.forEach(RecordRunner::stop);
-            batchers.forEach(Batcher::stop);
-        }
+        running().forEach(WorkflowRun::stop);
         stopSignal.countDown();
         synchronized (rescan) {
             rescan.notifyAll();
         }
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+    static java.util.concurrent.ThreadFactory daemon(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());

@@ -230,24 +230,91 @@ public final class PluginSetup {
 
     private static <T> void create(IngestConfig config, PluginRegistry registry, PluginEntry entry, PluginRole role,
                                    List<ConfigProblem> earlier, List<ConfigProblem> problems, Map<String, T> out) {
+        boolean hadProblems = earlier.stream().anyMatch(p -> p.path().startsWith(entry.path() + ".") || p.path().equals(entry.path()));
+        LoadedPlugin plugin = checked(config, registry, entry, role, problems);
+        if (plugin == null || hadProblems) {
+            return;
+        }
+        List<String> users = config.workflows().stream().filter(w -> w.source().equals(entry.name()))
+                .map(WorkflowConfig::name).toList();
+        Object created = made(config, plugin, entry, role, problems, records -> {
+            if (!records) {
+                return one(plugin, entry, role, false);
+            }
+            // A record source keeps the state of its reading: each workflow gets an instance of its own.
+            Map<String, RecordSource> per = new LinkedHashMap<>();
+            try {
+                for (String w : users.isEmpty() ? List.of("") : users) {
+                    per.put(w, (RecordSource) one(plugin, entry, role, true));
+                }
+            } catch (ConfigException | IOException | RuntimeException e) {
+                per.forEach((w, r) -> Configured.closeQuietly(r, "record source " + entry.name()));
+                throw e;
+            }
+            per.remove("");
+            return new PerWorkflow(per);
+        });
+        if (created != null) {
+            @SuppressWarnings("unchecked")
+            T t = (T) created;
+            out.put(entry.name(), t);
+        }
+    }
+
+    /**
+     * Creates one instance of a {@code sources:} or {@code destinations:} entry, with the checks of
+     * {@link #configure}: its type, role and keys, then the plugin's own. A source that reads records gives a
+     * {@link RecordSource} (the instance of one workflow); another source a {@link Source}; a destination a
+     * {@link Destination}. Every call into it runs with the plugin's class loader.
+     *
+     * @param config the configuration the entry belongs to (for the lines of problems)
+     * @param registry the available plugins
+     * @param entry the entry
+     * @param role {@link PluginRole#SOURCE} or {@link PluginRole#DESTINATION}
+     * @param problems where its problems are added
+     * @return the instance, owned by the caller; empty when there were problems
+     */
+    public static java.util.Optional<Object> instantiate(IngestConfig config, PluginRegistry registry, PluginEntry entry,
+                                                         PluginRole role, List<ConfigProblem> problems) {
+        LoadedPlugin plugin = checked(config, registry, entry, role, problems);
+        if (plugin == null) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.ofNullable(made(config, plugin, entry, role, problems,
+                records -> one(plugin, entry, role, records)));
+    }
+
+    /**
+     * @param registry the available plugins
+     * @param entry a {@code sources:} entry
+     * @return whether its plugin reads records for it; false when the type is unknown
+     */
+    public static boolean readsRecords(PluginRegistry registry, PluginEntry entry) {
+        LoadedPlugin plugin = registry.get(entry.type()).orElse(null);
+        return plugin != null && Isolated.in(plugin.loader(),
+                () -> plugin.provider().readsRecords(PluginConfig.of(entry.name(), entry.options())));
+    }
+
+    /** Checks an entry's type, role and keys against its plugin; null (with problems added) when it is wrong. */
+    private static LoadedPlugin checked(IngestConfig config, PluginRegistry registry, PluginEntry entry, PluginRole role,
+                                        List<ConfigProblem> problems) {
         String what = role == PluginRole.SOURCE ? "source" : "destination";
         if (entry.type().isEmpty()) {
-            return; // already reported: type is required
+            return null; // already reported: type is required
         }
         LoadedPlugin plugin = registry.get(entry.type()).orElse(null);
         if (plugin == null) {
             problems.add(config.problem(entry.path() + ".type", "unknown plugin type '" + entry.type() + "' (available: "
                     + (registry.types().isEmpty() ? "none" : String.join(", ", registry.types())) + ")"));
-            return;
+            return null;
         }
         if (!plugin.provider().roles().contains(role)) {
             problems.add(config.problem(entry.path() + ".type", "plugin type '" + entry.type() + "' cannot be a " + what
                     + " (it can be: " + plugin.provider().roles().stream().map(r -> r.name().toLowerCase())
                     .collect(Collectors.joining(", ")) + ")"));
-            return;
+            return null;
         }
         int before = problems.size();
-        boolean hadProblems = earlier.stream().anyMatch(p -> p.path().startsWith(entry.path() + ".") || p.path().equals(entry.path()));
         List<ConfigKey> keys = plugin.provider().keys(role);
         Set<String> known = keys.stream().map(ConfigKey::name).collect(Collectors.toCollection(java.util.TreeSet::new));
         for (String k : entry.options().keySet()) {
@@ -262,44 +329,45 @@ public final class PluginSetup {
                         + entry.type() + "' (" + k.description() + ")"));
             }
         }
-        if (hadProblems || problems.size() > before) {
-            return;
-        }
+        return problems.size() > before ? null : plugin;
+    }
+
+    /** One instance, made by its plugin with its class loader around the call. */
+    private static Object one(LoadedPlugin plugin, PluginEntry entry, PluginRole role, boolean records)
+            throws ConfigException, IOException {
         PluginConfig pc = PluginConfig.of(entry.name(), entry.options());
+        if (records) {
+            return Isolated.recordSource(plugin.provider().createRecordSource(pc), plugin.loader());
+        }
+        return role == PluginRole.SOURCE
+                ? Isolated.source(plugin.provider().createSource(pc), plugin.loader())
+                : Isolated.destination(plugin.provider().createDestination(pc), plugin.loader());
+    }
+
+    /** What makes the instances of an entry, told whether the entry reads records. */
+    @FunctionalInterface
+    private interface Maker {
+        Object make(boolean records) throws ConfigException, IOException;
+    }
+
+    /**
+     * Runs a maker with the plugin's class loader and turns what it throws into problems of the entry.
+     *
+     * @return what it made, or null with problems added
+     */
+    private static Object made(IngestConfig config, LoadedPlugin plugin, PluginEntry entry, PluginRole role,
+                               List<ConfigProblem> problems, Maker maker) {
+        String what = role == PluginRole.SOURCE ? "source" : "destination";
         try {
-            boolean records = role == PluginRole.SOURCE
-                    && Isolated.in(plugin.loader(), () -> plugin.provider().readsRecords(PluginConfig.of(entry.name(),
-                    entry.options())));
-            Object created = Isolated.in(plugin.loader(), () -> {
+            return Isolated.in(plugin.loader(), () -> {
                 try {
-                    if (records) {
-                        // A record source keeps the state of its reading: each workflow gets an instance of its own.
-                        List<String> users = config.workflows().stream().filter(w -> w.source().equals(entry.name()))
-                                .map(WorkflowConfig::name).toList();
-                        Map<String, RecordSource> per = new LinkedHashMap<>();
-                        try {
-                            for (String w : users.isEmpty() ? List.of("") : users) {
-                                PluginConfig each = per.isEmpty() ? pc : PluginConfig.of(entry.name(), entry.options());
-                                per.put(w, Isolated.recordSource(plugin.provider().createRecordSource(each),
-                                        plugin.loader()));
-                            }
-                        } catch (ConfigException | IOException | RuntimeException e) {
-                            per.forEach((w, r) -> Configured.closeQuietly(r, "record source " + entry.name()));
-                            throw e;
-                        }
-                        per.remove("");
-                        return new PerWorkflow(per);
-                    }
-                    return role == PluginRole.SOURCE
-                            ? Isolated.source(plugin.provider().createSource(pc), plugin.loader())
-                            : Isolated.destination(plugin.provider().createDestination(pc), plugin.loader());
+                    boolean records = role == PluginRole.SOURCE && plugin.provider().readsRecords(
+                            PluginConfig.of(entry.name(), entry.options()));
+                    return maker.make(records);
                 } catch (ConfigException e) {
                     throw new WrappedConfigException(e);
                 }
             });
-            @SuppressWarnings("unchecked")
-            T t = (T) created;
-            out.put(entry.name(), t);
         } catch (WrappedConfigException w) {
             for (String p : w.config.problems()) {
                 int colon = p.indexOf(": ");
@@ -314,6 +382,7 @@ public final class PluginSetup {
             problems.add(config.problem(entry.path(), "plugin type '" + entry.type() + "' from " + plugin.location()
                     + " failed to create " + what + " '" + entry.name() + "': " + e));
         }
+        return null;
     }
 
     /** The record source instances of one {@code sources:} entry, one per workflow that reads it. */
