@@ -67,13 +67,7 @@ final class DlqCommand implements Callable<Integer> {
                     ObjectMapper mapper = new ObjectMapper();
                     ArrayNode array = mapper.createArrayNode();
                     for (DeadLetters.Letter l : letters) {
-                        ObjectNode n = array.addObject();
-                        n.put("sequence", l.sequence());
-                        n.put("time", l.time() == null ? "" : l.time().toString());
-                        n.put("object", l.object());
-                        n.put("reason", l.reason());
-                        n.put("attempts", l.attempts());
-                        n.put("lastError", l.lastError());
+                        array.add(letterJson(mapper, l));
                     }
                     out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(array));
                 } else {
@@ -94,6 +88,18 @@ final class DlqCommand implements Callable<Integer> {
                 return ExitCode.OK;
             });
         }
+    }
+
+    /** @return a dead letter as {@code dlq list --json} and the API show it */
+    static ObjectNode letterJson(ObjectMapper mapper, DeadLetters.Letter l) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("sequence", l.sequence());
+        n.put("time", l.time() == null ? "" : l.time().toString());
+        n.put("object", l.object());
+        n.put("reason", l.reason());
+        n.put("attempts", l.attempts());
+        n.put("lastError", l.lastError());
+        return n;
     }
 
     /** Runs one action against the queue, mapping failures to exit codes and messages. */

@@ -12,7 +12,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The operations endpoint on {@code --listen}: {@code /live} (the process is up), {@code /ready} (connected to
- * NATS and plugins configured; 503 otherwise) and {@code /metrics} (Prometheus text format).
+ * NATS and plugins configured; 503 otherwise), {@code /metrics} (Prometheus text format) and, in a service, the REST
+ * API under {@code /v1} ({@link ApiServer}).
  */
 final class HealthServer implements AutoCloseable {
 
@@ -32,8 +33,10 @@ final class HealthServer implements AutoCloseable {
     static HealthServer start(String listen, BooleanSupplier ready, IngestMetrics metrics) throws IOException {
         InetSocketAddress address = parse(listen);
         HttpServer server = HttpServer.create(address, 0);
-        server.setExecutor(Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "ingest-http");
+        // Several threads: an event stream (/v1/events) holds one for as long as its client listens.
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        server.setExecutor(Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "ingest-http-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         }));
@@ -81,6 +84,15 @@ final class HealthServer implements AutoCloseable {
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);
         }
+    }
+
+    /**
+     * Serves the REST API under {@code /v1} from now on.
+     *
+     * @param api the API
+     */
+    void api(ApiServer api) {
+        server.createContext("/v1", api::handle);
     }
 
     /** @return the bound port (useful with port 0) */

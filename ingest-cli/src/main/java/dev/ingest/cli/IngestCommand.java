@@ -5,6 +5,7 @@ import dev.ingest.core.config.Durations;
 import dev.ingest.core.config.EnvExpander;
 import dev.ingest.core.config.InvalidConfigException;
 import dev.ingest.core.config.WorkflowConfig;
+import dev.ingest.core.control.ControlPlane;
 import dev.ingest.core.engine.IngestEngine;
 import dev.ingest.core.engine.Mode;
 import dev.ingest.core.engine.RunSummary;
@@ -18,12 +19,15 @@ import dev.ingest.core.queue.JetStreamQueue;
 import dev.ingest.core.queue.QueueSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -46,7 +50,8 @@ import picocli.CommandLine.Spec;
 /** {@code ingest}: runs the enqueuer, the dequeuer or both for the workflows of a configuration file. */
 @Command(
         name = "ingest",
-        subcommands = {StatusCommand.class, DlqCommand.class, PluginsCommand.class},
+        subcommands = {StatusCommand.class, DlqCommand.class, PluginsCommand.class, WorkflowsCommand.class,
+            RunCommand.class},
         versionProvider = VersionProvider.class,
         sortOptions = false,
         usageHelpAutoWidth = true,
@@ -96,9 +101,14 @@ final class IngestCommand implements Callable<Integer> {
     QueueOptions queue = new QueueOptions();
 
     @Option(names = "--listen", paramLabel = "ADDR", defaultValue = ":9090",
-            description = "Address of the health endpoints /live and /ready (default: ${DEFAULT-VALUE}); HOST:0 picks a "
-                    + "free port.")
+            description = "Address of the operations endpoints /live, /ready, /metrics and, in a service, the REST API "
+                    + "/v1 (default: ${DEFAULT-VALUE}); HOST:0 picks a free port.")
     String listen;
+
+    @Option(names = "--api-token-file", paramLabel = "FILE",
+            description = "A file holding the bearer token the REST API (/v1) requires for every call but "
+                    + "GET /v1/openapi.json. Without it the API is read-only: changes answer 403.")
+    Path apiTokenFile;
 
     /** Read from the parse result by {@link #commandLine}; inherited, so that every subcommand takes it too. */
     @Option(names = LOG_LEVEL, paramLabel = "LEVEL", defaultValue = Logging.DEFAULT_LEVEL, scope = ScopeType.INHERIT,
@@ -188,10 +198,26 @@ final class IngestCommand implements Callable<Integer> {
                 return usage(e.getMessage());
             }
         }
+        String token = null;
+        if (apiTokenFile != null) {
+            try {
+                token = apiToken();
+                if (token.isBlank()) {
+                    err.println("ingest: --api-token-file " + apiTokenFile + " is empty");
+                    return ExitCode.CONFIG;
+                }
+            } catch (IOException e) {
+                err.println("ingest: cannot read --api-token-file " + apiTokenFile + ": " + e.getMessage());
+                return ExitCode.CONFIG;
+            }
+        }
 
         ConfigLoader.Parsed parsed;
+        Map<String, Object> document;
+        ConfigLoader loader = ConfigLoader.create(EnvExpander.system());
         try {
-            parsed = ConfigLoader.create(EnvExpander.system()).load(config);
+            parsed = loader.load(config);
+            document = document(loader, config);
         } catch (NoSuchFileException e) {
             err.println("ingest: configuration file " + config + " does not exist (set it with --config FILE)");
             return ExitCode.CONFIG;
@@ -213,7 +239,8 @@ final class IngestCommand implements Callable<Integer> {
              PluginRegistry registry = PluginRegistry.load(getClass().getClassLoader(), plugins, PluginsCommand.defaultRoots())) {
             Configured configured;
             try {
-                configured = PluginSetup.configure(parsed, registry, strictWorkflows);
+                // A service may start without any workflow: they are then created through the API.
+                configured = PluginSetup.configure(parsed, registry, strictWorkflows, !once && !dryRun);
             } catch (InvalidConfigException e) {
                 err.println("ingest: " + e.getMessage());
                 return ExitCode.CONFIG;
@@ -222,12 +249,36 @@ final class IngestCommand implements Callable<Integer> {
                 if (dryRun) {
                     return DryRun.print(out, configured, registry);
                 }
-                return run(configured, queueStart, grace, out, err);
+                return run(configured, registry, new Runtime(document, loader, token), queueStart, grace, out,
+                        err);
             }
         } catch (PluginLoadException e) {
             err.println("ingest: " + e.getMessage());
             return ExitCode.CONFIG;
         }
+    }
+
+    /** @return the API's token (its file's first line), or null without {@code --api-token-file} */
+    private String apiToken() throws IOException {
+        if (apiTokenFile == null) {
+            return null;
+        }
+        return Files.readString(apiTokenFile, StandardCharsets.UTF_8).lines().findFirst().orElse("").strip();
+    }
+
+    /** @return the configuration file in Java form, for the control plane; an empty map when it is not a mapping */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> document(ConfigLoader loader, Path config) throws IOException {
+        try {
+            Object doc = loader.document(Files.readString(config, StandardCharsets.UTF_8), config.toString());
+            return doc instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+        } catch (IllegalArgumentException e) {
+            return Map.of(); // not valid YAML: reported by the loader with the rest
+        }
+    }
+
+    /** What a service's control plane needs besides the engine: the file in Java form, the loader, the API token. */
+    private record Runtime(Map<String, Object> document, ConfigLoader loader, String apiToken) {
     }
 
     /**
@@ -365,7 +416,8 @@ final class IngestCommand implements Callable<Integer> {
         return ExitCode.USAGE;
     }
 
-    private int run(Configured configured, QueueStart queueStart, Duration grace, PrintWriter out, PrintWriter err) {
+    private int run(Configured configured, PluginRegistry registry, Runtime runtime, QueueStart queueStart,
+                    Duration grace, PrintWriter out, PrintWriter err) {
         IngestMetrics metrics = IngestMetrics.create();
         configured.config().workflows().stream()
                 .filter(w -> !configured.workflows().contains(w))
@@ -403,11 +455,24 @@ final class IngestCommand implements Callable<Integer> {
                 return ExitCode.RUNTIME;
             }
             try (JetStreamQueue jetStream = started.queue()) {
+                AtomicReference<ControlPlane> controlPlane = new AtomicReference<>();
                 IngestEngine engine = IngestEngine.builder().configured(configured).queue(jetStream).mode(mode)
-                        .once(once).shutdownGrace(grace).metrics(metrics).build();
+                        .once(once).shutdownGrace(grace).metrics(metrics)
+                        .holdBack(w -> controlPlane.get() != null && controlPlane.get().pausedAtStart(w)).build();
                 connected.set(jetStream);
                 running.set(engine);
-                try (HealthServer onceHealth = once ? startHealth(ready, metrics) : null) {
+                // A service's workflows also come from the configuration bucket, managed through the API.
+                try (ControlPlane control = once ? null : new ControlPlane(engine, jetStream, registry, configured,
+                        runtime.document(), runtime.loader());
+                     HealthServer onceHealth = once ? startHealth(ready, metrics) : null) {
+                    if (control != null) {
+                        control.prepare();
+                        controlPlane.set(control);
+                        control.start();
+                        if (health != null) {
+                            health.api(new ApiServer(control, jetStream, runtime.apiToken()));
+                        }
+                    }
                     return runEngine(engine, out, err);
                 }
             } catch (IOException e) {

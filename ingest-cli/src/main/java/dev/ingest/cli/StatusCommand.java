@@ -71,40 +71,7 @@ final class StatusCommand implements Callable<Integer> {
             ObjectMapper mapper = new ObjectMapper();
             ArrayNode array = mapper.createArrayNode();
             for (WorkflowConfig w : workflows) {
-                ObjectNode n = array.addObject();
-                n.put("workflow", w.name());
-                n.put("queued", counts.getOrDefault(q.settings().subjectOf(w.name()), 0L));
-                // Not the subject's count: dead letters replayed or deleted while older ones stay are still there.
-                n.put("deadLetters", deadLetters.count(w.name()));
-                Optional<ConsumerInfo> info = consumer(q, w.name());
-                n.put("consumer", q.settings().consumerOf(w.name()));
-                if (info.isPresent()) {
-                    n.put("pending", info.get().getNumPending());
-                    n.put("ackPending", info.get().getNumAckPending());
-                    n.put("redelivered", info.get().getRedelivered());
-                } else {
-                    n.putNull("pending");
-                    n.putNull("ackPending");
-                    n.putNull("redelivered");
-                }
-                Optional<JetStreamQueue.ScanRecord> scan = q.lastScan(w.name());
-                if (scan.isPresent()) {
-                    ObjectNode s = n.putObject("lastScan");
-                    s.put("finished", scan.get().finished().toString());
-                    s.put("listed", scan.get().listed());
-                    s.put("queued", scan.get().queued());
-                    s.put("alreadyQueued", scan.get().alreadyQueued());
-                    s.put("alreadyStored", scan.get().alreadyStored());
-                    s.put("deadLettered", scan.get().deadLettered());
-                    s.put("millis", scan.get().millis());
-                    s.put("error", scan.get().error());
-                } else {
-                    n.putNull("lastScan");
-                }
-                Optional<com.fasterxml.jackson.databind.JsonNode> records = RecordStatus.read(q, w.name());
-                if (records.isPresent()) {
-                    n.set("records", recordsOf(mapper, records.get()));
-                }
+                array.add(statusOf(mapper, q, deadLetters, counts, w.name()));
             }
             if (json) {
                 out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(array));
@@ -116,6 +83,50 @@ final class StatusCommand implements Callable<Integer> {
             err.println("ingest: " + e.getMessage());
             return ExitCode.RUNTIME;
         }
+    }
+
+    /**
+     * One workflow's status, as {@code ingest status --json} and the API show it.
+     *
+     * @param counts the stream's message counts by subject ({@link JetStreamQueue#subjectCounts()})
+     */
+    static ObjectNode statusOf(ObjectMapper mapper, JetStreamQueue q, DeadLetters deadLetters, Map<String, Long> counts,
+                               String workflow) throws IOException {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("workflow", workflow);
+        n.put("queued", counts.getOrDefault(q.settings().subjectOf(workflow), 0L));
+        // Not the subject's count: dead letters replayed or deleted while older ones stay are still there.
+        n.put("deadLetters", deadLetters.count(workflow));
+        Optional<ConsumerInfo> info = consumer(q, workflow);
+        n.put("consumer", q.settings().consumerOf(workflow));
+        if (info.isPresent()) {
+            n.put("pending", info.get().getNumPending());
+            n.put("ackPending", info.get().getNumAckPending());
+            n.put("redelivered", info.get().getRedelivered());
+        } else {
+            n.putNull("pending");
+            n.putNull("ackPending");
+            n.putNull("redelivered");
+        }
+        Optional<JetStreamQueue.ScanRecord> scan = q.lastScan(workflow);
+        if (scan.isPresent()) {
+            ObjectNode s = n.putObject("lastScan");
+            s.put("finished", scan.get().finished().toString());
+            s.put("listed", scan.get().listed());
+            s.put("queued", scan.get().queued());
+            s.put("alreadyQueued", scan.get().alreadyQueued());
+            s.put("alreadyStored", scan.get().alreadyStored());
+            s.put("deadLettered", scan.get().deadLettered());
+            s.put("millis", scan.get().millis());
+            s.put("error", scan.get().error());
+        } else {
+            n.putNull("lastScan");
+        }
+        Optional<com.fasterxml.jackson.databind.JsonNode> records = RecordStatus.read(q, workflow);
+        if (records.isPresent()) {
+            n.set("records", recordsOf(mapper, records.get()));
+        }
+        return n;
     }
 
     /** The record workflow's totals, the oldest record not yet stored and its source's report. */

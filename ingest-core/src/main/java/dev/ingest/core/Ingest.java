@@ -4,6 +4,7 @@ import dev.ingest.core.config.ConfigLoader;
 import dev.ingest.core.config.EnvExpander;
 import dev.ingest.core.config.InvalidConfigException;
 import dev.ingest.core.config.WorkflowConfig;
+import dev.ingest.core.control.ControlPlane;
 import dev.ingest.core.engine.IngestEngine;
 import dev.ingest.core.engine.Mode;
 import dev.ingest.core.engine.RunStats;
@@ -93,6 +94,13 @@ public final class Ingest implements AutoCloseable {
 
     private final Configured configured;
     private final PluginRegistry ownedRegistry;
+    /** The plugins (owned or the caller's), for workflows created at runtime. */
+    private final PluginRegistry registry;
+    /** The configuration file in Java form, for the control plane; empty when the configuration was given parsed. */
+    private final Map<String, Object> document;
+    private final ConfigLoader loader;
+    /** A service's control plane (after {@link #start()}), or null. Guarded by {@link #lock}. */
+    private ControlPlane control;
     private final JetStreamQueue queue;
     private final Mode mode;
     private final Duration grace;
@@ -113,10 +121,14 @@ public final class Ingest implements AutoCloseable {
     private boolean closed;
     private volatile Throwable failure;
 
-    private Ingest(Configured configured, PluginRegistry ownedRegistry, JetStreamQueue queue, Mode mode,
-                   Duration grace, IngestMetrics metrics) {
+    private Ingest(Configured configured, PluginRegistry ownedRegistry, PluginRegistry registry,
+                   Map<String, Object> document, ConfigLoader loader, JetStreamQueue queue, Mode mode, Duration grace,
+                   IngestMetrics metrics) {
         this.configured = configured;
         this.ownedRegistry = ownedRegistry;
+        this.registry = registry;
+        this.document = document;
+        this.loader = loader;
         this.queue = queue;
         this.mode = mode;
         this.grace = grace;
@@ -381,22 +393,37 @@ public final class Ingest implements AutoCloseable {
             QueueSettings settings = new QueueSettings(endpoint, stream, subject, consumer, 1, -1,
                     Duration.ofMinutes(2), ackWait);
 
-            ConfigLoader.Parsed config = parsed != null ? parsed
-                    : file != null ? ConfigLoader.create(env).load(file)
-                    : ConfigLoader.create(env).parse(yaml, origin);
+            ConfigLoader loader = ConfigLoader.create(env);
+            String text = parsed != null ? null : file != null ? java.nio.file.Files.readString(file) : yaml;
+            ConfigLoader.Parsed config = parsed != null ? parsed : loader.parse(text, file != null ? file.toString()
+                    : origin);
+            Map<String, Object> document = Map.of();
+            if (text != null) {
+                try {
+                    Object doc = loader.document(text, origin);
+                    if (doc instanceof Map<?, ?> m) {
+                        @SuppressWarnings("unchecked")
+                        Map<String, Object> d = (Map<String, Object>) m;
+                        document = d;
+                    }
+                } catch (IllegalArgumentException e) {
+                    // not valid YAML: configure() below reports it with the rest
+                }
+            }
 
             PluginRegistry owned = null;
             PluginRegistry plugins = registry;
             if (plugins == null) {
-                ClassLoader loader = pluginClassLoader != null ? pluginClassLoader
+                ClassLoader classes = pluginClassLoader != null ? pluginClassLoader
                         : Thread.currentThread().getContextClassLoader() != null
                         ? Thread.currentThread().getContextClassLoader() : Ingest.class.getClassLoader();
-                owned = PluginRegistry.fromClassPath(loader);
+                owned = PluginRegistry.fromClassPath(classes);
                 plugins = owned;
             }
             Configured configured = null;
             try {
-                configured = PluginSetup.configure(config, plugins, strictWorkflows);
+                // No workflow is fine: start() may get them from the configuration bucket (the control plane).
+                configured = PluginSetup.configure(config, plugins, strictWorkflows, true);
                 JetStreamQueue queue = connection != null
                         ? JetStreamQueue.wrap(connection, settings) : JetStreamQueue.connect(settings);
                 IngestMetrics m = metrics != null ? metrics : IngestMetrics.withoutJvm();
@@ -405,7 +432,7 @@ public final class Ingest implements AutoCloseable {
                         m.workflowInstantiationFailed(w.name());
                     }
                 }
-                return new Ingest(configured, owned, queue, mode, grace, m);
+                return new Ingest(configured, owned, plugins, document, loader, queue, mode, grace, m);
             } catch (InvalidConfigException | IOException | RuntimeException e) {
                 if (configured != null) {
                     configured.close();
@@ -463,8 +490,10 @@ public final class Ingest implements AutoCloseable {
                 throw new IllegalStateException("already started: an Ingest starts once; close() stops it");
             }
             engine = engine(false);
+            control = new ControlPlane(engine, queue, registry, configured, document, loader);
             started = true;
         }
+        control.prepare();
         try {
             queue.ensureStream();
             for (WorkflowConfig w : configured.workflows()) {
@@ -473,10 +502,14 @@ public final class Ingest implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             synchronized (lock) {
                 started = false; // nothing ran: start() may be tried again
+                control.close();
+                control = null;
             }
             finished(null);
             throw e;
         }
+        ControlPlane c = control;
+        c.start();
         Thread t = new Thread(() -> {
             RunSummary summary = null;
             try {
@@ -512,7 +545,12 @@ public final class Ingest implements AutoCloseable {
     /** Must hold {@link #lock}. */
     private IngestEngine engine(boolean once) {
         IngestEngine e = IngestEngine.builder().configured(configured).queue(queue).mode(mode).once(once)
-                .shutdownGrace(grace).metrics(metrics).build();
+                .shutdownGrace(grace).metrics(metrics)
+                .holdBack(w -> { // a service leaves out the workflows paused through the control plane
+                    synchronized (lock) {
+                        return control != null && control.pausedAtStart(w);
+                    }
+                }).build();
         current = e;
         last = e;
         lastSummary = null;
@@ -562,9 +600,31 @@ public final class Ingest implements AutoCloseable {
         return Optional.ofNullable(failure);
     }
 
-    /** @return the names of the workflows that run, in configuration order */
+    /**
+     * @return the names of the workflows that run: those the background run of {@link #start()} runs now (the file's
+     *     and those created through the {@link #controlPlane()}); before, those of the configuration, in its order
+     */
     public List<String> workflows() {
+        synchronized (lock) {
+            if (current != null && control != null) {
+                return current.workflows();
+            }
+        }
         return configured.workflows().stream().map(WorkflowConfig::name).toList();
+    }
+
+    /**
+     * The control plane of the background run of {@link #start()}: workflows, sources and destinations created,
+     * replaced, paused, resumed and removed while it runs, kept in the JetStream key-value bucket
+     * {@code <stream>_config} and applied by every process of the stream (the {@code ingest} service's REST API uses
+     * the same); one-time runs; events.
+     *
+     * @return it, once {@link #start()} was called; empty before
+     */
+    public Optional<ControlPlane> controlPlane() {
+        synchronized (lock) {
+            return Optional.ofNullable(control);
+        }
     }
 
     /** @return the metrics of every run of this instance (Prometheus) */
@@ -616,6 +676,13 @@ public final class Ingest implements AutoCloseable {
         if (straggler != null) {
             LOG.warn("the ingest engine did not stop in time; closing its resources anyway");
             straggler.interrupt();
+        }
+        ControlPlane c;
+        synchronized (lock) {
+            c = control;
+        }
+        if (c != null) {
+            c.close();
         }
         queue.close();
         configured.close();

@@ -116,6 +116,28 @@ public final class ConfigLoader {
         return r.readRoot(r.expand(root, ""));
     }
 
+    /**
+     * Reads YAML (or JSON, which is YAML) into Java form without checking it against the configuration's schema and
+     * without expanding {@code ${VAR}}: a configuration file to be combined with entries from elsewhere, or one entry
+     * sent to the API. Duplicate keys are kept (the last wins); {@link #parse(Map, String)} then checks the result.
+     *
+     * @param yaml the text
+     * @param origin where it came from, for messages
+     * @return the document: a map, list or scalar; null when the text is empty
+     * @throws IllegalArgumentException if the text is not valid YAML, with the line and the reason
+     */
+    public Object document(String yaml, String origin) {
+        try {
+            return new Reader(origin).compose(yaml);
+        } catch (MarkedYamlEngineException e) {
+            int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
+            throw new IllegalArgumentException("not valid YAML" + (line > 0 ? " (line " + line + ")" : "") + ": "
+                    + e.getProblem(), e);
+        } catch (YamlEngineException e) {
+            throw new IllegalArgumentException("not valid YAML: " + e.getMessage(), e);
+        }
+    }
+
     private final class Reader {
         private final String origin;
         private final Map<String, Integer> lines = new HashMap<>();
@@ -142,13 +164,7 @@ public final class ConfigLoader {
             List<WorkflowConfig> workflows = new ArrayList<>();
             Object root;
             try {
-                LoadSettings settings = LoadSettings.builder()
-                        .setLabel(origin)
-                        .setAllowDuplicateKeys(true) // reported below, with all other problems
-                        .setMaxAliasesForCollections(50)
-                        .build();
-                Optional<Node> node = new Compose(settings).composeString(yaml);
-                root = node.isPresent() ? toJava(node.get(), "") : null;
+                root = compose(yaml);
             } catch (MarkedYamlEngineException e) {
                 int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
                 problems.add(new ConfigProblem("", line, "not valid YAML: " + e.getProblem()));
@@ -158,6 +174,17 @@ public final class ConfigLoader {
                 return done(sources, destinations, workflows);
             }
             return readRoot(root);
+        }
+
+        /** @return the YAML text in Java form (maps, lists, scalars), lines noted; null when it is empty */
+        Object compose(String yaml) {
+            LoadSettings settings = LoadSettings.builder()
+                    .setLabel(origin)
+                    .setAllowDuplicateKeys(true) // reported with all other problems
+                    .setMaxAliasesForCollections(50)
+                    .build();
+            Optional<Node> node = new Compose(settings).composeString(yaml);
+            return node.isPresent() ? toJava(node.get(), "") : null;
         }
 
         /** Expands {@code ${VAR}} in every string of a value in Java form. */
@@ -230,7 +257,7 @@ public final class ConfigLoader {
 
         private void readPlugins(Object value, String section, String what, List<PluginEntry> out) {
             Set<String> names = new HashSet<>();
-            List<?> items = list(value, section, true);
+            List<?> items = list(value, section, false);
             for (int i = 0; i < items.size(); i++) {
                 String path = section + "[" + i + "]";
                 if (!(items.get(i) instanceof Map<?, ?> m)) {
@@ -271,7 +298,7 @@ public final class ConfigLoader {
             Set<String> destinationNames = new HashSet<>();
             destinations.forEach(d -> destinationNames.add(d.name()));
             Set<String> names = new HashSet<>();
-            List<?> items = list(value, "workflows", true);
+            List<?> items = list(value, "workflows", false);
             for (int i = 0; i < items.size(); i++) {
                 String path = "workflows[" + i + "]";
                 if (!(items.get(i) instanceof Map<?, ?> m)) {

@@ -584,6 +584,7 @@ final class Batcher {
     private void failed(Open o, String name, String failure) {
         metrics.batch(workflow.name(), -1);
         stats.retried();
+        stats.event("copy_failed", workflow.name(), Map.of("batch", name, "error", failure));
         LOG.error("workflow {}: batch {} of {} records could not be stored: {}; its {} messages are handed back",
                 workflow.name(), name, o.file.records(), failure, o.messages.size());
         for (Held h : o.messages) {
@@ -758,6 +759,7 @@ final class Batcher {
         metrics.deadLettered(workflow.name());
         metrics.dequeued(workflow.name(), false);
         stats.failed("workflow " + workflow.name() + ": message #" + sequence + ": " + reason);
+        stats.event("dead_letter", workflow.name(), Map.of("message", sequence, "reason", reason));
         LOG.error("dead-lettered message #{} of workflow {} to {}: {}", sequence, workflow.name(),
                 queue.settings().deadLetterSubjectOf(workflow.name()), reason);
     }
@@ -778,6 +780,7 @@ final class Batcher {
             metrics.deadLettered(workflow.name());
             metrics.dequeued(workflow.name(), false);
             stats.failed("workflow " + workflow.name() + ": object '" + h.object.name() + "': " + reason);
+            stats.event("dead_letter", workflow.name(), Map.of("object", h.object.name(), "reason", reason));
             LOG.error("dead-lettered object '{}' of workflow {}: {}", h.object.name(), workflow.name(), reason);
         } catch (IOException | RuntimeException e) {
             LOG.error("could not dead-letter object '{}' of workflow {} ({}): {}; it is acknowledged, and stays in "

@@ -50,6 +50,8 @@ final class Enqueuer {
     private final AtomicLong alreadyQueued = new AtomicLong();
     private final AtomicLong alreadyStored = new AtomicLong();
     private final AtomicLong deadLettered = new AtomicLong();
+    /** The highest stream sequence among the messages of the last scan (new or already queued); 0 for none. */
+    private final AtomicLong maxSequence = new AtomicLong();
     private final DeadLetters.Index deadLetters;
     private final boolean once;
     private volatile long listedInScan;
@@ -80,6 +82,7 @@ final class Enqueuer {
         alreadyQueued.set(0);
         alreadyStored.set(0);
         deadLettered.set(0);
+        maxSequence.set(0);
         String error = "";
         long listed = 0;
         try {
@@ -173,6 +176,7 @@ final class Enqueuer {
                                 metrics.queueOperation(workflow.name(), "publish", false);
                             } else {
                                 countQueued(ack.isDuplicate());
+                                maxSequence.accumulateAndGet(ack.getSeqno(), Math::max);
                                 metrics.enqueued(workflow.name(), workflow.source(), true);
                                 metrics.queueOperation(workflow.name(), "publish", true);
                             }
@@ -231,6 +235,17 @@ final class Enqueuer {
         }
     }
 
+    /**
+     * What the last scan did (read after {@link #scan()} returned or threw).
+     *
+     * @param error why it failed; empty when it did not
+     * @return its outcome
+     */
+    ScanOutcome outcome(String error) {
+        return new ScanOutcome(listedInScan, queued.get(), alreadyQueued.get(), alreadyStored.get(), deadLettered.get(),
+                maxSequence.get(), error);
+    }
+
     private void countQueued(boolean duplicate) {
         stats.queued(duplicate);
         (duplicate ? alreadyQueued : queued).incrementAndGet();
@@ -240,7 +255,9 @@ final class Enqueuer {
         IOException last = null;
         for (int attempt = 1; attempt <= SYNC_RETRIES; attempt++) {
             try {
-                countQueued(queue.publish(workflow.name(), codec).isDuplicate());
+                var ack = queue.publish(workflow.name(), codec);
+                countQueued(ack.isDuplicate());
+                maxSequence.accumulateAndGet(ack.getSeqno(), Math::max);
                 metrics.enqueued(workflow.name(), workflow.source(), true);
                 metrics.queueOperation(workflow.name(), "publish", true);
                 return;

@@ -52,6 +52,7 @@ public final class IngestEngine {
     /** The workflows running now, by name, in the order they were started. */
     private final Map<String, WorkflowRun> runs = new java.util.LinkedHashMap<>();
     private final CheckpointStore checkpoints;
+    private final java.util.function.Predicate<String> holdBack;
     private final RecordStatus recordStatus;
     private final Map<String, Map<String, String>> sourceStatus = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile ScheduledExecutorService ticker;
@@ -83,6 +84,7 @@ public final class IngestEngine {
         this.metrics = b.metrics == null ? IngestMetrics.withoutJvm() : b.metrics;
         this.checkpoints = new CheckpointStore(queue);
         this.recordStatus = new RecordStatus(queue);
+        this.holdBack = b.holdBack;
     }
 
     /** @return a builder */
@@ -98,8 +100,19 @@ public final class IngestEngine {
         private boolean once;
         private Duration grace = Duration.ofSeconds(25);
         private IngestMetrics metrics;
+        private java.util.function.Predicate<String> holdBack = w -> false;
 
         private Builder() {
+        }
+
+        /**
+         * @param holdBack which of the configured workflows {@link IngestEngine#run()} does not start (paused ones: a
+         *     control plane may {@link IngestEngine#add add} them later); default none
+         * @return this
+         */
+        public Builder holdBack(java.util.function.Predicate<String> holdBack) {
+            this.holdBack = Objects.requireNonNull(holdBack, "holdBack");
+            return this;
         }
 
         /**
@@ -193,7 +206,9 @@ public final class IngestEngine {
         try {
             List<WorkflowRun> initial = new ArrayList<>();
             for (WorkflowConfig w : configured.workflows()) {
-                initial.add(new WorkflowRun(this, w, WorkflowPlugins.of(configured, w)));
+                if (once || !holdBack.test(w.name())) {
+                    initial.add(new WorkflowRun(this, w, WorkflowPlugins.of(configured, w)));
+                }
             }
             if (stopping) {
                 return stats.snapshot();
@@ -285,6 +300,7 @@ public final class IngestEngine {
             run.start();
         }
         LOG.info("workflow {} {}", w.name(), replaced == null ? "started" : "replaced");
+        stats.event(replaced == null ? "workflow_started" : "workflow_replaced", w.name(), Map.of());
         return replaced == null ? CompletableFuture.completedFuture(null) : finishLater(replaced);
     }
 
@@ -304,6 +320,7 @@ public final class IngestEngine {
             return Optional.empty();
         }
         LOG.info("workflow {} stopping", workflow);
+        stats.event("workflow_stopped", workflow, Map.of());
         return Optional.of(finishLater(run));
     }
 
@@ -321,6 +338,28 @@ public final class IngestEngine {
         t.setDaemon(true);
         t.start();
         return done;
+    }
+
+    /**
+     * Has a running workflow scan its source now rather than at its next interval: a one-time run on a service.
+     *
+     * @param workflow the workflow's name
+     * @return completes with what the scan did (see {@link WorkflowRun#scanNow()}); empty when it does not run here
+     */
+    public Optional<CompletableFuture<ScanOutcome>> scanNow(String workflow) {
+        WorkflowRun run;
+        synchronized (runs) {
+            run = runs.get(workflow);
+        }
+        return Optional.ofNullable(run).map(WorkflowRun::scanNow);
+    }
+
+    /**
+     * @param listener told of dead letters, failed scans, failed copy attempts and workflows started and stopped, as
+     *     they happen, from the threads where they happen; it must be quick and must not throw
+     */
+    public void events(EngineEvents listener) {
+        stats.events(listener);
     }
 
     /** @return the names of the workflows running now, in the order they were started */
@@ -548,15 +587,16 @@ public final class IngestEngine {
     }
 
     /**
-     * Waits for the next scan: the interval, or less when {@link #rescanAll()} is called or the run or engine stops.
+     * Waits for the next scan: the interval, or less when {@link #rescanAll()} is called, a scan is asked for or the
+     * run or engine stops.
      *
      * @return false when stopping
      */
-    boolean awaitNextScan(Duration interval, long generation, java.util.function.BooleanSupplier stopped)
-            throws InterruptedException {
+    boolean awaitNextScan(Duration interval, long generation, java.util.function.BooleanSupplier stopped,
+                          java.util.function.BooleanSupplier asked) throws InterruptedException {
         long deadline = System.nanoTime() + interval.toNanos();
         synchronized (rescan) {
-            while (!stopped.getAsBoolean() && rescanGeneration == generation) {
+            while (!stopped.getAsBoolean() && rescanGeneration == generation && !asked.getAsBoolean()) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (left <= 0) {
                     break;

@@ -25,6 +25,24 @@ public final class RunStats {
     private final LongAdder batches = new LongAdder();
     private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
     private final long startNanos = System.nanoTime();
+    private volatile EngineEvents events = EngineEvents.NONE;
+
+    /** @param listener where {@link #event} goes */
+    void events(EngineEvents listener) {
+        this.events = listener == null ? EngineEvents.NONE : listener;
+    }
+
+    /**
+     * Tells the listener of something that happened (a dead letter, a failed scan or copy attempt, a workflow
+     * started or stopped). Never throws.
+     */
+    void event(String type, String workflow, java.util.Map<String, Object> fields) {
+        try {
+            events.event(type, workflow, fields);
+        } catch (RuntimeException e) {
+            // a listener's failure is not the engine's
+        }
+    }
 
     void listed() {
         listed.increment();

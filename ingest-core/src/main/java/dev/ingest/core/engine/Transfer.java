@@ -292,6 +292,8 @@ final class Transfer {
         }
         Duration delay = workflow.retryDelay(attempt);
         stats.retried();
+        stats.event("copy_failed", workflow.name(), Map.of("object", codec.name(), "attempt", attempt,
+                "error", e.toString()));
         metrics.dequeued(workflow.name(), false);
         metrics.queueOperation(workflow.name(), "nak", true);
         LOG.warn("attempt {} of {} to copy {} failed, retrying in {}: {}", attempt, workflow.maxDeliver(),
@@ -326,6 +328,8 @@ final class Transfer {
         metrics.dequeued(workflow.name(), false);
         String why = reason + (lastError == null ? "" : "; last error: " + lastError);
         stats.failed(codec == null ? null : codec.name(), "workflow " + workflow.name() + ": " + what + ": " + why);
+        stats.event("dead_letter", workflow.name(), Map.of("object", codec == null ? "" : codec.name(),
+                "sequence", deadLetter, "reason", why));
         LOG.error("dead-lettered {} of workflow {} to {} as #{}: {}", what, workflow.name(),
                 queue.settings().deadLetterSubjectOf(workflow.name()), deadLetter, why);
     }

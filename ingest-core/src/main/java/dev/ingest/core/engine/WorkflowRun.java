@@ -40,6 +40,10 @@ final class WorkflowRun {
     private volatile boolean stopping;
     /** Whether the reading side completed its work ({@code once}: its one scan, or its source read everything). */
     private volatile boolean readDone;
+    /** Scans asked for ({@link #scanNow()}), answered when the next scan ends. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<java.util.concurrent.CompletableFuture<ScanOutcome>>
+            scanRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final boolean scans;
 
     WorkflowRun(IngestEngine engine, WorkflowConfig w, WorkflowPlugins plugins) {
         this.engine = engine;
@@ -61,6 +65,7 @@ final class WorkflowRun {
         }
         this.runner = recordRunner;
         this.reader = read;
+        this.scans = read != null && recordRunner == null;
         Dequeuer dq = null;
         Batcher b = null;
         ExecutorService p = null;
@@ -222,28 +227,67 @@ final class WorkflowRun {
         return stopping || engine.isStopping();
     }
 
+    /**
+     * Asks for a scan now, rather than at the next interval (a one-time run of a service's workflow).
+     *
+     * @return completes with what the scan did once it ended; exceptionally when this run scans nothing (a record
+     *     workflow, a process that does not enqueue) or stops before the scan
+     */
+    java.util.concurrent.CompletableFuture<ScanOutcome> scanNow() {
+        var answer = new java.util.concurrent.CompletableFuture<ScanOutcome>();
+        if (!scans) {
+            answer.completeExceptionally(new IllegalStateException("workflow " + w.name() + " is not scanned by this "
+                    + "process (" + (runner != null ? "it reads records" : "mode " + engine.mode().name()
+                    .toLowerCase(java.util.Locale.ROOT)) + ")"));
+            return answer;
+        }
+        scanRequests.add(answer);
+        if (stopped()) {
+            failRequests("workflow " + w.name() + " stopped");
+        }
+        engine.wakeScanners();
+        return answer;
+    }
+
+    private void failRequests(String why) {
+        for (var r = scanRequests.poll(); r != null; r = scanRequests.poll()) {
+            r.completeExceptionally(new IllegalStateException(why));
+        }
+    }
+
     private void scanLoop(Enqueuer enqueuer) {
         MDC.put("workflow", w.name());
         try {
             while (!stopped()) {
                 long generation = engine.rescanGeneration();
+                List<java.util.concurrent.CompletableFuture<ScanOutcome>> asked = new java.util.ArrayList<>();
+                for (var r = scanRequests.poll(); r != null; r = scanRequests.poll()) {
+                    asked.add(r);
+                }
+                String error = "";
                 try {
                     enqueuer.scan();
                 } catch (InterruptedException e) {
+                    asked.forEach(r -> r.completeExceptionally(new IllegalStateException("the scan was interrupted")));
                     return;
                 } catch (IOException | RuntimeException e) {
+                    error = e.toString();
                     LOG.error("workflow {}: scan of source {} failed: {}", w.name(), w.source(), e.toString());
+                    engine.stats().event("scan_failed", w.name(), java.util.Map.of("source", w.source(),
+                            "error", e.toString()));
                     if (engine.once()) {
                         engine.stats().failed("workflow " + w.name() + ": scan of source " + w.source() + " failed: "
                                 + e.getMessage());
                     }
                 }
+                ScanOutcome outcome = enqueuer.outcome(error);
+                asked.forEach(r -> r.complete(outcome));
                 if (engine.once()) {
                     readDone = !stopped();
                     return;
                 }
                 try {
-                    if (!engine.awaitNextScan(w.interval(), generation, this::stopped)) {
+                    if (!engine.awaitNextScan(w.interval(), generation, this::stopped, () -> !scanRequests.isEmpty())) {
                         return;
                     }
                 } catch (InterruptedException e) {
@@ -252,6 +296,7 @@ final class WorkflowRun {
             }
         } finally {
             scanDone.set(true);
+            failRequests("workflow " + w.name() + " stopped before the scan");
             MDC.remove("workflow");
         }
     }

@@ -98,7 +98,13 @@ public final class Configured implements Closeable {
         destinations.forEach((name, d) -> closeQuietly(d, "destination " + name));
     }
 
-    static void closeQuietly(Closeable c, String what) {
+    /**
+     * Closes a plugin instance, logging (never throwing) what fails.
+     *
+     * @param c the instance
+     * @param what names it in the log
+     */
+    public static void closeQuietly(Closeable c, String what) {
         try {
             c.close();
         } catch (IOException | RuntimeException e) {

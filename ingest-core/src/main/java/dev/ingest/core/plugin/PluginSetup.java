@@ -52,6 +52,20 @@ public final class PluginSetup {
      */
     public static Configured configure(ConfigLoader.Parsed parsed, PluginRegistry registry, boolean strictWorkflows)
             throws InvalidConfigException {
+        return configure(parsed, registry, strictWorkflows, false);
+    }
+
+    /**
+     * @param parsed the loader's result
+     * @param registry the available plugins
+     * @param strictWorkflows fail on any problem (true), or skip broken workflows (false)
+     * @param noWorkflowAllowed whether a configuration without any workflow is accepted: a service whose workflows
+     *     are created through the API starts from an empty configuration ({@code {}})
+     * @return the live plugins and runnable workflows; the caller closes it
+     * @throws InvalidConfigException listing every problem
+     */
+    public static Configured configure(ConfigLoader.Parsed parsed, PluginRegistry registry, boolean strictWorkflows,
+                                       boolean noWorkflowAllowed) throws InvalidConfigException {
         IngestConfig config = parsed.config();
         List<ConfigProblem> problems = new ArrayList<>(parsed.problems());
         Map<String, Source> sources = new LinkedHashMap<>();
@@ -94,7 +108,7 @@ public final class PluginSetup {
                     runnable.add(w);
                 }
             }
-            if (runnable.isEmpty()) {
+            if (runnable.isEmpty() && !(noWorkflowAllowed && config.workflows().isEmpty() && problems.isEmpty())) {
                 throw new InvalidConfigException(config.origin(), problems.isEmpty()
                         ? List.of(new ConfigProblem("workflows", config.lineOf("workflows"), "no workflow is defined"))
                         : problems);
