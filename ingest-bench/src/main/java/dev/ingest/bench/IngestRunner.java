@@ -188,6 +188,61 @@ final class IngestRunner {
         return file;
     }
 
+    /**
+     * Appends one S3 entry ({@code - name: ...} and its keys) to a configuration being written.
+     *
+     * @param y the YAML so far
+     * @param name the entry's name
+     * @param bucket its bucket on the benchmark's server
+     */
+    void appendS3(StringBuilder y, String name, String bucket) {
+        y.append("- name: ").append(name).append('\n');
+        s3Keys(y, bucket, Map.of());
+    }
+
+    /**
+     * Starts {@code ingest --mode=all} as a service with a fresh stream, its REST API on {@code port} with the
+     * token of {@code tokenFile}. The caller stops it ({@link Process#destroy()}: SIGTERM) and then calls
+     * {@link #deleteStream(String)} with the returned stream.
+     *
+     * @return the process and the stream name
+     */
+    Map.Entry<Process, String> startService(String label, Path config, int port, Path tokenFile) throws IOException {
+        int n = ++runs;
+        String stream = "BENCH_" + n;
+        List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "--mode=all",
+                "--config", config.toString(), "--queue-endpoint", natsUrl,
+                "--stream", stream, "--subject", "bench" + n, "--consumer", "bench" + n,
+                "--listen", "127.0.0.1:" + port, "--api-token-file", tokenFile.toString(), "--log-level", logLevel));
+        if (pluginsDir != null) {
+            cmd.add("--plugins");
+            cmd.add(pluginsDir.toString());
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectOutput(workDir.resolve(label + "." + n + ".out").toFile())
+                .redirectError(workDir.resolve(label + "." + n + ".err").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().put("JAVA_OPTS", extraJavaOpts);
+        return Map.entry(pb.start(), stream);
+    }
+
+    /**
+     * Runs {@code ingest ARGS...} (a client command such as {@code run}) to its end, measured.
+     *
+     * @param label names the log files
+     * @param env variables to add
+     * @param args the arguments
+     * @return what it did
+     */
+    Measured.Result command(String label, Map<String, String> env, String... args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
+        cmd.addAll(List.of(args));
+        Map<String, String> all = new HashMap<>(env);
+        all.put("JAVA_OPTS", extraJavaOpts);
+        return Measured.run(cmd, all, workDir.resolve(label + "." + (++runs)), Duration.ofMinutes(30));
+    }
+
     private void s3Keys(StringBuilder y, String bucket, Map<String, Object> extra) {
         y.append("  type: s3\n  endpoint: ").append(s3Endpoint).append('\n')
                 .append("  bucket: ").append(bucket).append('\n')

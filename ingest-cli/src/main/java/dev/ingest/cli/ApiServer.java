@@ -243,13 +243,12 @@ final class ApiServer {
 
     private void put(HttpExchange ex, Kind kind, String name) throws IOException, ControlPlane.Refused {
         Object body = body(ex);
-        boolean created = control.apply(kind, name, body);
-        if (kind == Kind.WORKFLOW) {
-            ControlPlane.WorkflowView w = control.workflow(name).orElseThrow(() -> notFound(kind, name));
-            send(ex, created ? 201 : 200, workflowJson(w, counts()));
-        } else {
-            send(ex, created ? 201 : 200, entryJson(control.entry(kind, name).orElseThrow(() -> notFound(kind, name))));
-        }
+        ControlPlane.Applied applied = control.apply(kind, name, body);
+        ObjectNode answer = kind == Kind.WORKFLOW
+                ? workflowJson(control.workflow(name).orElseThrow(() -> notFound(kind, name)), counts())
+                : entryJson(control.entry(kind, name).orElseThrow(() -> notFound(kind, name)));
+        answer.set("warnings", JSON.valueToTree(applied.warnings()));
+        send(ex, applied.created() ? 201 : 200, answer);
     }
 
     private void delete(HttpExchange ex, Kind kind, String name) throws IOException, ControlPlane.Refused {

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.ingest.core.config.ConfigProblem;
+import dev.ingest.core.control.ConfigStore;
+import dev.ingest.core.control.ControlPlane;
 import dev.ingest.core.engine.Mode;
 import dev.ingest.core.engine.RunSummary;
 import dev.ingest.core.nats.NatsServerProcess;
@@ -215,6 +218,46 @@ class IngestIT {
             assertThat(plugins.types()).contains("dir");
         }
         assertCopied();
+    }
+
+    @Test
+    void theControlPlaneAddsPausesAndRemovesWorkflowsWhileTheServiceRuns() throws Exception {
+        files(4, "c");
+        Path second = tmp.resolve("second");
+        try (Ingest ingest = builder().build()) {
+            assertThat(ingest.controlPlane()).isEmpty();
+            ingest.start();
+            ControlPlane control = ingest.controlPlane().orElseThrow();
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(this::assertCopied);
+
+            // A workflow of the API's, using the file's source: validated first, every problem with its path.
+            assertThatThrownBy(() -> control.apply(ConfigStore.Kind.WORKFLOW, "more",
+                    Map.of("source", "in", "destinations", List.of("nowhere"), "batchSize", "x")))
+                    .isInstanceOfSatisfying(ControlPlane.Refused.class, r -> {
+                        assertThat(r.status()).isEqualTo(422);
+                        assertThat(r.problems()).extracting(ConfigProblem::path)
+                                .contains("destinations[0]", "batchSize");
+                    });
+            control.apply(ConfigStore.Kind.DESTINATION, "second", Map.of("type", "dir", "path", second.toString()));
+            ControlPlane.Applied applied = control.apply(ConfigStore.Kind.WORKFLOW, "more",
+                    Map.of("source", "in", "destinations", List.of("second"), "interval", "200ms"));
+            assertThat(applied.created()).isTrue();
+            await().atMost(Duration.ofSeconds(20)).until(() -> ingest.workflows().contains("more"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> contents(second).size() == 4);
+            assertThat(control.workflow("more").orElseThrow().origin()).isEqualTo("api");
+            assertThat(control.workflow("copy").orElseThrow().origin()).isEqualTo("file");
+
+            control.pause("more");
+            await().atMost(Duration.ofSeconds(20)).until(() -> !ingest.workflows().contains("more"));
+            assertThat(control.workflow("more").orElseThrow().state()).isEqualTo(ControlPlane.State.PAUSED);
+            control.resume("more");
+            await().atMost(Duration.ofSeconds(20)).until(() -> ingest.workflows().contains("more"));
+
+            control.delete(ConfigStore.Kind.WORKFLOW, "more");
+            await().atMost(Duration.ofSeconds(20)).until(() -> !ingest.workflows().contains("more"));
+            assertThat(control.workflow("more")).isEmpty();
+            assertThat(ingest.workflows()).containsExactly("copy");
+        }
     }
 
     @Test

@@ -374,11 +374,12 @@ public final class ControlPlane implements Closeable {
      * @param kind what it is
      * @param name its name
      * @param body its keys (a map, as JSON or YAML parse to); a {@code name} key must equal {@code name}
-     * @return true when it was created, false when it replaced one
+     * @return whether it was created (or replaced), and warnings: workflows whose sources read overlapping prefixes
+     *     of the same bucket or directory (each object would be copied by both)
      * @throws Refused if it is malformed (400), defined in the file (409) or invalid (422)
      * @throws IOException if the bucket cannot be written
      */
-    public boolean apply(Kind kind, String name, Object body) throws Refused, IOException {
+    public Applied apply(Kind kind, String name, Object body) throws Refused, IOException {
         if (kind == Kind.PAUSED) {
             throw new IllegalArgumentException("pause() and resume() change what is paused");
         }
@@ -414,8 +415,74 @@ public final class ControlPlane implements Closeable {
         }
         store.put(kind, name, value);
         LOG.info("{} {} {} through the API", kind.prefix(), name, created ? "created" : "replaced");
+        List<String> warnings = overlaps(desired.config);
+        warnings.forEach(w -> LOG.warn("{}", w));
         reconcileSoon();
-        return created;
+        return new Applied(created, warnings);
+    }
+
+    /**
+     * What a write did.
+     *
+     * @param created whether the entry is new (else it replaced one)
+     * @param warnings what may not be meant, such as overlapping sources
+     */
+    public record Applied(boolean created, List<String> warnings) {
+    }
+
+    /**
+     * CLP's prefix-conflict check, as warnings: two workflows whose different sources read the same bucket (same
+     * type, endpoint and bucket) or directory tree, one's prefix or path inside the other's: each object there is
+     * copied by both.
+     */
+    static List<String> overlaps(IngestConfig config) {
+        List<String> out = new ArrayList<>();
+        List<WorkflowConfig> ws = config.workflows();
+        for (int i = 0; i < ws.size(); i++) {
+            for (int j = i + 1; j < ws.size(); j++) {
+                WorkflowConfig a = ws.get(i);
+                WorkflowConfig b = ws.get(j);
+                if (a.source().equals(b.source())) {
+                    continue; // one source for several workflows is a fan-out on purpose
+                }
+                Optional<String> ra = reach(config.source(a.source()));
+                Optional<String> rb = reach(config.source(b.source()));
+                if (ra.isPresent() && rb.isPresent() && (ra.get().startsWith(rb.get()) || rb.get().startsWith(ra.get()))) {
+                    out.add("workflows " + a.name() + " and " + b.name() + " read overlapping places (sources "
+                            + a.source() + " and " + b.source() + ": " + ra.get() + " and " + rb.get()
+                            + "): objects there are copied by both");
+                }
+            }
+        }
+        return out;
+    }
+
+    /** @return where a source reads, as a string whose prefixes are the places inside it; empty when unknown */
+    private static Optional<String> reach(Optional<PluginEntry> source) {
+        if (source.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<String, Object> o = source.get().options();
+        switch (source.get().type()) {
+            case "s3": {
+                Object bucket = o.get("bucket");
+                if (bucket == null) {
+                    return Optional.empty();
+                }
+                return Optional.of("s3:" + o.getOrDefault("endpoint", "aws") + "/" + bucket + "/"
+                        + o.getOrDefault("prefix", ""));
+            }
+            case "file": {
+                Object path = o.get("path");
+                if (path == null) {
+                    return Optional.empty();
+                }
+                String p = java.nio.file.Path.of(String.valueOf(path)).toAbsolutePath().normalize().toString();
+                return Optional.of("file:" + (p.endsWith("/") ? p : p + "/"));
+            }
+            default:
+                return Optional.empty();
+        }
     }
 
     /** A secret sent back as {@value #HIDDEN} (from a GET) keeps the value stored before. */

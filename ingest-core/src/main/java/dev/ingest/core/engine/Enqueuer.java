@@ -6,6 +6,7 @@ import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.metrics.IngestMetrics;
+import dev.ingest.core.queue.CodecJson;
 import dev.ingest.core.queue.DeadLetters;
 import dev.ingest.core.queue.JetStreamQueue;
 import java.io.IOException;
@@ -41,6 +42,8 @@ final class Enqueuer {
 
     private final JetStreamQueue queue;
     private final WorkflowConfig workflow;
+    /** The de-duplication scope of its messages: its name and destinations. */
+    private final String dedupScope;
     private final Source source;
     private final RunStats stats;
     private final IngestMetrics metrics;
@@ -62,6 +65,7 @@ final class Enqueuer {
         this.deadLetters = new DeadLetters(queue).index(workflow.name());
         this.once = once;
         this.workflow = workflow;
+        this.dedupScope = CodecJson.scope(workflow.name(), workflow.destinations());
         this.source = source;
         this.sourceType = sourceType;
         this.destinations = List.copyOf(destinations);
@@ -168,7 +172,7 @@ final class Enqueuer {
                 }
                 window.acquire();
                 try {
-                    queue.publishAsync(workflow.name(), codec, verdict.lackingAt()).whenComplete((ack, error) -> {
+                    queue.publishAsync(workflow.name(), dedupScope, codec, verdict.lackingAt()).whenComplete((ack, error) -> {
                         try {
                             if (error != null) {
                                 firstError.compareAndSet(null, error);
@@ -255,7 +259,7 @@ final class Enqueuer {
         IOException last = null;
         for (int attempt = 1; attempt <= SYNC_RETRIES; attempt++) {
             try {
-                var ack = queue.publish(workflow.name(), codec);
+                var ack = queue.publish(workflow.name(), dedupScope, codec);
                 countQueued(ack.isDuplicate());
                 maxSequence.accumulateAndGet(ack.getSeqno(), Math::max);
                 metrics.enqueued(workflow.name(), workflow.source(), true);

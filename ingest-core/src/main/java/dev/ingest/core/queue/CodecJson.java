@@ -116,6 +116,23 @@ public final class CodecJson {
      * @return a 64-character hex string
      */
     public static String messageId(String workflow, Codec codec) {
+        return id(workflow, codec);
+    }
+
+    /**
+     * The de-duplication scope of a workflow: its name and its destinations. A workflow replaced with other
+     * destinations queues objects anew, so that the new destinations get them even within the duplicate window;
+     * an unchanged workflow keeps its ids across scans, replicas and restarts.
+     *
+     * @param workflow the workflow name
+     * @param destinations its destinations, in order
+     * @return the scope, for {@link #messageId(String, Codec)}
+     */
+    public static String scope(String workflow, java.util.List<String> destinations) {
+        return workflow + "\u0000" + String.join("\u0000", destinations);
+    }
+
+    private static String id(String workflow, Codec codec) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(workflow.getBytes(StandardCharsets.UTF_8));

@@ -464,8 +464,23 @@ public final class JetStreamQueue implements AutoCloseable {
      * @return completes with the server's ack ({@link PublishAck#isDuplicate()} when it was already queued)
      */
     public CompletableFuture<PublishAck> publishAsync(String workflow, Codec codec, List<String> lackingAt) {
+        return publishAsync(workflow, workflow, codec, lackingAt);
+    }
+
+    /**
+     * {@link #publishAsync(String, Codec, List)}, de-duplicated within a scope of its own.
+     *
+     * @param workflow the workflow name
+     * @param scope what the de-duplication id is made of besides the object ({@link CodecJson#scope}): the same
+     *     object is queued again, within the duplicate window, for a workflow whose destinations changed
+     * @param codec the object
+     * @param lackingAt destinations that lacked the object when the source was scanned; may be empty
+     * @return completes with the server's ack
+     */
+    public CompletableFuture<PublishAck> publishAsync(String workflow, String scope, Codec codec,
+                                                      List<String> lackingAt) {
         PublishOptions options = PublishOptions.builder()
-                .messageId(CodecJson.messageId(workflow, codec))
+                .messageId(CodecJson.messageId(scope, codec))
                 .expectedStream(settings.stream())
                 .build();
         Headers headers = null;
@@ -574,8 +589,22 @@ public final class JetStreamQueue implements AutoCloseable {
      * @throws IOException if the server did not acknowledge it
      */
     public PublishAck publish(String workflow, Codec codec) throws IOException {
+        return publish(workflow, workflow, codec);
+    }
+
+    /**
+     * {@link #publish(String, Codec)}, de-duplicated within a scope of its own (see
+     * {@link #publishAsync(String, String, Codec, List)}).
+     *
+     * @param workflow the workflow name
+     * @param scope what the de-duplication id is made of besides the object
+     * @param codec the object
+     * @return the server's ack
+     * @throws IOException if the server did not acknowledge it
+     */
+    public PublishAck publish(String workflow, String scope, Codec codec) throws IOException {
         PublishOptions options = PublishOptions.builder()
-                .messageId(CodecJson.messageId(workflow, codec))
+                .messageId(CodecJson.messageId(scope, codec))
                 .expectedStream(settings.stream())
                 .build();
         try {

@@ -163,4 +163,14 @@ class CodecJsonTest {
         assertThat(CodecJson.messageId("w", Codec.of("ab", "n", "c", -1)))
                 .isNotEqualTo(CodecJson.messageId("w", Codec.of("a", "n", "bc", -1)));
     }
+
+    @Test
+    void aWorkflowWithOtherDestinationsHasOtherIds() {
+        Codec codec = Codec.of("a", "b", "v1", 10);
+        String before = CodecJson.messageId(CodecJson.scope("wf", java.util.List.of("d1")), codec);
+        assertThat(CodecJson.messageId(CodecJson.scope("wf", java.util.List.of("d1")), codec)).isEqualTo(before);
+        assertThat(CodecJson.messageId(CodecJson.scope("wf", java.util.List.of("d2")), codec)).isNotEqualTo(before);
+        assertThat(CodecJson.messageId(CodecJson.scope("wf", java.util.List.of("d1", "d2")), codec))
+                .isNotEqualTo(before);
+    }
 }
