@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -49,7 +50,7 @@ public final class BenchMain {
                    String ingestJavaOpts, String logLevel, boolean serve, boolean tls, int repeat, boolean flatListing) {
 
         static Options parse(String[] args) {
-            TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7));
+            TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8));
             boolean quick = false;
             Path root = Paths.get(System.getProperty("bench.root", ".")).toAbsolutePath().normalize();
             boolean rclone = true;
@@ -80,11 +81,11 @@ public final class BenchMain {
                             try {
                                 n = Integer.parseInt(c.trim());
                             } catch (NumberFormatException e) {
-                                throw new IllegalArgumentException("--cases takes numbers from 1 to 7, such as 1,2,5; got '"
+                                throw new IllegalArgumentException("--cases takes numbers from 1 to 8, such as 1,2,5; got '"
                                         + c + "'");
                             }
-                            if (n < 1 || n > 7) {
-                                throw new IllegalArgumentException("there are cases 1 to 7, not " + n);
+                            if (n < 1 || n > 8) {
+                                throw new IllegalArgumentException("there are cases 1 to 8, not " + n);
                             }
                             cases.add(n);
                         }
@@ -129,7 +130,7 @@ public final class BenchMain {
     }
 
     static final String USAGE = """
-            usage: scripts/bench.sh [--cases 1,2,3,4,5,6,7] [--quick] [--repeat N] [--tls] [--no-rclone]
+            usage: scripts/bench.sh [--cases 1,2,3,4,5,6,7,8] [--quick] [--repeat N] [--tls] [--no-rclone]
                                     [--no-warmup] [--ingest-java-opts OPTS] [--log-level LEVEL] [--serve]
                                     [--flat-listing]
               0  (with the warm-up, skipped by --no-warmup) an empty source: what a run costs with nothing to do
@@ -140,6 +141,8 @@ public final class BenchMain {
               5  rescan of an unchanged 20,000-object source (second run copies nothing)
               6  8 x 64 MiB with serverSideCopy true vs false (when the s3 plugin has the key)
               7  steady state: case 5's copy again and again in one long-running JVM (5 rounds; --quick: 3)
+              8  records: 3,000,000 log lines of 100 bytes (--quick: 300,000) tailed from 4 files into gzip batches at
+                 a file destination, against gzip -6 over the same bytes on one core
               --quick  smaller data (a smoke run); --ingest-java-opts  appended to every ingest run's JAVA_OPTS
               --repeat N  run every measured step N times and report the median (the note shows min-max)
               --flat-listing  ingest lists all keys in one listing (listByPrefix: false) rather than folder by folder
@@ -236,6 +239,7 @@ public final class BenchMain {
                         case 5 -> case5();
                         case 6 -> case6();
                         case 7 -> case7();
+                        case 8 -> case8();
                         default -> throw new IllegalStateException();
                     }
                 } catch (Exception e) {
@@ -804,6 +808,68 @@ public final class BenchMain {
             add(rescanRef, rescanRef);
         }
         add(sdk, rescanRef);
+    }
+
+    /**
+     * Records: log lines of 100 bytes tailed from 4 files ({@code tail: true}) and batched into gzip objects at a
+     * file destination ({@code --once}: read what is there, close every batch, exit), against {@code gzip -6} over
+     * the same bytes on one core, which is the physical limit of this path. The stored objects are decompressed and
+     * their lines counted.
+     */
+    private void case8() throws Exception {
+        long lines = options.quick() ? 300_000 : 3_000_000;
+        String c = "8 records " + count(lines) + "x" + LogLines.LINE_BYTES + "B";
+        Path src = logDir.resolve("c8-logs");
+        long start = System.nanoTime();
+        long bytes = LogLines.write(src, 4, lines);
+        out.printf(Locale.ROOT, "  (generated %s lines in 4 files, %s, in %.1f s)%n", count(lines),
+                human(bytes), (System.nanoTime() - start) / 1e9);
+        List<String> files = new ArrayList<>();
+        for (int f = 0; f < 4; f++) {
+            files.add(src.resolve("app-" + f + ".log").toString());
+        }
+        Row gzip = repeat(() -> {
+            List<String> cmd = new ArrayList<>(List.of("sh", "-c", "exec gzip -6 -c \"$@\" > /dev/null", "gzip"));
+            cmd.addAll(files);
+            Measured.Result r = Measured.run(cmd, Map.of(), logDir.resolve("c8-gzip"), Duration.ofMinutes(10));
+            Row row = new Row(c, "gzip -6 (1 core)", r.seconds(), lines, bytes, Double.NaN, r.peakRssBytes(),
+                    r.exitCode() == 0 ? "" : "FAILED: exit " + r.exitCode());
+            report(row);
+            return row;
+        });
+        Row ingestRow = repeat(() -> {
+            Path dst = logDir.resolve("c8-out");
+            deleteTree(dst);
+            Path config = logDir.resolve("c8-ingest.yaml");
+            Files.writeString(config, "# generated by ingest-bench\n"
+                    + "sources:\n- name: logs\n  type: file\n  path: " + src + "\n  tail: true\n"
+                    + "destinations:\n- name: out\n  type: file\n  path: " + dst + "\n"
+                    + "workflows:\n- name: bench\n  source: logs\n  destinations: [out]\n"
+                    + "  batch: {format: lines, compression: gzip, maxRecords: 500000, maxBytes: 64MiB}\n");
+            IngestRunner.Run run = ingest.run("c8-ingest", "all", config, "");
+            Row row = new Row(c, "ingest tail -> file, gzip", run.result().seconds(), lines, bytes, Double.NaN,
+                    run.result().peakRssBytes(), run.describe());
+            if (run.summary() != null && run.summary().engineSeconds() > 0) {
+                row = row.withNote(String.format(Locale.ROOT, "%.0f lines/s in the engine's own time",
+                        lines / run.summary().engineSeconds()));
+            }
+            LogLines.Stored stored = Files.isDirectory(dst) ? LogLines.read(dst) : new LogLines.Stored(0, 0, 0);
+            if (stored.lines() != lines || stored.bytes() != bytes) {
+                row = row.withNote("INCOMPLETE: the destination holds " + stored.lines() + " lines, " + stored.bytes()
+                        + " bytes; expected " + lines + ", " + bytes);
+            } else {
+                row = row.withNote(stored.objects() + " objects, every line stored");
+            }
+            if (!run.ok()) {
+                row = row.withNote("FAILED: see " + run.result().stderr());
+            }
+            report(row);
+            deleteTree(dst);
+            return row;
+        });
+        deleteTree(src);
+        add(ingestRow, gzip);
+        add(gzip, gzip);
     }
 
     /**

@@ -26,9 +26,12 @@ import java.util.regex.Pattern;
  */
 final class IngestRunner {
 
-    /** The {@code --once} summary line: {@code ingest: listed 289, queued 289, copied 289, skipped 0, failed 0, 195.5 KiB in 0.9s}. */
-    private static final Pattern SUMMARY = Pattern.compile(
-            "ingest: (?:listed (\\d+), queued (\\d+), )?copied (\\d+), skipped (\\d+), failed (\\d+), .* in ([0-9.]+)s");
+    /**
+     * The {@code --once} summary line: {@code ingest: listed 289, queued 289, copied 289, skipped 0, failed 0,
+     * 195.5 KiB in 0.9s}; a run with record workflows says {@code records N, batches M, } before {@code copied}.
+     */
+    private static final Pattern SUMMARY = Pattern.compile("ingest: (?:listed (\\d+), queued (\\d+), )?"
+            + "(?:records (\\d+), batches (\\d+), )?copied (\\d+), skipped (\\d+), failed (\\d+), .* in ([0-9.]+)s");
     /** The enqueuer's log line: {@code scanned source src: 20000 objects in 1234 ms}. */
     private static final Pattern SCANNED = Pattern.compile("scanned source \\S+: (\\d+) objects in (\\d+) ms");
 
@@ -118,8 +121,10 @@ final class IngestRunner {
      * @param skipped objects already everywhere (or already queued)
      * @param failed objects dead-lettered and failed scans
      * @param engineSeconds the run's time as the engine measured it (after start-up)
+     * @param records records received by record workflows
+     * @param batches batches those workflows stored
      */
-    record Summary(long copied, long skipped, long failed, double engineSeconds) {
+    record Summary(long copied, long skipped, long failed, double engineSeconds, long records, long batches) {
     }
 
     /** A run: the process's measurements, the summary (null if none was printed) and the scan's own time. */
@@ -132,8 +137,13 @@ final class IngestRunner {
         String describe() {
             StringBuilder b = new StringBuilder();
             if (summary != null) {
-                b.append(String.format(java.util.Locale.ROOT, "engine %.1fs, copied %d, skipped %d",
-                        summary.engineSeconds(), summary.copied(), summary.skipped()));
+                b.append(String.format(java.util.Locale.ROOT, "engine %.1fs, ", summary.engineSeconds()));
+                if (summary.records() > 0 || summary.batches() > 0) {
+                    b.append(String.format(java.util.Locale.ROOT, "records %d, batches %d, ", summary.records(),
+                            summary.batches()));
+                }
+                b.append(String.format(java.util.Locale.ROOT, "copied %d, skipped %d", summary.copied(),
+                        summary.skipped()));
                 if (summary.failed() > 0) {
                     b.append(", FAILED ").append(summary.failed());
                 }
@@ -321,8 +331,9 @@ final class IngestRunner {
         for (String line : stdout.split("\n")) {
             Matcher m = SUMMARY.matcher(line);
             if (m.find()) {
-                last = new Summary(Long.parseLong(m.group(3)), Long.parseLong(m.group(4)), Long.parseLong(m.group(5)),
-                        Double.parseDouble(m.group(6)));
+                last = new Summary(Long.parseLong(m.group(5)), Long.parseLong(m.group(6)), Long.parseLong(m.group(7)),
+                        Double.parseDouble(m.group(8)), m.group(3) == null ? 0 : Long.parseLong(m.group(3)),
+                        m.group(4) == null ? 0 : Long.parseLong(m.group(4)));
             }
         }
         return last;
@@ -337,11 +348,11 @@ final class IngestRunner {
         return millis;
     }
 
-    /** Deletes a run's stream and its scan-record bucket, so that the server does not accumulate them. */
+    /** Deletes a run's stream and its buckets (scans, checkpoints), so that the server does not accumulate them. */
     void deleteStream(String stream) {
         try (Connection nc = Nats.connect(natsUrl)) {
             JetStreamManagement jsm = nc.jetStreamManagement();
-            for (String s : List.of(stream, "KV_" + stream + "_scans")) {
+            for (String s : List.of(stream, "KV_" + stream + "_scans", "KV_" + stream + "_checkpoints")) {
                 try {
                     jsm.deleteStream(s);
                 } catch (JetStreamApiException e) {

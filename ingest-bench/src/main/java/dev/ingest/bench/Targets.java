@@ -20,6 +20,8 @@ import java.util.function.Predicate;
  *       the same data, when it ran; else the SDK's listing);</li>
  *   <li>case 6: server-side copy takes under a third of streaming (rclone's own ratio shown for the same
  *       server).</li>
+ *   <li>case 8: records at least half as fast as {@code gzip -6} over the same bytes on one core, every line
+ *       stored.</li>
  * </ul>
  */
 final class Targets {
@@ -71,6 +73,13 @@ final class Targets {
             lines.add(line(server.get().benchCase() + ": server-side copy under a third of streaming",
                     ratio(server.get(), stream.get()) + rclone,
                     server.get().seconds() / stream.get().seconds() < 1.0 / 3));
+        }
+        Optional<Row> records = find(rows, "8 ", t -> t.startsWith("ingest"));
+        Optional<Row> gzip = find(rows, "8 ", t -> t.startsWith("gzip"));
+        if (records.isPresent() && gzip.isPresent()) {
+            lines.add(line(records.get().benchCase() + ": records at least half of gzip -6's throughput",
+                    ratio(records.get(), gzip.get()) + " (at most 2.00)",
+                    completed(records.get()) && records.get().seconds() <= 2 * gzip.get().seconds()));
         }
         return lines;
     }

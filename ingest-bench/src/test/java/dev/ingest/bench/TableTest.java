@@ -63,9 +63,11 @@ class TableTest {
     void parsesTheSummaryLineAndScanTime() {
         IngestRunner.Summary s = IngestRunner.summary(
                 "ingest: listed 289, queued 289, copied 280, skipped 9, failed 0, 195.5 KiB in 0.9s\n");
-        assertThat(s).isEqualTo(new IngestRunner.Summary(280, 9, 0, 0.9));
+        assertThat(s).isEqualTo(new IngestRunner.Summary(280, 9, 0, 0.9, 0, 0));
         assertThat(IngestRunner.summary("ingest: copied 0, skipped 5, failed 1, 0 B in 12.0s"))
-                .isEqualTo(new IngestRunner.Summary(0, 5, 1, 12.0));
+                .isEqualTo(new IngestRunner.Summary(0, 5, 1, 12.0, 0, 0));
+        assertThat(IngestRunner.summary("ingest: records 3000000, batches 6, copied 0, skipped 0, failed 0, 0 B in 8.1s"))
+                .isEqualTo(new IngestRunner.Summary(0, 0, 0, 8.1, 3_000_000, 6));
         assertThat(IngestRunner.summary("nothing")).isNull();
         assertThat(IngestRunner.scanMillis("{\"msg\":\"workflow bench: scanned source src: 20000 objects in 1234 ms\"}"))
                 .isEqualTo(1234);

@@ -43,6 +43,23 @@ class TargetsTest {
     }
 
     @Test
+    void judgesTheRecordsCaseAgainstGzip() {
+        assertThat(Targets.check(List.of(
+                row("8 records 3,000,000x100B", "ingest tail -> file, gzip", 9.0, "every line stored"),
+                row("8 records 3,000,000x100B", "gzip -6 (1 core)", 5.0, ""))))
+                .containsExactly("  met      8 records 3,000,000x100B: records at least half of gzip -6's throughput: "
+                        + "9.00 s / 5.00 s = 1.80 (at most 2.00)");
+        assertThat(Targets.check(List.of(
+                row("8 records 3,000,000x100B", "ingest tail -> file, gzip", 9.0, "INCOMPLETE: 2 lines"),
+                row("8 records 3,000,000x100B", "gzip -6 (1 core)", 5.0, ""))))
+                .singleElement().asString().startsWith("  NOT MET");
+        assertThat(Targets.check(List.of(
+                row("8 records 3,000,000x100B", "ingest tail -> file, gzip", 11.0, "every line stored"),
+                row("8 records 3,000,000x100B", "gzip -6 (1 core)", 5.0, ""))))
+                .singleElement().asString().startsWith("  NOT MET");
+    }
+
+    @Test
     void aFailedRunMeetsNothingAndMissingCasesAreLeftOut() {
         List<String> lines = Targets.check(List.of(
                 row("4 fan-out 3x 8x64MiB", "ingest -Xmx256m c=8", 3.0, "FAILED: see err"),
