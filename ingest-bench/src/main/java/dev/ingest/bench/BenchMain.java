@@ -50,7 +50,7 @@ public final class BenchMain {
                    String ingestJavaOpts, String logLevel, boolean serve, boolean tls, int repeat, boolean flatListing) {
 
         static Options parse(String[] args) {
-            TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8));
+            TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9));
             boolean quick = false;
             Path root = Paths.get(System.getProperty("bench.root", ".")).toAbsolutePath().normalize();
             boolean rclone = true;
@@ -81,11 +81,11 @@ public final class BenchMain {
                             try {
                                 n = Integer.parseInt(c.trim());
                             } catch (NumberFormatException e) {
-                                throw new IllegalArgumentException("--cases takes numbers from 1 to 8, such as 1,2,5; got '"
+                                throw new IllegalArgumentException("--cases takes numbers from 1 to 9, such as 1,2,5; got '"
                                         + c + "'");
                             }
-                            if (n < 1 || n > 8) {
-                                throw new IllegalArgumentException("there are cases 1 to 8, not " + n);
+                            if (n < 1 || n > 9) {
+                                throw new IllegalArgumentException("there are cases 1 to 9, not " + n);
                             }
                             cases.add(n);
                         }
@@ -130,7 +130,7 @@ public final class BenchMain {
     }
 
     static final String USAGE = """
-            usage: scripts/bench.sh [--cases 1,2,3,4,5,6,7,8] [--quick] [--repeat N] [--tls] [--no-rclone]
+            usage: scripts/bench.sh [--cases 1,2,3,4,5,6,7,8,9] [--quick] [--repeat N] [--tls] [--no-rclone]
                                     [--no-warmup] [--ingest-java-opts OPTS] [--log-level LEVEL] [--serve]
                                     [--flat-listing]
               0  (with the warm-up, skipped by --no-warmup) an empty source: what a run costs with nothing to do
@@ -143,6 +143,7 @@ public final class BenchMain {
               7  steady state: case 5's copy again and again in one long-running JVM (5 rounds; --quick: 3)
               8  records: 3,000,000 log lines of 100 bytes (--quick: 300,000) tailed from 4 files into gzip batches at
                  a file destination, against gzip -6 over the same bytes on one core
+              9  cases 1 and 2 as one-time runs (ingest run WORKFLOW) on a warm service, whole command time
               --quick  smaller data (a smoke run); --ingest-java-opts  appended to every ingest run's JAVA_OPTS
               --repeat N  run every measured step N times and report the median (the note shows min-max)
               --flat-listing  ingest lists all keys in one listing (listByPrefix: false) rather than folder by folder
@@ -240,6 +241,7 @@ public final class BenchMain {
                         case 6 -> case6();
                         case 7 -> case7();
                         case 8 -> case8();
+                        case 9 -> case9();
                         default -> throw new IllegalStateException();
                     }
                 } catch (Exception e) {
@@ -435,7 +437,7 @@ public final class BenchMain {
 
     /** Deletes the shared sources no later case needs, to free the server's memory. */
     private void releaseSources(int finished) {
-        Map<String, List<Integer>> users = Map.of("src-small", List.of(1), "src-big", List.of(2, 4, 6),
+        Map<String, List<Integer>> users = Map.of("src-small", List.of(1, 9), "src-big", List.of(2, 4, 6, 9),
                 "src-many", List.of(3, 5, 7));
         for (Map.Entry<String, List<Integer>> e : users.entrySet()) {
             boolean needed = e.getValue().stream().anyMatch(c -> c > finished && options.cases().contains(c));
@@ -808,6 +810,87 @@ public final class BenchMain {
             add(rescanRef, rescanRef);
         }
         add(sdk, rescanRef);
+    }
+
+    /**
+     * One-time runs on a warm service: {@code ingest --mode=all} runs with the REST API and three workflows, {@code warm}
+     * (case 1's source to a bucket of its own, copied at start-up: the JVM is warm afterwards), {@code small} and
+     * {@code big}, whose source buckets are empty at start-up. Once warm, case 1's and case 2's data are put into those
+     * buckets and {@code ingest run small} and {@code ingest run big} are timed as whole commands (the client's JVM
+     * start included), beside rclone copying the same buckets.
+     */
+    private void case9() throws Exception {
+        String small = smallSource();
+        String big = bigSource();
+        for (String b : List.of("c9-small-src", "c9-big-src", "c9-small-i", "c9-big-i", "c9-warm", "c9-small-r",
+                "c9-big-r")) {
+            data.deleteBucket(b);
+            data.createBucket(b);
+        }
+        StringBuilder y = new StringBuilder("# generated by ingest-bench\nsources:\n");
+        ingest.appendS3(y, "warm-src", small);
+        ingest.appendS3(y, "small-src", "c9-small-src");
+        ingest.appendS3(y, "big-src", "c9-big-src");
+        y.append("destinations:\n");
+        ingest.appendS3(y, "warm-dst", "c9-warm");
+        ingest.appendS3(y, "small-dst", "c9-small-i");
+        ingest.appendS3(y, "big-dst", "c9-big-i");
+        y.append("workflows:\n")
+                .append("- {name: warm, source: warm-src, destinations: [warm-dst], interval: 24h, batchSize: 16, concurrency: 16}\n")
+                .append("- {name: small, source: small-src, destinations: [small-dst], interval: 24h, batchSize: 16, concurrency: 16}\n")
+                .append("- {name: big, source: big-src, destinations: [big-dst], interval: 24h, batchSize: 8, concurrency: 8}\n");
+        Path config = logDir.resolve("c9-service.yaml");
+        Files.writeString(config, y.toString());
+        Path token = logDir.resolve("c9-token");
+        Files.writeString(token, "bench-token\n");
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Map.Entry<Process, String> service = ingest.startService("c9-service", config, port, token);
+        try {
+            Data.Listing warm = sources.get(small);
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            while (!data.list("c9-warm").equals(warm)) {
+                if (!service.getKey().isAlive() || System.nanoTime() > deadline) {
+                    throw new IOException("the service did not warm up (see " + logDir + "/c9-service.*.err)");
+                }
+                Thread.sleep(200);
+            }
+            String[] server = {"--server", "http://127.0.0.1:" + port};
+            for (String[] w : List.of(new String[] {"small", small, "c9-small-src", "c9-small-i", "c9-small-r", "16"},
+                    new String[] {"big", big, "c9-big-src", "c9-big-i", "c9-big-r", "8"})) {
+                Data.Listing expected = sources.get(w[1]);
+                String c = "9 ingest run " + (w[0].equals("small")
+                        ? count(sizes.smallCount()) + "x" + human(sizes.smallSize()).replace(" ", "")
+                        : sizes.bigCount() + "x" + human(sizes.bigSize()).replace(" ", ""));
+                data.fill(w[2], (int) expected.objects(), expected.bytes() / Math.max(1, expected.objects()));
+                sources.put(w[2], data.list(w[2]));
+                Measured.Result r = ingest.command("c9-run-" + w[0], Map.of("INGEST_API_TOKEN", "bench-token"),
+                        "run", w[0], server[0], server[1]);
+                Row row = new Row(c, "ingest run (warm service)", r.seconds(), expected.objects(), expected.bytes(),
+                        Double.NaN, -1, r.out().lines().filter(l -> l.startsWith("ingest: run")).findFirst()
+                        .orElse("no summary"));
+                if (r.exitCode() != 0) {
+                    row = row.withNote("FAILED: exit " + r.exitCode() + " (log " + r.stderr() + ")");
+                }
+                row = verify(row, List.of(w[3]), expected);
+                report(row);
+                Row ref = rclone == null ? null
+                        : rcloneCopy(c, "rclone copy t=" + w[5], "c9-rclone-" + w[0], w[2], List.of(w[4]),
+                                Integer.parseInt(w[5]), false);
+                add(row, ref);
+                if (ref != null) {
+                    add(ref, ref);
+                }
+                sources.remove(w[2]);
+            }
+        } finally {
+            service.getKey().destroy();
+            service.getKey().waitFor(60, TimeUnit.SECONDS);
+            ingest.deleteStream(service.getValue());
+            deleteBuckets("c9-small-src", "c9-big-src", "c9-small-i", "c9-big-i", "c9-warm", "c9-small-r", "c9-big-r");
+        }
     }
 
     /**

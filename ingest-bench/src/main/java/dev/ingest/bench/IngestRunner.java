@@ -352,7 +352,8 @@ final class IngestRunner {
     void deleteStream(String stream) {
         try (Connection nc = Nats.connect(natsUrl)) {
             JetStreamManagement jsm = nc.jetStreamManagement();
-            for (String s : List.of(stream, "KV_" + stream + "_scans", "KV_" + stream + "_checkpoints")) {
+            for (String s : List.of(stream, "KV_" + stream + "_scans", "KV_" + stream + "_checkpoints",
+                    "KV_" + stream + "_config")) {
                 try {
                     jsm.deleteStream(s);
                 } catch (JetStreamApiException e) {

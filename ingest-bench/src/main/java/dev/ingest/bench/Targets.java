@@ -20,6 +20,7 @@ import java.util.function.Predicate;
  *       the same data, when it ran; else the SDK's listing);</li>
  *   <li>case 6: server-side copy takes under a third of streaming (rclone's own ratio shown for the same
  *       server).</li>
+ *   <li>case 9: each one-time run on a warm service at most rclone's time;</li>
  *   <li>case 8: records at least half as fast as {@code gzip -6} over the same bytes on one core, every line
  *       stored.</li>
  * </ul>
@@ -33,6 +34,7 @@ final class Targets {
         List<String> lines = new ArrayList<>();
         asFastAsRclone(rows, "1 ", lines);
         asFastAsRclone(rows, "2 ", lines);
+        asFastAsRclone(rows, "9 ingest run " , lines, true);
         Optional<Row> enqueue = find(rows, "3 ", t -> t.startsWith("ingest"));
         if (enqueue.isPresent()) {
             Optional<Row> lsf = find(rows, "3 ", t -> t.equals("rclone lsf"));
@@ -85,14 +87,24 @@ final class Targets {
     }
 
     private static void asFastAsRclone(List<Row> rows, String benchCase, List<String> lines) {
-        Optional<Row> best = rows.stream()
-                .filter(r -> r.benchCase().startsWith(benchCase) && r.tool().startsWith("ingest") && completed(r))
-                .min(Comparator.comparingDouble(Row::seconds));
-        Optional<Row> rclone = find(rows, benchCase, t -> t.startsWith("rclone"));
-        if (best.isPresent() && rclone.isPresent()) {
-            lines.add(line(best.get().benchCase() + ": ingest at most rclone's time",
-                    best.get().tool() + " " + ratio(best.get(), rclone.get()),
-                    best.get().seconds() <= rclone.get().seconds()));
+        asFastAsRclone(rows, benchCase, lines, false);
+    }
+
+    /** @param perCase judge each case starting with {@code benchCase} on its own (case 9 holds two copies) */
+    private static void asFastAsRclone(List<Row> rows, String benchCase, List<String> lines, boolean perCase) {
+        List<String> cases = rows.stream().map(Row::benchCase).filter(c -> c.startsWith(benchCase)).distinct()
+                .toList();
+        for (String c : perCase ? cases : cases.stream().limit(1).toList()) {
+            Optional<Row> best = rows.stream()
+                    .filter(r -> r.benchCase().equals(c) && r.tool().startsWith("ingest") && completed(r))
+                    .min(Comparator.comparingDouble(Row::seconds));
+            Optional<Row> rclone = rows.stream().filter(r -> r.benchCase().equals(c) && r.tool().startsWith("rclone")
+                    && !Double.isNaN(r.seconds())).findFirst();
+            if (best.isPresent() && rclone.isPresent()) {
+                lines.add(line(best.get().benchCase() + ": ingest at most rclone's time",
+                        best.get().tool() + " " + ratio(best.get(), rclone.get()),
+                        best.get().seconds() <= rclone.get().seconds()));
+            }
         }
     }
 

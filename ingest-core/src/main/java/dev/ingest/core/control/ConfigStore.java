@@ -238,9 +238,11 @@ public final class ConfigStore implements AutoCloseable {
         return queue.connection().keyValue(bucket);
     }
 
+    /** Stops watching (a later {@link #watch} starts anew). */
     @Override
     public void close() {
         NatsKeyValueWatchSubscription w = watch;
+        watch = null;
         if (w != null) {
             try {
                 w.unsubscribe();

@@ -174,6 +174,8 @@ public final class ControlPlane implements Closeable {
     });
     private final AtomicBoolean reconcileQueued = new AtomicBoolean();
     private volatile boolean closed;
+    /** {@link JetStreamQueue#connectedSince()} when the watch was started. */
+    private volatile Instant watchedSince;
 
     /**
      * @param engine the engine, running as a service (not {@code once})
@@ -251,13 +253,34 @@ public final class ControlPlane implements Closeable {
             return;
         }
         try {
+            watchedSince = queue.connectedSince();
             store.ensure();
+            store.reload();
             store.watch(this::reconcileSoon);
             LOG.info("watching the configuration bucket {}", store.bucket());
+            worker.schedule(this::checkConnection, 1, TimeUnit.SECONDS);
         } catch (IOException | RuntimeException e) {
             LOG.warn("cannot watch the configuration bucket {}: {}; retrying in 2 s", store.bucket(), e.getMessage());
             worker.schedule(this::startWatch, 2, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * After a reconnection (a restarted server, a lost connection) the watch may have missed changes or stopped:
+     * the bucket is read again and watched anew.
+     */
+    private void checkConnection() {
+        if (closed) {
+            return;
+        }
+        if (queue.isConnected() && !queue.connectedSince().equals(watchedSince)) {
+            LOG.info("reconnected to NATS: reading and watching the configuration bucket {} anew", store.bucket());
+            store.close();
+            startWatch(); // schedules the next check
+            reconcileSoon();
+            return;
+        }
+        worker.schedule(this::checkConnection, 1, TimeUnit.SECONDS);
     }
 
     // ---------------------------------------------------------------- reading
