@@ -336,6 +336,19 @@ class PluginSetupTest {
     }
 
     @Test
+    void anEmptyConfigurationIsRefusedForOnceRunsAndAcceptedForAServiceFedByTheApi() throws Exception {
+        InvalidConfigException e = failure("{}\n", true);
+        assertThat(e.problems()).singleElement().satisfies(p -> assertThat(p.message()).contains("no workflow"));
+
+        try (Configured empty = PluginSetup.configure(parse("{}\n", Map.of()), registry, true, true)) {
+            assertThat(empty.workflows()).isEmpty();
+        }
+        // Allowed empty, but not broken: problems still fail.
+        assertThat(catchThrowableOfType(InvalidConfigException.class, () -> PluginSetup.configure(
+                parse("sources: [{name: s, type: nope}]\n", Map.of()), registry, true, true).close())).isNotNull();
+    }
+
+    @Test
     void unknownDestinationTypeIsReportedWithTheKnownTypes() {
         String yaml = dirToDir().replace("""
                     type: dir
