@@ -109,6 +109,10 @@ final class Batcher {
 
     /** Open batches by prefix, oldest first; only the puller thread touches them. */
     private final LinkedHashMap<String, Open> open = new LinkedHashMap<>();
+    /** The key of the last record's batch in {@link #open}, and its prefix and run. */
+    private String lastPrefix;
+    private String lastRun;
+    private String lastKey;
     /** Messages held by open or storing batches. */
     private final Set<Held> held = ConcurrentHashMap.newKeySet();
     /** Why the last attempt of a message failed, for its dead letter: by stream sequence (bounded). */
@@ -299,7 +303,9 @@ final class Batcher {
         List<DataRecord> records = null;
         if (ChunkCodec.isChunk(data)) {
             try {
-                records = ChunkCodec.decode(data);
+                // The lines format writes the data alone: attributes are decoded only when the batch uses them.
+                records = ChunkCodec.decode(data,
+                        batch.format() != BatchConfig.Format.LINES || batch.key().usesAttributes());
             } catch (IllegalArgumentException e) {
                 deadLetter(m, sequence, delivered, "malformed chunk of records: " + e.getMessage(), null);
                 return;
@@ -422,7 +428,15 @@ final class Batcher {
      */
     private void add(Held h, DataRecord r, int index, String run) throws IOException {
         String prefix = batch.key().prefix(r, workflow.name(), sourceName);
-        String key = run == null ? prefix : prefix + '\0' + run;
+        String key;
+        if (prefix == lastPrefix && java.util.Objects.equals(run, lastRun)) {
+            key = lastKey; // the same prefix as the record before (the template reuses it): no new string
+        } else {
+            key = run == null ? prefix : prefix + '\0' + run;
+            lastPrefix = prefix;
+            lastRun = run;
+            lastKey = key;
+        }
         Open o = open.get(key);
         if (o == null) {
             if (open.size() >= batch.maxOpenBatches()) {

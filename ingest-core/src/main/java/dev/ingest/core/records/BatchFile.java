@@ -63,13 +63,16 @@ public final class BatchFile implements Closeable {
             // Bytes are counted as the compressor produces them (for none: as they are handed over), before the
             // buffer that batches writes to the disk, so that maxBytes sees the object's size as it grows.
             this.counting = new Counting(new java.io.BufferedOutputStream(Files.newOutputStream(spool), 64 * 1024));
+            // Records reach a compressor through a buffer of 64 KiB: a compressor called per record of 100 bytes
+            // spends more on the calls than on compressing (the count then lags the records by that buffer at most,
+            // which compressors hold back anyway).
             this.out = switch (config.compression()) {
-                case GZIP -> new GZIPOutputStream(counting, 64 * 1024) {
+                case GZIP -> new java.io.BufferedOutputStream(new GZIPOutputStream(counting, 64 * 1024) {
                     {
                         def.setLevel(Deflater.DEFAULT_COMPRESSION); // level 6, as gzip -6
                     }
-                };
-                case ZSTD -> new ZstdOutputStream(counting, 3);
+                }, 64 * 1024);
+                case ZSTD -> new java.io.BufferedOutputStream(new ZstdOutputStream(counting, 3), 64 * 1024);
                 case NONE -> counting;
             };
         } catch (IOException | RuntimeException e) {

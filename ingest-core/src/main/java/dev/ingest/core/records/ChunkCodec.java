@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -88,21 +89,34 @@ public final class ChunkCodec {
      * @throws IllegalArgumentException if the body is not a well-formed chunk
      */
     public static List<DataRecord> decode(byte[] body) {
+        return decode(body, true);
+    }
+
+    /**
+     * Decodes a chunk, with or without the records' attributes. Without, the attributes are checked as well formed
+     * but left out (every record has none): for a batch that uses no attribute, which is cheaper.
+     *
+     * @param body the message body
+     * @param attributes whether to decode the attributes
+     * @return the records, in order
+     * @throws IllegalArgumentException if the body is not a well-formed chunk
+     */
+    public static List<DataRecord> decode(byte[] body, boolean attributes) {
         if (!isChunk(body)) {
             throw new IllegalArgumentException("not a chunk of records (no IR1 header)");
         }
         In in = new In(body, 3);
         try {
-            Map<String, String> common = in.attrs(Map.of());
+            Map<String, String> common = attributes ? in.attrs(Map.of()) : in.skipAttrs();
             int count = in.varint();
             if (count < 0 || count > body.length) {
                 throw new IllegalArgumentException("impossible record count " + count);
             }
-            List<DataRecord> out = new ArrayList<>(count);
+            List<DataRecord> out = new ArrayList<>(Math.min(count, 1 << 16));
             long micros = 0;
             for (int i = 0; i < count; i++) {
                 micros += unzigzag(in.varlong());
-                Map<String, String> attrs = in.attrs(common);
+                Map<String, String> attrs = attributes ? in.attrs(common) : in.skipAttrs();
                 int length = in.varint();
                 byte[] data = in.bytes(length);
                 out.add(new DataRecord(data, Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
@@ -121,10 +135,30 @@ public final class ChunkCodec {
         if (records.isEmpty() || records.get(0).attributes().isEmpty()) {
             return Map.of();
         }
-        Map<String, String> common = new HashMap<>(records.get(0).attributes());
-        for (int i = 1; i < records.size() && !common.isEmpty(); i++) {
+        Map<String, String> first = records.get(0).attributes();
+        String[] keys = first.keySet().toArray(new String[0]);
+        String[] values = new String[keys.length];
+        for (int k = 0; k < keys.length; k++) {
+            values[k] = first.get(keys[k]);
+        }
+        int left = keys.length;
+        for (int i = 1; i < records.size() && left > 0; i++) {
             Map<String, String> a = records.get(i).attributes();
-            common.entrySet().removeIf(e -> !e.getValue().equals(a.get(e.getKey())));
+            if (a == first) {
+                continue;
+            }
+            for (int k = 0; k < keys.length; k++) {
+                if (values[k] != null && !values[k].equals(a.get(keys[k]))) {
+                    values[k] = null;
+                    left--;
+                }
+            }
+        }
+        Map<String, String> common = new HashMap<>();
+        for (int k = 0; k < keys.length; k++) {
+            if (values[k] != null) {
+                common.put(keys[k], values[k]);
+            }
         }
         return common;
     }
@@ -184,24 +218,51 @@ public final class ChunkCodec {
         }
 
         void string(String s) {
+            int n = s.length();
+            if (n < 0x80) { // ASCII is written as it is, without an array of its own
+                ensure(n + 1);
+                int at = len;
+                buf[len++] = (byte) n;
+                for (int i = 0; i < n; i++) {
+                    char c = s.charAt(i);
+                    if (c >= 0x80) {
+                        len = at;
+                        break;
+                    }
+                    buf[len++] = (byte) c;
+                }
+                if (len != at) {
+                    return;
+                }
+            }
             byte[] b = s.getBytes(StandardCharsets.UTF_8);
             varint(b.length);
             bytes(b);
         }
 
         void attrs(Map<String, String> attrs, Map<String, String> common) {
+            if (attrs.isEmpty()) {
+                varint(0);
+                return;
+            }
+            int at = len;
+            ensure(1);
+            len++; // the count, written below: one byte when below 128, else moved
             int n = 0;
             for (Map.Entry<String, String> e : attrs.entrySet()) {
                 if (!e.getValue().equals(common.get(e.getKey()))) {
                     n++;
-                }
-            }
-            varint(n);
-            for (Map.Entry<String, String> e : attrs.entrySet()) {
-                if (!e.getValue().equals(common.get(e.getKey()))) {
                     string(e.getKey());
                     string(e.getValue());
                 }
+            }
+            if (n < 0x80) {
+                buf[at] = (byte) n;
+            } else {
+                byte[] rest = Arrays.copyOfRange(buf, at + 1, len);
+                len = at;
+                varint(n);
+                bytes(rest);
             }
         }
 
@@ -267,11 +328,46 @@ public final class ChunkCodec {
             if (n > buf.length) {
                 throw new IllegalArgumentException("impossible attribute count " + n);
             }
+            if (n == 1 && common.size() <= 2) { // the usual case (a line's offset): an immutable map at once
+                String key = string();
+                String value = string();
+                if (common.isEmpty()) {
+                    return Map.of(key, value);
+                }
+                if (!common.containsKey(key)) {
+                    Iterator<Map.Entry<String, String>> it = common.entrySet().iterator();
+                    Map.Entry<String, String> a = it.next();
+                    if (common.size() == 1) {
+                        return Map.of(a.getKey(), a.getValue(), key, value);
+                    }
+                    Map.Entry<String, String> b = it.next();
+                    return Map.of(a.getKey(), a.getValue(), b.getKey(), b.getValue(), key, value);
+                }
+                Map<String, String> out = new HashMap<>(common);
+                out.put(key, value);
+                return Map.copyOf(out);
+            }
             Map<String, String> out = new LinkedHashMap<>(common);
             for (int i = 0; i < n; i++) {
                 out.put(string(), string());
             }
-            return out;
+            return Map.copyOf(out);
+        }
+
+        /** Reads attributes, checking their form, and gives none. */
+        Map<String, String> skipAttrs() {
+            int n = varint();
+            if (n > buf.length) {
+                throw new IllegalArgumentException("impossible attribute count " + n);
+            }
+            for (int i = 0; i < 2 * n; i++) {
+                int length = varint();
+                if (length > buf.length - pos) {
+                    throw new IllegalArgumentException("truncated chunk of records");
+                }
+                pos += length;
+            }
+            return Map.of();
         }
     }
 }

@@ -36,10 +36,42 @@ public final class KeyTemplate {
     private final List<Part> prefix;
     private final List<Part> suffix;
 
+    /** The attributes the prefix uses. */
+    private final String[] attributes;
+    /**
+     * The period of the prefix's finest time placeholder in seconds ({@code {ss}} 1, {@code {mm}} 60, {@code {HH}}
+     * 3600, {@code {dd} {MM} {yyyy}} a UTC day), or 0 when it has none: records in the same period share the time
+     * part of the prefix.
+     */
+    private final long timeSeconds;
+    /** The prefix last computed (a cache; see {@link #prefix}). */
+    private volatile Last last;
+
     private KeyTemplate(String text, List<Part> prefix, List<Part> suffix) {
         this.text = text;
         this.prefix = prefix;
         this.suffix = suffix;
+        List<String> used = new ArrayList<>();
+        long seconds = 0;
+        for (Part p : prefix) {
+            String name = p.placeholder();
+            if (name == null) {
+                continue;
+            }
+            if (name.startsWith("attr.")) {
+                used.add(name.substring(5));
+            } else if (TIME.contains(name)) {
+                long s = switch (name) {
+                    case "ss" -> 1;
+                    case "mm" -> 60;
+                    case "HH" -> 3600;
+                    default -> 86_400;
+                };
+                seconds = seconds == 0 ? s : Math.min(seconds, s);
+            }
+        }
+        this.attributes = used.toArray(new String[0]);
+        this.timeSeconds = seconds;
     }
 
     /**
@@ -127,6 +159,37 @@ public final class KeyTemplate {
      * @return the prefix
      */
     public String prefix(DataRecord record, String workflow, String source) {
+        // Records come in runs of the same prefix: the last one is reused while the record's time is in the same
+        // period of the template's finest time placeholder and its attributes used by the template are the same.
+        long period = timeSeconds == 0 ? 0 : Math.floorDiv(record.time().getEpochSecond(), timeSeconds);
+        Last last = this.last;
+        if (last != null && last.period == period && last.workflow.equals(workflow) && last.source.equals(source)
+                && sameAttributes(last.attributes, record)) {
+            return last.prefix;
+        }
+        String computed = compute(record, workflow, source);
+        String[] values = new String[attributes.length];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = record.attributes().getOrDefault(attributes[i], "");
+        }
+        this.last = new Last(period, workflow, source, values, computed);
+        return computed;
+    }
+
+    private boolean sameAttributes(String[] values, DataRecord record) {
+        for (int i = 0; i < values.length; i++) {
+            if (!values[i].equals(record.attributes().getOrDefault(attributes[i], ""))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The prefix last computed, and what it depends on (immutable: shared between threads through a field). */
+    private record Last(long period, String workflow, String source, String[] attributes, String prefix) {
+    }
+
+    private String compute(DataRecord record, String workflow, String source) {
         StringBuilder out = new StringBuilder();
         ZonedDateTime time = null;
         for (Part p : prefix) {
@@ -146,7 +209,7 @@ public final class KeyTemplate {
                             time = record.time().atZone(ZoneOffset.UTC);
                         }
                         out.append(switch (name) {
-                            case "yyyy" -> String.format("%04d", time.getYear());
+                            case "yyyy" -> four(time.getYear());
                             case "MM" -> two(time.getMonthValue());
                             case "dd" -> two(time.getDayOfMonth());
                             case "HH" -> two(time.getHour());
@@ -158,6 +221,11 @@ public final class KeyTemplate {
             }
         }
         return out.toString();
+    }
+
+    /** @return whether the prefix uses a record attribute ({@code {attr.NAME}}) */
+    public boolean usesAttributes() {
+        return attributes.length > 0;
     }
 
     /**
@@ -188,6 +256,10 @@ public final class KeyTemplate {
     public static String first(long sequence, int index) {
         String seq = String.format("%020d", sequence);
         return index == 0 ? seq : seq + "-" + index;
+    }
+
+    private static String four(int n) {
+        return n >= 1000 ? Integer.toString(n) : String.format("%04d", n);
     }
 
     private static String two(int n) {

@@ -33,6 +33,56 @@ class ChunkCodecTest {
     }
 
     @Test
+    void everyShapeOfAttributesSurvivesTheRoundTripAndCanBeLeftOut() {
+        List<DataRecord> in = new ArrayList<>();
+        String longValue = "ü".repeat(100) + "x".repeat(200); // a length of two varint bytes, and not ASCII
+        for (int i = 0; i < 300; i++) {
+            Map<String, String> attributes = switch (i % 7) {
+                case 0 -> Map.of();
+                case 1 -> Map.of("offset", Long.toString(i));
+                case 2 -> Map.of("file", "a.log", "offset", Long.toString(i));
+                case 3 -> Map.of("file", "a.log", "offset", Long.toString(i), "part", "2");
+                case 4 -> Map.of("file", "b.log", "long", longValue);
+                case 5 -> manyAttributes(i);
+                default -> Map.of("file", "a.log");
+            };
+            in.add(new DataRecord(new byte[] {(byte) i}, Instant.ofEpochSecond(i), attributes));
+        }
+        for (List<DataRecord> chunk : List.of(in, in.subList(2, 3), in.subList(5, 6), in.subList(3, 4))) {
+            byte[] body = ChunkCodec.encode(chunk);
+            assertThat(ChunkCodec.decode(body)).isEqualTo(chunk);
+            assertThat(ChunkCodec.decode(body, true)).isEqualTo(chunk);
+            List<DataRecord> bare = ChunkCodec.decode(body, false);
+            assertThat(bare).hasSameSizeAs(chunk);
+            for (int i = 0; i < chunk.size(); i++) {
+                assertThat(bare.get(i)).isEqualTo(new DataRecord(chunk.get(i).data(), chunk.get(i).time(), Map.of()));
+            }
+            // Cut short anywhere, with or without attributes: refused, never read past the end.
+            for (int cut = 3; cut < Math.min(body.length, 400); cut++) {
+                byte[] shorter = Arrays.copyOf(body, cut);
+                assertThatThrownBy(() -> ChunkCodec.decode(shorter, false)).isInstanceOf(IllegalArgumentException.class);
+                assertThatThrownBy(() -> ChunkCodec.decode(shorter, true)).isInstanceOf(IllegalArgumentException.class);
+            }
+        }
+        // Chunks whose records share the same attributes, or repeat one of the common ones in their own.
+        List<DataRecord> same = new ArrayList<>();
+        Map<String, String> shared = Map.of("file", "a.log", "offset", "1");
+        for (int i = 0; i < 3; i++) {
+            same.add(new DataRecord(new byte[] {1}, Instant.EPOCH, shared));
+        }
+        same.add(new DataRecord(new byte[] {1}, Instant.EPOCH, Map.of("file", "a.log", "offset", "2")));
+        assertThat(ChunkCodec.decode(ChunkCodec.encode(same))).isEqualTo(same);
+    }
+
+    private static Map<String, String> manyAttributes(int i) {
+        Map<String, String> m = new java.util.HashMap<>();
+        for (int k = 0; k < 130; k++) { // more than 127: a count of two varint bytes
+            m.put("k" + k, k % 2 == 0 ? "v" + i : "same");
+        }
+        return m;
+    }
+
+    @Test
     void attributesCommonToEveryRecordAreWrittenOnce() {
         List<DataRecord> records = new ArrayList<>();
         for (int i = 0; i < 100; i++) {

@@ -47,6 +47,40 @@ class KeyTemplateTest {
     }
 
     @Test
+    void aPrefixReusedForRecordsInTheSamePeriodChangesAtTheBoundaryAndWithTheAttributesItUses() {
+        KeyTemplate hours = parse("{workflow}/{yyyy}/{MM}/{dd}/{HH}/{attr.file}/{first}");
+        Map<String, String> a = Map.of("file", "a.log", "offset", "1");
+        Map<String, String> a2 = Map.of("file", "a.log", "offset", "2");
+        Map<String, String> b = Map.of("file", "b.log", "offset", "1");
+        assertThat(hours.prefix(new DataRecord(new byte[0], Instant.parse("2026-12-31T23:00:00Z"), a), "w", "s"))
+                .isEqualTo("w/2026/12/31/23/a.log/");
+        assertThat(hours.prefix(new DataRecord(new byte[0], Instant.parse("2026-12-31T23:59:59.999Z"), a2), "w", "s"))
+                .as("same hour, an attribute the template does not use changed").isEqualTo("w/2026/12/31/23/a.log/");
+        assertThat(hours.prefix(new DataRecord(new byte[0], Instant.parse("2026-12-31T23:59:59.999Z"), b), "w", "s"))
+                .isEqualTo("w/2026/12/31/23/b.log/");
+        assertThat(hours.prefix(new DataRecord(new byte[0], Instant.parse("2027-01-01T00:00:00Z"), b), "w", "s"))
+                .isEqualTo("w/2027/01/01/00/b.log/");
+        assertThat(hours.prefix(new DataRecord(new byte[0], Instant.parse("2027-01-01T00:00:00Z"), b), "v", "s"))
+                .as("another workflow").isEqualTo("v/2027/01/01/00/b.log/");
+        assertThat(hours.prefix(new DataRecord(new byte[0], Instant.parse("1969-12-31T23:30:00Z"), Map.of()), "v", "s"))
+                .as("before 1970, no attribute").isEqualTo("v/1969/12/31/23//");
+
+        KeyTemplate days = parse("{dd}/{first}");
+        assertThat(days.prefix(DataRecord.of("x", Instant.parse("2026-02-28T23:59:59Z")), "w", "s")).isEqualTo("28/");
+        assertThat(days.prefix(DataRecord.of("x", Instant.parse("2026-03-01T00:00:00Z")), "w", "s")).isEqualTo("01/");
+        KeyTemplate seconds = parse("{ss}/{first}");
+        assertThat(seconds.prefix(DataRecord.of("x", Instant.parse("2026-03-01T00:00:00.5Z")), "w", "s"))
+                .isEqualTo("00/");
+        assertThat(seconds.prefix(DataRecord.of("x", Instant.parse("2026-03-01T00:00:01Z")), "w", "s"))
+                .isEqualTo("01/");
+        KeyTemplate none = parse("{workflow}/{first}");
+        assertThat(none.prefix(DataRecord.of("x", Instant.EPOCH), "w", "s")).isEqualTo("w/");
+        assertThat(none.prefix(DataRecord.of("x", Instant.EPOCH), "w2", "s")).isEqualTo("w2/");
+        assertThat(parse("{yyyy}/{first}").prefix(DataRecord.of("x", Instant.parse("0999-01-01T00:00:00Z")), "w", "s"))
+                .isEqualTo("0999/");
+    }
+
+    @Test
     void attributesAreEscapedWhereTheyWouldBreakAKeyAndEmptyWhenMissing() {
         KeyTemplate t = parse("{source}/{attr.level}/{attr.file}/{attr.none}/{first}");
         DataRecord r = new DataRecord(new byte[0], Instant.EPOCH,

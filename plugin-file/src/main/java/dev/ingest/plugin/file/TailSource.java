@@ -584,22 +584,33 @@ final class TailSource implements RecordSource {
             Instant time = Instant.now();
             int start = 0;
             byte[] b = buffer;
-            for (int i = 0; i < n; i++) {
-                if (b[i] == '\n') {
+            boolean moved = false;
+            while (start < n) {
+                // The line break of the line at start, looked for in at most maxLine + 1 bytes.
+                int limit = (int) Math.min(n, start + (long) maxLine + 1);
+                int i = start;
+                while (i < limit && b[i] != '\n') {
+                    i++;
+                }
+                if (i < limit) {
                     add(w, time, start, i, w.parts == 0 ? 0 : w.parts + 1);
                     start = i + 1;
-                    w.offset = pos + start;
-                    w.lineStart = w.offset;
+                    w.lineStart = pos + start;
                     w.parts = 0;
-                    dirty.add(w);
-                } else if (i - start == maxLine) {
+                    moved = true;
+                } else if (limit - start > maxLine) {
                     // More than maxLine bytes without a line break: the first maxLine of them are a part.
                     w.parts++;
-                    add(w, time, start, i, w.parts);
-                    start = i;
-                    w.offset = pos + start;
-                    dirty.add(w);
+                    add(w, time, start, start + maxLine, w.parts);
+                    start += maxLine;
+                    moved = true;
+                } else {
+                    break; // a line in progress: looked at again with what follows
                 }
+            }
+            if (moved) {
+                w.offset = pos + start;
+                dirty.add(w);
             }
             if (pendingBytes >= EMIT_BYTES) {
                 flush();
