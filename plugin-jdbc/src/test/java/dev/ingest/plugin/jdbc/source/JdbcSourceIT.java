@@ -167,6 +167,8 @@ class JdbcSourceIT {
             s.run(second);
         }
         assertThat(ids(second)).containsExactly(51L, 52L);
+        assertThat(second.status()).containsOnlyKeys("cursor");
+        assertThat(second.status().get("cursor")).endsWith(", 52; 2 rows this run");
         assertThat(new String(second.committed().get("cursor"))).contains("\"columns\":[\"at\",\"id\"]")
                 .contains("\"52\"");
     }
