@@ -190,6 +190,10 @@ public final class JdbcPluginProvider implements PluginProvider {
                 for (int i = 1; i <= meta.getColumnCount(); i++) {
                     labels.add(meta.getColumnLabel(i));
                 }
+                if (Set.copyOf(labels).size() != labels.size()) {
+                    config.problem(fromKey, "two columns have the same name " + labels
+                            + "; give them distinct names with AS (each is a field of the record and an attribute)");
+                }
                 for (int i = 0; i < cursor.size(); i++) {
                     Optional<Integer> at = JdbcSource.indexOf(labels, cursor.get(i));
                     if (at.isEmpty()) {

@@ -19,7 +19,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -59,6 +58,10 @@ final class Rows {
             outs[i] = out(meta.getColumnType(i + 1), meta.getColumnTypeName(i + 1));
         }
         this.timeColumn = timeColumn;
+        if (new java.util.HashSet<>(java.util.Arrays.asList(names)).size() != n) {
+            throw new SQLException("two columns of the result have the same name " + java.util.Arrays.toString(names)
+                    + "; give them distinct names with AS", "42702");
+        }
     }
 
     private static Out out(int type, String typeName) {
@@ -94,7 +97,8 @@ final class Rows {
     DataRecord record(ResultSet rs, Instant readAt) throws SQLException {
         buffer.reset();
         Instant time = readAt;
-        Map<String, String> attributes = new HashMap<>(names.length * 2);
+        @SuppressWarnings("unchecked")
+        Map.Entry<String, String>[] attributes = new Map.Entry[names.length];
         try (JsonGenerator g = JSON.createGenerator(buffer)) {
             g.writeStartObject();
             for (int i = 0; i < names.length; i++) {
@@ -181,13 +185,14 @@ final class Rows {
                         writeText(g, text);
                     }
                 }
-                attributes.put(names[i], text == null ? "" : text);
+                attributes[i] = Map.entry(names[i], text == null ? "" : text);
             }
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
         }
-        return new DataRecord(buffer.toByteArray(), time, attributes);
+        // An immutable map already: DataRecord's copy of it is the map itself.
+        return new DataRecord(buffer.toByteArray(), time, Map.ofEntries(attributes));
     }
 
     private static void writeText(JsonGenerator g, String text) throws IOException {

@@ -272,6 +272,8 @@ class JdbcSourceIT {
         assertThatThrownBy(() -> source(db, Map.of("query", "SELECT id FROM no_such_table_here", "cursor", "id")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("query: the database refuses it")
                 .hasMessageContaining("no_such_table_here");
+        assertThatThrownBy(() -> source(db, Map.of("query", "SELECT id, n AS id FROM " + t, "cursor", "n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("query: two columns have the same name");
         assertThatThrownBy(() -> source(db, Map.of("table", t, "cursor", List.of("id", "missing"))))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("cursor[1]: column 'missing' is not among");
         assertThatThrownBy(() -> source(db, Map.of("table", t, "cursor", List.of("doc"))))
