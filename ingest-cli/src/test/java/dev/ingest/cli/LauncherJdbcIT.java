@@ -153,6 +153,12 @@ class LauncherJdbcIT {
         return out;
     }
 
+    private static String firstLine(Path gz) throws IOException {
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")[0];
+        }
+    }
+
     private static Map<Long, Integer> counts(Map<String, List<Long>> objects) {
         Map<Long, Integer> out = new HashMap<>();
         objects.values().forEach(ids -> ids.forEach(id -> out.merge(id, 1, Integer::sum)));
@@ -227,6 +233,12 @@ class LauncherJdbcIT {
         assertThat(sizes.get("b0")).containsExactlyInAnyOrder(100, 100, 50);
         assertThat(sizes.get("b1")).containsExactlyInAnyOrder(30, 20);
         assertThat(objects.keySet()).allMatch(k -> k.matches("b[01]/\\d{20}(-\\d+)?\\.ndjson\\.gz"));
+        // Each line is the row as it is: its columns, typed; the attributes that repeat them are left out.
+        String line = firstLine(dst.resolve(objects.keySet().iterator().next()));
+        assertThat(JSON.readTree(line).fieldNames()).toIterable()
+                .containsExactly("id", "inserted_at", "bucket", "request");
+        assertThat(JSON.readTree(line).get("id").isIntegralNumber()).isTrue();
+        assertThat(JSON.readTree(line).get("inserted_at").asText()).matches("\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z");
     }
 
     @Test

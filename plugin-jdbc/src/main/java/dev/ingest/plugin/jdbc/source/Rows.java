@@ -24,8 +24,8 @@ import java.util.Map;
 
 /**
  * Turns the rows of one result set into records: a JSON object per row, {@code {column: value}}, with the types kept
- * (numbers, booleans, strings, timestamps in RFC 3339, nulls), and every column also an attribute (its value as text,
- * an empty string for NULL). A timestamp without a time zone is taken as UTC; binary values are Base64.
+ * (numbers, booleans, strings, timestamps in RFC 3339, nulls), and every column also an attribute (its value as text;
+ * a NULL has none, which a key template reads as empty). A timestamp without a time zone is taken as UTC; binary values are Base64.
  *
  * <p>Not thread-safe: one per result set.
  */
@@ -99,6 +99,7 @@ final class Rows {
         Instant time = readAt;
         @SuppressWarnings("unchecked")
         Map.Entry<String, String>[] attributes = new Map.Entry[names.length];
+        int attributeCount = 0;
         try (JsonGenerator g = JSON.createGenerator(buffer)) {
             g.writeStartObject();
             for (int i = 0; i < names.length; i++) {
@@ -185,14 +186,17 @@ final class Rows {
                         writeText(g, text);
                     }
                 }
-                attributes[i] = Map.entry(names[i], text == null ? "" : text);
+                if (text != null) {
+                    attributes[attributeCount++] = Map.entry(names[i], text);
+                }
             }
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
         }
         // An immutable map already: DataRecord's copy of it is the map itself.
-        return new DataRecord(buffer.toByteArray(), time, Map.ofEntries(attributes));
+        return new DataRecord(buffer.toByteArray(), time, Map.ofEntries(attributeCount == attributes.length ? attributes
+                : java.util.Arrays.copyOf(attributes, attributeCount)));
     }
 
     private static void writeText(JsonGenerator g, String text) throws IOException {

@@ -112,8 +112,8 @@ class JdbcSourceIT {
         assertThat(row.get("nothing").isNull()).isTrue();
         assertThat(r.time()).isEqualTo(Instant.parse("2024-03-01T08:20:30.123456Z"));
         assertThat(r.attributes()).containsEntry("id", "1").containsEntry("flag", "true")
-                .containsEntry("at", "2024-03-01T08:20:30.123456Z").containsEntry("nothing", "")
-                .containsEntry("amount", "12.5000").hasSize(12);
+                .containsEntry("at", "2024-03-01T08:20:30.123456Z").doesNotContainKey("nothing")
+                .containsEntry("amount", "12.5000").hasSize(11);
     }
 
     @Test
@@ -138,7 +138,7 @@ class JdbcSourceIT {
         assertThat(row.get("raw").asText()).isEqualTo("/w==");
         assertThat(row.get("nothing").isNull()).isTrue();
         assertThat(r.time()).isEqualTo(Instant.parse("2024-03-01T10:20:30.5Z"));
-        assertThat(r.attributes()).containsEntry("name", "x").containsEntry("nothing", "");
+        assertThat(r.attributes()).containsEntry("name", "x").doesNotContainKey("nothing");
     }
 
     /** Many rows share the first cursor column, and pages end inside such a run: none is skipped or read twice. */
