@@ -159,13 +159,15 @@ public final class RecordRunner implements RecordContext {
         committer.setDaemon(true);
         committer.start();
         long delay = 500;
-        if (leases != null) {
-            leases.start(() -> runStop.countDown());
-        }
+        boolean leasing = false;
         try {
             while (!engineStopping()) {
                 try {
                     long leaseVersion = 0;
+                    if (leases != null && !leasing) { // its bucket may be unreachable: retried like a failed run
+                        leases.start(() -> runStop.countDown());
+                        leasing = true;
+                    }
                     if (leases != null) {
                         leaseVersion = leases.version();
                         shards = leases.owned();

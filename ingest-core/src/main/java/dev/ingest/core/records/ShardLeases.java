@@ -114,6 +114,9 @@ public final class ShardLeases implements AutoCloseable {
      * @throws IOException if the bucket cannot be created
      */
     public synchronized void start(Runnable onChange) throws IOException {
+        if (thread != null) {
+            return;
+        }
         this.onChange = onChange;
         try {
             var kvm = queue.connection().keyValueManagement();
