@@ -366,9 +366,16 @@ class LauncherJdbcIT {
                     "--stream", name, "--subject", name, "--consumer", name, "--config", config.toString());
             assertThat(status.exitCode()).as(status.describe()).isZero();
             assertThat(status.stdout()).contains("shard leases:       8 held");
+            Map<Integer, String> now = holders(nc, name);
             for (int s = 0; s < 8; s++) {
-                assertThat(status.stdout()).contains("shard " + s + ": " + holders(nc, name).get(s));
+                assertThat(status.stdout()).contains("shard " + s + ": " + now.get(s));
             }
+            Result json = launcher.run(dir, RUN, Map.of(), "status", "--json", "--queue-endpoint", NATS.url(),
+                    "--stream", name, "--subject", name, "--consumer", name, "--config", config.toString());
+            assertThat(json.exitCode()).as(json.describe()).isZero();
+            var shards = JSON.readTree(json.stdout()).get(0).get("shards");
+            assertThat(shards.size()).isEqualTo(8);
+            assertThat(Set.copyOf(now.values())).contains(shards.get("0").asText(), shards.get("7").asText());
 
             writer.join(RUN.toMillis());
             assertThat(writerFailed.get()).isNull();
