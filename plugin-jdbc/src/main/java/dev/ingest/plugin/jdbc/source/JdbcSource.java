@@ -300,12 +300,4 @@ final class JdbcSource implements RecordSource {
         }
         return Optional.empty();
     }
-
-    static Set<Integer> all(int shards) {
-        Set<Integer> out = new TreeSet<>();
-        for (int i = 0; i < shards; i++) {
-            out.add(i);
-        }
-        return out;
-    }
 }
