@@ -288,6 +288,66 @@ class LauncherJdbcIT {
         assertDelivered(objects(dst), rows, insertedAtKill);
     }
 
+    /**
+     * A driver the plugin does not bundle (H2's), placed as a jar beside the plugin's own jars in a plugin directory
+     * given with {@code --plugins}: the source finds it in the plugin's class loader.
+     */
+    @Test
+    void aDriverJarPlacedInThePluginDirectoryIsUsed() throws Exception {
+        String name = unique("jdbch2");
+        Path plugin = Files.createDirectories(dir.resolve("plugins/jdbc"));
+        try (Stream<Path> jars = Files.list(LauncherSupport.distribution().resolve("plugins/jdbc"))) {
+            for (Path jar : jars.toList()) {
+                Files.copy(jar, plugin.resolve(jar.getFileName()));
+            }
+        }
+        Path h2 = Path.of(org.h2.Driver.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Files.copy(h2, plugin.resolve(h2.getFileName()));
+        String url = "jdbc:h2:" + dir.resolve("h2db").toAbsolutePath();
+        try (java.sql.Connection c = new org.h2.Driver().connect(url, new java.util.Properties());
+             Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE events (id bigint PRIMARY KEY, msg varchar(20))");
+            s.execute("INSERT INTO events SELECT x, 'event ' || x FROM SYSTEM_RANGE(1, 25)");
+        }
+        Path dst = dir.resolve("dst");
+        Path config = dir.resolve(name + ".yaml");
+        Files.writeString(config, """
+                sources:
+                - name: db
+                  type: jdbc
+                  url: %s
+                  table: events
+                  cursor: [id]
+                  pageSize: 10
+                destinations:
+                - name: files
+                  type: file
+                  path: %s
+                workflows:
+                - name: %s
+                  source: db
+                  destinations: [files]
+                  batch: {format: ndjson, compression: gzip, key: '{first}.{ext}'}
+                """.formatted(url, quote(dst), name), StandardCharsets.UTF_8);
+        Result run = launcher.run(dir, RUN, Map.of(), queueArgs(NATS.url(), name, config, "--mode=all", "--once",
+                "--plugins", dir.resolve("plugins").toString()));
+        assertThat(run.exitCode()).as(run.describe()).isZero();
+        assertThat(run.stdout()).contains("records 25");
+        Map<String, List<Long>> objects = new TreeMap<>();
+        try (Stream<Path> files = Files.list(dst)) {
+            for (Path f : files.toList()) {
+                List<Long> ids = new ArrayList<>();
+                try (InputStream in = new GZIPInputStream(Files.newInputStream(f))) {
+                    for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                        ids.add(JSON.readTree(line).get("ID").asLong()); // H2 names columns in upper case
+                    }
+                }
+                objects.put(f.getFileName().toString(), ids);
+            }
+        }
+        assertDelivered(objects, 25, 0);
+    }
+
     /** Who holds each of a workflow's shards, read from the leases bucket. */
     private static Map<Integer, String> holders(Connection nc, String name) throws Exception {
         Map<Integer, String> out = new TreeMap<>();
