@@ -295,6 +295,35 @@ class JdbcSourceIT {
     }
 
     @Test
+    void aCommittedCursorOfOtherColumnsOrShardsIsRefusedAndANullCursorValueStopsReading() throws Exception {
+        Databases db = Databases.POSTGRESQL;
+        String t = table(db, "id bigint, at timestamptz, host text");
+        db.exec("INSERT INTO " + t + " VALUES (1, now(), 'a'), (2, now(), 'b')");
+        CollectingContext first = CollectingContext.once(Map.of());
+        try (RecordSource s = source(db, Map.of("table", t, "cursor", "id"))) {
+            s.run(first);
+        }
+        try (RecordSource s = source(db, Map.of("table", t, "cursor", List.of("at", "id")))) {
+            assertThatThrownBy(() -> s.run(CollectingContext.once(first.committed())))
+                    .isInstanceOf(java.io.IOException.class).hasMessageContaining("committed cursor is over [id]")
+                    .hasMessageContaining("reset the workflow's checkpoint");
+        }
+        Map<String, byte[]> sharded = Map.of("cursor.0", first.committed().get("cursor"));
+        try (RecordSource s = source(db, Map.of("table", t, "cursor", "id", "shards", 2, "shardColumn", "host"))) {
+            assertThatThrownBy(() -> s.run(CollectingContext.once(sharded).withShards(Set.of(0))))
+                    .isInstanceOf(java.io.IOException.class).hasMessageContaining("written with shards: 0");
+        }
+        db.exec("INSERT INTO " + t + " VALUES (3, NULL, 'c')");
+        CollectingContext ctx = CollectingContext.once(Map.of());
+        try (RecordSource s = source(db, Map.of("table", t, "cursor", List.of("id", "at")))) {
+            assertThatThrownBy(() -> s.run(ctx)).isInstanceOf(java.io.IOException.class)
+                    .hasMessageContaining("cursor column at is NULL");
+        }
+        assertThat(ctx.count()).as("the page with the NULL is not handed over: nothing is skipped").isZero();
+        assertThat(ctx.committed()).isEmpty();
+    }
+
+    @Test
     void aWrongPasswordIsAStartUpErrorWithoutThePassword() throws Exception {
         Databases db = Databases.MARIADB;
         String user = Databases.table("ingest_pw");
