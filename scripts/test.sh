@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what a fresh machine lacks (nats-server), then runs every unit
-# test (*Test, Surefire) and every test against real servers (*IT, Failsafe).
+# test (*Test, Surefire) and every test against real servers (*IT, Failsafe). PostgreSQL and MariaDB
+# (for plugin-jdbc) are started, or installed, when they are not running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-nats-server.sh
+scripts/ensure-databases.sh
 exec mvn -B verify "$@"

@@ -60,14 +60,15 @@ public interface RecordContext {
     boolean once();
 
     /**
-     * Whether the engine is stopping: {@link RecordSource#run} should return soon (what it handed over is kept).
+     * Whether the engine is stopping, or this run must end because its {@linkplain #shards() shards} change:
+     * {@link RecordSource#run} should return soon (what it handed over is kept).
      *
      * @return true once stopping
      */
     boolean stopping();
 
     /**
-     * Waits until the engine stops or the time is up, whichever comes first: a polling source waits here between
+     * Waits until the engine stops (or this run must end, see {@link #stopping()}) or the time is up, whichever comes first: a polling source waits here between
      * polls, a push source waits here while its server runs.
      *
      * @param timeout the longest wait
@@ -84,4 +85,18 @@ public interface RecordContext {
      * @param status entries to show, in order
      */
     void status(Map<String, String> status);
+
+    /**
+     * The shards this run owns, for a sharded source ({@link RecordSource#shards()} above zero): numbers from 0 to
+     * {@code shards() - 1}, each held by one replica at a time through a lease. Fixed for the run: when they change,
+     * {@link #stopping()} turns true and the source is run again with the new set. A run is started only with at
+     * least one shard.
+     *
+     * <p>The default, for an engine without leases and for a source that is not sharded, is empty.
+     *
+     * @return the shard numbers, unmodifiable
+     */
+    default java.util.Set<Integer> shards() {
+        return java.util.Set.of();
+    }
 }

@@ -34,6 +34,22 @@ public interface RecordSource extends Closeable {
     void run(RecordContext context) throws IOException, InterruptedException;
 
     /**
+     * How many shards this source is split into, for a source that several enqueuer replicas share but that no work
+     * queue can split (a table, say). With a number above zero the engine takes leases on shards in a JetStream
+     * key-value bucket, each shard held by one replica at a time, and runs the source with the shards this replica
+     * holds ({@link RecordContext#shards()}). When they change, the run is asked to stop ({@link
+     * RecordContext#stopping()}), its checkpoint is committed, and it is run again with the new shards. Keep a
+     * separate checkpoint entry per shard, so that a shard moved to another replica continues from its own.
+     *
+     * <p>Called once, after creation. The default is 0: not sharded, every replica runs the whole source.
+     *
+     * @return the number of shards, 0 for none
+     */
+    default int shards() {
+        return 0;
+    }
+
+    /**
      * Releases files, connections and threads. Idempotent. The default does nothing.
      *
      * @throws IOException if releasing failed; the engine logs it

@@ -50,7 +50,7 @@ public final class BenchMain {
                    String ingestJavaOpts, String logLevel, boolean serve, boolean tls, int repeat, boolean flatListing) {
 
         static Options parse(String[] args) {
-            TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9));
+            TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10));
             boolean quick = false;
             Path root = Paths.get(System.getProperty("bench.root", ".")).toAbsolutePath().normalize();
             boolean rclone = true;
@@ -81,11 +81,11 @@ public final class BenchMain {
                             try {
                                 n = Integer.parseInt(c.trim());
                             } catch (NumberFormatException e) {
-                                throw new IllegalArgumentException("--cases takes numbers from 1 to 9, such as 1,2,5; got '"
+                                throw new IllegalArgumentException("--cases takes numbers from 1 to 10, such as 1,2,5; got '"
                                         + c + "'");
                             }
-                            if (n < 1 || n > 9) {
-                                throw new IllegalArgumentException("there are cases 1 to 9, not " + n);
+                            if (n < 1 || n > 10) {
+                                throw new IllegalArgumentException("there are cases 1 to 10, not " + n);
                             }
                             cases.add(n);
                         }
@@ -130,7 +130,7 @@ public final class BenchMain {
     }
 
     static final String USAGE = """
-            usage: scripts/bench.sh [--cases 1,2,3,4,5,6,7,8,9] [--quick] [--repeat N] [--tls] [--no-rclone]
+            usage: scripts/bench.sh [--cases 1,2,3,4,5,6,7,8,9,10] [--quick] [--repeat N] [--tls] [--no-rclone]
                                     [--no-warmup] [--ingest-java-opts OPTS] [--log-level LEVEL] [--serve]
                                     [--flat-listing]
               0  (with the warm-up, skipped by --no-warmup) an empty source: what a run costs with nothing to do
@@ -144,6 +144,8 @@ public final class BenchMain {
               8  records: 3,000,000 log lines of 100 bytes (--quick: 300,000) tailed from 4 files into gzip batches at
                  a file destination, against gzip -6 over the same bytes on one core
               9  cases 1 and 2 as one-time runs (ingest run WORKFLOW) on a warm service, whole command time
+              10 jdbc: 1,000,000 rows of about 200 bytes (--quick: 100,000) from PostgreSQL (127.0.0.1:5432, db test)
+                 to a file destination as gzip NDJSON, vs psql \\copy ... | gzip
               --quick  smaller data (a smoke run); --ingest-java-opts  appended to every ingest run's JAVA_OPTS
               --repeat N  run every measured step N times and report the median (the note shows min-max)
               --flat-listing  ingest lists all keys in one listing (listByPrefix: false) rather than folder by folder
@@ -242,6 +244,7 @@ public final class BenchMain {
                         case 7 -> case7();
                         case 8 -> case8();
                         case 9 -> case9();
+                        case 10 -> case10();
                         default -> throw new IllegalStateException();
                     }
                 } catch (Exception e) {
@@ -723,6 +726,98 @@ public final class BenchMain {
         add(sdkByFolder, lsf);
         if (lsf != null) {
             add(lsf, lsf);
+        }
+    }
+
+    /** The PostgreSQL of the machine, as scripts/ensure-databases.sh sets it up. */
+    private static final List<String> PSQL = List.of("psql", "-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d",
+            "test", "-v", "ON_ERROR_STOP=1");
+    private static final String JDBC_TABLE = "ingest_bench_rows";
+
+    /**
+     * The jdbc source: a table of access-log rows (about 200 bytes each as text) read by {@code ingest --mode=all
+     * --once} into one gzip NDJSON object at a file destination, against {@code psql -c "\\copy (SELECT ...) TO STDOUT"
+     * | gzip}, the physical limit of reading the rows out. Rows per second are the objects column over the seconds.
+     */
+    private void case10() throws Exception {
+        int rowCount = options.quick() ? 100_000 : 1_000_000;
+        String c = "10 jdbc " + count(rowCount) + " rows";
+        List<String> setup = new ArrayList<>(PSQL);
+        setup.addAll(List.of("-qc", "DROP TABLE IF EXISTS " + JDBC_TABLE + "; CREATE TABLE " + JDBC_TABLE
+                + " (id bigint PRIMARY KEY, inserted_at timestamptz NOT NULL, bucket text NOT NULL, request text NOT NULL,"
+                + " status int, bytes bigint); INSERT INTO " + JDBC_TABLE + " SELECT i, timestamptz '2026-01-01' + i"
+                + " * interval '1 millisecond', 'bucket-' || (i % 10), 'GET /photos/2026/01/01/img_' || i || '.jpg"
+                + " HTTP/1.1 Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 ref=https://example.com/',"
+                + " 200, i % 100000 FROM generate_series(1, " + rowCount + ") i; ANALYZE " + JDBC_TABLE));
+        long start = System.nanoTime();
+        Measured.Result made = Measured.run(setup, Map.of(), logDir.resolve("c8-setup"), java.time.Duration.ofMinutes(10));
+        if (made.exitCode() != 0) {
+            throw new IOException("case 10 needs PostgreSQL on 127.0.0.1:5432 with trust and a database test "
+                    + "(scripts/ensure-databases.sh): " + made.errTail(5));
+        }
+        out.printf(Locale.ROOT, "  (generated %s: %s rows in %.1f s)%n", JDBC_TABLE, count(rowCount),
+                (System.nanoTime() - start) / 1e9);
+        try {
+            Path copied = logDir.resolve("c8-copy.tsv.gz");
+            String copy = String.join(" ", PSQL) + " -c '\\copy (SELECT * FROM " + JDBC_TABLE
+                    + " ORDER BY id) TO STDOUT' | gzip > " + copied;
+            Row limit = repeat(() -> {
+                Measured.Result r = Measured.run(List.of("sh", "-c", copy), Map.of(), logDir.resolve("c8-psql-copy"),
+                        java.time.Duration.ofMinutes(10));
+                Row row = new Row(c, "psql \\copy | gzip", r.seconds(), rowCount, Files.size(copied), Double.NaN,
+                        r.peakRssBytes(), r.exitCode() == 0 ? "" : "FAILED: exit " + r.exitCode() + " " + r.errTail(3));
+                report(row);
+                return row;
+            });
+            int[] runs = {0};
+            Row ingestRow = repeat(() -> {
+                Path dst = logDir.resolve("c8-dst-" + ++runs[0]);
+                Path config = logDir.resolve("c8-ingest-" + runs[0] + ".yaml");
+                Files.writeString(config, """
+                        sources:
+                        - name: db
+                          type: jdbc
+                          url: jdbc:postgresql://127.0.0.1:5432/test
+                          user: postgres
+                          table: %s
+                          cursor: [id]
+                        destinations:
+                        - name: files
+                          type: file
+                          path: '%s'
+                        workflows:
+                        - name: rows
+                          source: db
+                          destinations: [files]
+                          batch: {maxRecords: 10000000, maxBytes: 4GiB, maxAge: 1h, format: ndjson, compression: gzip,
+                                  key: '{first}.{ext}'}
+                        """.formatted(JDBC_TABLE, dst), StandardCharsets.UTF_8);
+                IngestRunner.Run run = ingest.run("c8-ingest", "all", config, "");
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("ingest: records (\\d+), batches (\\d+)")
+                        .matcher(run.result().out());
+                long records = m.find() ? Long.parseLong(m.group(1)) : 0;
+                long bytes = 0;
+                if (Files.isDirectory(dst)) {
+                    try (Stream<Path> files = Files.list(dst)) {
+                        for (Path f : files.toList()) {
+                            bytes += Files.size(f);
+                        }
+                    }
+                    deleteTree(dst);
+                }
+                String note = run.result().exitCode() != 0 ? "FAILED: exit " + run.result().exitCode() + " "
+                        + run.result().errTail(3) : records != rowCount ? "INCOMPLETE: " + records + " records" : "";
+                Row row = new Row(c, "ingest jdbc -> file", run.result().seconds(), records, bytes, Double.NaN,
+                        run.result().peakRssBytes(), note);
+                report(row);
+                return row;
+            });
+            add(ingestRow, limit);
+            add(limit, limit);
+        } finally {
+            List<String> drop = new ArrayList<>(PSQL);
+            drop.addAll(List.of("-qc", "DROP TABLE IF EXISTS " + JDBC_TABLE));
+            Measured.run(drop, Map.of(), logDir.resolve("c8-drop"), java.time.Duration.ofMinutes(1));
         }
     }
 

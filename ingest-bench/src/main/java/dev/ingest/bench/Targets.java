@@ -18,6 +18,7 @@ import java.util.function.Predicate;
  *   <li>case 4: the fan-out at {@code -Xmx256m} completes (its peak RSS shown);</li>
  *   <li>case 5b: the rescan copies nothing and takes within 1.5x of the listing (rclone's {@code lsf} of case 3, on
  *       the same data, when it ran; else the SDK's listing);</li>
+ *   <li>case 10: the jdbc source at least 100,000 rows/s and at least half of {@code psql \\copy | gzip};</li>
  *   <li>case 6: server-side copy takes under a third of streaming (rclone's own ratio shown for the same
  *       server).</li>
  *   <li>case 9: each one-time run on a warm service at most rclone's time;</li>
@@ -64,6 +65,15 @@ final class Targets {
                     (nothing ? "copied nothing" : "copied something or failed")
                             + listing.map(l -> "; " + ratio(rescan, l) + " (" + l.tool() + ")").orElse(""),
                     nothing && r <= 1.5));
+        });
+        find(rows, "10 ", t -> t.startsWith("ingest")).ifPresent(jdbc -> {
+            double perSecond = jdbc.objectsPerSecond();
+            lines.add(line("case 10: the jdbc source reads at least 100,000 rows/s", fmt(perSecond) + " rows/s",
+                    completed(jdbc) && perSecond >= 100_000));
+            find(rows, "10 ", t -> t.startsWith("psql")).ifPresent(psql -> lines.add(line(
+                    "case 10: at least half of psql \\copy | gzip", fmt(perSecond) + " vs " + fmt(psql.objectsPerSecond())
+                            + " rows/s", completed(jdbc) && completed(psql)
+                            && perSecond >= psql.objectsPerSecond() / 2)));
         });
         Optional<Row> server = find(rows, "6 ", t -> t.equals("ingest serverSideCopy=true"));
         Optional<Row> stream = find(rows, "6 ", t -> t.equals("ingest serverSideCopy=false"));

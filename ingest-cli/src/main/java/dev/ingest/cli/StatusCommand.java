@@ -10,6 +10,7 @@ import dev.ingest.core.engine.RunSummary;
 import dev.ingest.core.queue.DeadLetters;
 import dev.ingest.core.queue.JetStreamQueue;
 import dev.ingest.core.records.RecordStatus;
+import dev.ingest.core.records.ShardLeases;
 import io.nats.client.api.ConsumerInfo;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -126,6 +127,11 @@ final class StatusCommand implements Callable<Integer> {
         if (records.isPresent()) {
             n.set("records", recordsOf(mapper, records.get()));
         }
+        java.util.Map<Integer, String> holders = ShardLeases.holders(q, workflow);
+        if (!holders.isEmpty()) {
+            ObjectNode shards = n.putObject("shards");
+            holders.forEach((shard, holder) -> shards.put(Integer.toString(shard), holder));
+        }
         return n;
     }
 
@@ -195,6 +201,11 @@ final class StatusCommand implements Callable<Integer> {
                     out.println("  source reports:");
                     source.fields().forEachRemaining(e -> out.printf("    %s: %s%n", e.getKey(), e.getValue().asText()));
                 }
+            }
+            var shards = n.get("shards");
+            if (shards != null) {
+                out.printf("  shard leases:       %d held%n", shards.size());
+                shards.fields().forEachRemaining(e -> out.printf("    shard %s: %s%n", e.getKey(), e.getValue().asText()));
             }
             var s = n.get("lastScan");
             if (s == null || s.isNull()) {

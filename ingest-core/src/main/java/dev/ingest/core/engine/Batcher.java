@@ -115,6 +115,8 @@ final class Batcher {
     private String lastKey;
     /** Messages held by open or storing batches. */
     private final Set<Held> held = ConcurrentHashMap.newKeySet();
+    /** The same messages by stream sequence: a message redelivered while held is not batched twice. */
+    private final Map<Long, Held> heldBySequence = new ConcurrentHashMap<>();
     /** Why the last attempt of a message failed, for its dead letter: by stream sequence (bounded). */
     private final Map<Long, String> lastErrors = java.util.Collections.synchronizedMap(
             new LinkedHashMap<>(16, 0.75f, false) {
@@ -127,7 +129,8 @@ final class Batcher {
 
     /** A message held until every batch holding its records is stored. */
     private static final class Held {
-        final String replyTo;
+        /** Where its acknowledgement goes: the latest delivery's reply subject. */
+        volatile String replyTo;
         final long sequence;
         final Instant queuedAt;
         final Codec object;
@@ -322,8 +325,17 @@ final class Batcher {
                 return;
             }
         }
+        Held already = heldBySequence.get(sequence);
+        if (already != null && !already.settled) {
+            // Delivered again while its records wait in batches (its ack wait ran out before an in-progress signal
+            // arrived, on a starved machine): they are not added a second time; the batches ack this delivery.
+            already.replyTo = m.getReplyTo();
+            publish(m.getReplyTo(), WPI);
+            return;
+        }
         Held h = new Held(m.getReplyTo(), sequence, queuedAt, object);
         held.add(h);
+        heldBySequence.put(sequence, h);
         MDC.put("workflow", workflow.name());
         try {
             if (records != null) {
@@ -362,6 +374,7 @@ final class Batcher {
     /** Removes a message from the batches it was added to so far (they then hold fewer of its records). */
     private void forget(Held h) {
         held.remove(h);
+        heldBySequence.remove(h.sequence, h);
         for (Iterator<Open> it = open.values().iterator(); it.hasNext(); ) {
             Open o = it.next();
             if (o.messages.contains(h)) {
@@ -633,6 +646,7 @@ final class Batcher {
                     h.settled = true;
                 }
                 held.remove(h);
+                heldBySequence.remove(h.sequence, h);
                 deadLetterHeld(h, "its lines are stored, but deleting it from the source failed: " + e);
                 return;
             }
@@ -641,6 +655,7 @@ final class Batcher {
             h.settled = true;
         }
         held.remove(h);
+        heldBySequence.remove(h.sequence, h);
         publish(h.replyTo, ACK);
         metrics.queueOperation(workflow.name(), "ack", true);
         metrics.dequeued(workflow.name(), true);
@@ -654,6 +669,7 @@ final class Batcher {
             h.settled = true;
         }
         held.remove(h);
+        heldBySequence.remove(h.sequence, h);
         publish(h.replyTo, ("-NAK {\"delay\": " + delay.toNanos() + "}").getBytes(StandardCharsets.US_ASCII));
         metrics.queueOperation(workflow.name(), "nak", true);
     }

@@ -171,6 +171,11 @@ final class Isolated {
             }
 
             @Override
+            public int shards() {
+                return delegate.shards();
+            }
+
+            @Override
             public String toString() {
                 return delegate.toString();
             }

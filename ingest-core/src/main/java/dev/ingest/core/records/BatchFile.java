@@ -152,7 +152,8 @@ public final class BatchFile implements Closeable {
     /**
      * Writes a record as one JSON document: a record that is a JSON object as it is, made compact, with the record's
      * attributes added as an object under {@code attributes} when it has attributes and the object has no field of
-     * that name; any other record as {@code {"timestamp": <its time, RFC 3339>, "message": <its text>, <its
+     * that name (an attribute that only repeats a top-level field of the object, the same name with a string, number
+     * or boolean of the same text, is left out: a database row's columns are both); any other record as {@code {"timestamp": <its time, RFC 3339>, "message": <its text>, <its
      * attributes>}}. Text that is not valid UTF-8 is written with replacement characters in {@code message}, and byte
      * for byte, base64, in {@code message_base64}: nothing is lost.
      */
@@ -164,17 +165,30 @@ public final class BatchFile implements Closeable {
                 if (p.nextToken() == JsonToken.START_OBJECT) {
                     g.writeStartObject();
                     boolean hasAttributes = false;
+                    Map<String, String> attributes = r.attributes();
+                    java.util.Set<String> repeated = null; // attributes a field of the object already says
                     while (p.nextToken() == JsonToken.FIELD_NAME) {
                         String field = p.getCurrentName();
                         hasAttributes |= field.equals("attributes");
                         g.writeFieldName(field);
-                        p.nextToken();
-                        g.copyCurrentStructure(p);
+                        JsonToken value = p.nextToken();
+                        String attribute = attributes.isEmpty() ? null : attributes.get(field);
+                        if (attribute != null && value.isScalarValue() && value != JsonToken.VALUE_NULL
+                                && attribute.equals(p.getText())) {
+                            if (repeated == null) {
+                                repeated = new java.util.HashSet<>();
+                            }
+                            repeated.add(field);
+                        }
+                        g.copyCurrentStructureExact(p); // decimals as written (12.50 stays 12.50), not as doubles
                     }
-                    if (!hasAttributes && !r.attributes().isEmpty()) {
+                    int left = attributes.size() - (repeated == null ? 0 : repeated.size());
+                    if (!hasAttributes && left > 0) {
                         g.writeObjectFieldStart("attributes");
-                        for (Map.Entry<String, String> a : new java.util.TreeMap<>(r.attributes()).entrySet()) {
-                            g.writeStringField(a.getKey(), a.getValue());
+                        for (Map.Entry<String, String> a : new java.util.TreeMap<>(attributes).entrySet()) {
+                            if (repeated == null || !repeated.contains(a.getKey())) {
+                                g.writeStringField(a.getKey(), a.getValue());
+                            }
                         }
                         g.writeEndObject();
                     }

@@ -85,6 +85,12 @@ public final class RecordRunner implements RecordContext {
     private volatile String sourceRun = runId + ".0";
     private int starts;
     private final CountDownLatch stop = new CountDownLatch(1);
+    /** Leases on the source's shards, when it has shards and this is a service; else null. */
+    private final ShardLeases leases;
+    /** Ends the current run of the source: counted down by {@link #stop()} and when its shards change. */
+    private volatile CountDownLatch runStop = new CountDownLatch(1);
+    /** The shards of the current run. */
+    private volatile Set<Integer> shards = Set.of();
     private final Semaphore window = new Semaphore(WINDOW);
     private final Object order = new Object();
     private final AtomicLong chunks = new AtomicLong();
@@ -131,6 +137,13 @@ public final class RecordRunner implements RecordContext {
         this.once = once;
         this.listener = listener;
         this.maxRecordBytes = (int) Math.max(1024, Math.min(Integer.MAX_VALUE, queue.maxPayload() - 64 * 1024));
+        int n = source.shards();
+        this.leases = n > 0 && !once ? new ShardLeases(queue, workflow.name(), n) : null;
+    }
+
+    /** @return the leases on the source's shards, when it has shards (and this is not a {@code once} run) */
+    public java.util.Optional<ShardLeases> leases() {
+        return java.util.Optional.ofNullable(leases);
     }
 
     /**
@@ -146,15 +159,36 @@ public final class RecordRunner implements RecordContext {
         committer.setDaemon(true);
         committer.start();
         long delay = 500;
+        boolean leasing = false;
         try {
-            while (!stopping()) {
+            while (!engineStopping()) {
                 try {
+                    long leaseVersion = 0;
+                    if (leases != null && !leasing) { // its bucket may be unreachable: retried like a failed run
+                        leases.start(() -> runStop.countDown());
+                        leasing = true;
+                    }
+                    if (leases != null) {
+                        leaseVersion = leases.version();
+                        shards = leases.owned();
+                        if (shards.isEmpty()) { // no shard leased to this replica (yet): wait for a change
+                            leases.awaitChange(leaseVersion, Duration.ofSeconds(1));
+                            continue;
+                        }
+                    }
+                    runStop = new CountDownLatch(1);
+                    if (engineStopping() || leases != null && leases.version() != leaseVersion) {
+                        continue;
+                    }
                     committed = checkpoints.load(workflow.name());
                     failed = false;
                     sourceRun = runId + "." + starts++;
                     source.run(this);
                     awaitSettled();
                     commit();
+                    if (leases != null && !failed) {
+                        leases.released(); // the shards given back: their checkpoints are committed
+                    }
                     if (failed) {
                         throw new IOException("records of workflow " + workflow.name()
                                 + " could not be stored in the queue; the source starts again from its checkpoint");
@@ -163,10 +197,15 @@ public final class RecordRunner implements RecordContext {
                         return;
                     }
                     delay = 500; // a source that returns while not stopping is started again
-                    stop.await(delay, TimeUnit.MILLISECONDS);
+                    if (leases == null || leases.version() == leaseVersion) {
+                        runStop.await(delay, TimeUnit.MILLISECONDS);
+                    }
                 } catch (IOException | RuntimeException e) {
                     awaitSettled();
                     forgetUncommitted();
+                    if (leases != null) {
+                        leases.released(); // the next holder continues from the committed checkpoint
+                    }
                     if (once) {
                         throw e instanceof IOException io ? io : new IOException(e.toString(), e);
                     }
@@ -188,6 +227,9 @@ public final class RecordRunner implements RecordContext {
                 LOG.warn("workflow {}: the last checkpoint could not be written ({}); the source resumes from the one "
                         + "before, and records after it may be queued twice", workflow.name(), e.getMessage());
             }
+            if (leases != null) {
+                leases.close(); // after the last commit: the next holders continue from it
+            }
             MDC.remove("workflow");
         }
     }
@@ -195,6 +237,16 @@ public final class RecordRunner implements RecordContext {
     /** Stops the source: {@link #stopping()} turns true and {@link #awaitStop} returns. */
     public void stop() {
         stop.countDown();
+        runStop.countDown();
+    }
+
+    private boolean engineStopping() {
+        return stop.getCount() == 0;
+    }
+
+    @Override
+    public Set<Integer> shards() {
+        return shards;
     }
 
     @Override
@@ -418,12 +470,12 @@ public final class RecordRunner implements RecordContext {
 
     @Override
     public boolean stopping() {
-        return stop.getCount() == 0;
+        return engineStopping() || runStop.getCount() == 0;
     }
 
     @Override
     public boolean awaitStop(Duration timeout) throws InterruptedException {
-        return stop.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return runStop.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -108,6 +108,23 @@ class BatchFileTest {
     }
 
     @Test
+    void ndjsonLeavesOutAttributesThatRepeatAFieldOfTheObject() throws Exception {
+        try (BatchFile batch = new BatchFile(dir, config(BatchConfig.Format.NDJSON, BatchConfig.Compression.NONE))) {
+            // A database row: every column is also an attribute, with its text.
+            batch.append(new DataRecord("{\"id\":7,\"amount\":12.50,\"ok\":true,\"bucket\":\"b1\",\"n\":null}"
+                    .getBytes(StandardCharsets.UTF_8), Instant.EPOCH,
+                    Map.of("id", "7", "amount", "12.50", "ok", "true", "bucket", "b1")));
+            // Same names, other values, or a field that is not a scalar: kept.
+            batch.append(new DataRecord("{\"file\":\"mine.log\",\"offset\":[1]}".getBytes(StandardCharsets.UTF_8),
+                    Instant.EPOCH, Map.of("file", "app.log", "offset", "1", "id", "9")));
+            batch.finish();
+            assertThat(Files.readAllLines(batch.file())).containsExactly(
+                    "{\"id\":7,\"amount\":12.50,\"ok\":true,\"bucket\":\"b1\",\"n\":null}",
+                    "{\"file\":\"mine.log\",\"offset\":[1],\"attributes\":{\"file\":\"app.log\",\"id\":\"9\",\"offset\":\"1\"}}");
+        }
+    }
+
+    @Test
     void ndjsonKeepsJsonObjectsCompactAndWrapsEverythingElseWithItsTimeAndAttributes() throws Exception {
         ObjectMapper json = new ObjectMapper();
         byte[] invalid = {'c', 'a', 'f', (byte) 0xe9};
