@@ -98,6 +98,8 @@ final class StatusCommand implements Callable<Integer> {
                     s.put("deadLettered", scan.get().deadLettered());
                     s.put("millis", scan.get().millis());
                     s.put("error", scan.get().error());
+                    ObjectNode src = s.putObject("source");
+                    scan.get().source().forEach(src::put);
                 } else {
                     n.putNull("lastScan");
                 }
@@ -195,6 +197,12 @@ final class StatusCommand implements Callable<Integer> {
                         s.get("alreadyQueued").asLong(), s.get("alreadyStored").asLong(),
                         s.get("deadLettered").asLong(), s.get("millis").asLong(),
                         s.get("error").asText().isEmpty() ? "" : "; FAILED: " + s.get("error").asText());
+                var scanSource = s.get("source");
+                if (scanSource != null && scanSource.size() > 0) {
+                    out.println("  scan reports:");
+                    scanSource.fields().forEachRemaining(e -> out.printf("    %s: %s%n", e.getKey(),
+                            e.getValue().asText()));
+                }
             }
         }
     }

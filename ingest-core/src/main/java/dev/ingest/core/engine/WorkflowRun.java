@@ -55,7 +55,7 @@ final class WorkflowRun {
             RecordRunner r = recordRunner;
             read = new Thread(() -> recordLoop(r), "records-" + w.name());
         } else if (engine.mode().enqueues()) {
-            Enqueuer enqueuer = new Enqueuer(engine.queue(), w, plugins.source(), plugins.sourceType(), dests,
+            Enqueuer enqueuer = new Enqueuer(engine.queue(), engine.checkpoints(), w, plugins.source(), plugins.sourceType(), dests,
                     engine.stats(), engine.metrics(), engine.once());
             read = new Thread(() -> scanLoop(enqueuer), "enqueue-" + w.name());
         }

@@ -9,6 +9,8 @@ import dev.ingest.api.Nexter;
 import dev.ingest.api.Presence;
 import dev.ingest.api.RecordContext;
 import dev.ingest.api.RecordSource;
+import dev.ingest.api.ScanContext;
+import dev.ingest.api.CheckpointUpdate;
 import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 import java.io.IOException;
@@ -57,8 +59,13 @@ final class Isolated {
         return new Source() {
             @Override
             public Scan scan() throws IOException {
+                return scan(ScanContext.NONE);
+            }
+
+            @Override
+            public Scan scan(ScanContext context) throws IOException {
                 if (ownScans) {
-                    return scanOf(in(loader, delegate::scan), loader);
+                    return scanOf(in(loader, () -> delegate.scan(context)), loader);
                 }
                 try {
                     oneScan.acquire();
@@ -125,7 +132,8 @@ final class Isolated {
     /** Whether a source hands out scans of its own, rather than the default built on {@code reset}/{@code next}. */
     static boolean implementsScan(Nexter source) {
         try {
-            return source.getClass().getMethod("scan").getDeclaringClass() != Nexter.class;
+            return source.getClass().getMethod("scan").getDeclaringClass() != Nexter.class
+                    || source.getClass().getMethod("scan", ScanContext.class).getDeclaringClass() != Nexter.class;
         } catch (NoSuchMethodException e) {
             return false;
         }
@@ -136,6 +144,11 @@ final class Isolated {
             @Override
             public Optional<Codec> next() throws IOException {
                 return in(loader, delegate::next);
+            }
+
+            @Override
+            public CheckpointUpdate checkpointAfter(Codec codec) {
+                return in(loader, () -> delegate.checkpointAfter(codec));
             }
 
             @Override
