@@ -5,7 +5,9 @@ import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
 import dev.ingest.api.Inventory;
 import dev.ingest.api.Listed;
+import dev.ingest.api.FeedContext;
 import dev.ingest.api.Nexter;
+import dev.ingest.api.ObjectFeed;
 import dev.ingest.api.Presence;
 import dev.ingest.api.RecordContext;
 import dev.ingest.api.RecordSource;
@@ -102,6 +104,11 @@ final class Isolated {
             }
 
             @Override
+            public Optional<ObjectFeed> feed(String workflow) throws IOException {
+                return in(loader, () -> delegate.feed(workflow)).map(f -> Isolated.feed(f, loader));
+            }
+
+            @Override
             public Blob download(Codec codec) throws IOException {
                 return in(loader, () -> delegate.download(codec));
             }
@@ -165,6 +172,35 @@ final class Isolated {
         return new RecordSource() {
             @Override
             public void run(RecordContext context) throws IOException, InterruptedException {
+                Thread thread = Thread.currentThread();
+                ClassLoader previous = thread.getContextClassLoader();
+                thread.setContextClassLoader(loader);
+                try {
+                    delegate.run(context);
+                } finally {
+                    thread.setContextClassLoader(previous);
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                in(loader, () -> {
+                    delegate.close();
+                    return null;
+                });
+            }
+
+            @Override
+            public String toString() {
+                return delegate.toString();
+            }
+        };
+    }
+
+    static ObjectFeed feed(ObjectFeed delegate, ClassLoader loader) {
+        return new ObjectFeed() {
+            @Override
+            public void run(FeedContext context) throws IOException, InterruptedException {
                 Thread thread = Thread.currentThread();
                 ClassLoader previous = thread.getContextClassLoader();
                 thread.setContextClassLoader(loader);

@@ -77,7 +77,10 @@ public final class S3PluginProvider implements PluginProvider {
             ConfigKey.optional(ScanSettings.CURSOR, "true: each scan lists only the keys after the last key queued, "
                     + "kept in JetStream; assumes keys arrive in order and objects do not change (default false)"),
             ConfigKey.optional(ScanSettings.FULL_SCAN_INTERVAL, "with cursor: list everything again this often, to "
-                    + "catch keys written out of order (default never)")), NameFilter.configKeys());
+                    + "catch keys written out of order (default never)"),
+            ConfigKey.optional(NotificationSettings.KEY, "receive S3 event notifications instead of scanning: "
+                    + "{sqs: QUEUE_URL, endpoint, region, waitTime: 20s, visibilityTimeout: 5m, receivers: 1} or "
+                    + "{nats: SUBJECT, url}")), NameFilter.configKeys());
 
     private static final List<ConfigKey> DESTINATION_KEYS = with(COMMON_KEYS,
             ConfigKey.optional("recursive", "accepted for compatibility with the original tool; has no effect"),
@@ -127,11 +130,18 @@ public final class S3PluginProvider implements PluginProvider {
     @Override
     public Source createSource(PluginConfig config) throws ConfigException, IOException {
         ScanSettings scanning = ScanSettings.parse(config);
+        java.util.Optional<NotificationSettings> notifications = NotificationSettings.parse(config,
+                config.optionalString("region").map(String::trim).orElse(S3Settings.DEFAULT_REGION));
+        if (notifications.isPresent() && scanning.cursor()) {
+            config.problem(ScanSettings.CURSOR, "does not apply with notifications (a notified source is not scanned "
+                    + "after a cursor)");
+        }
         S3Connection connection = connect(config, PluginRole.SOURCE);
         LOG.info("s3 source '{}': bucket '{}' at {}, prefix '{}'{}", config.name(), connection.settings().bucket(),
                 connection.settings().endpointLabel(), connection.settings().prefix(),
                 connection.settings().recursive() ? "" : ", top level only");
-        return new S3Source(connection, null, scanning, java.time.Clock.systemUTC());
+        notifications.ifPresent(n -> LOG.info("s3 source '{}': notifications from {}", config.name(), n.origin()));
+        return new S3Source(connection, null, scanning, java.time.Clock.systemUTC(), notifications.orElse(null));
     }
 
     @Override

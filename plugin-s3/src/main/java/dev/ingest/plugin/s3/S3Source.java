@@ -5,6 +5,7 @@ import dev.ingest.api.BlobOrigin;
 import dev.ingest.api.CheckpointUpdate;
 import dev.ingest.api.Codec;
 import dev.ingest.api.Inventory;
+import dev.ingest.api.ObjectFeed;
 import dev.ingest.api.PoisonException;
 import dev.ingest.api.Scan;
 import dev.ingest.api.ScanContext;
@@ -60,6 +61,7 @@ final class S3Source implements Source {
     private final String realm;
     private final ScanSettings scanning;
     private final Clock clock;
+    private final NotificationSettings notifications;
 
     /** The checkpoint entry of the cursor: the last key queued, UTF-8. */
     static final String CURSOR_ENTRY = "cursor";
@@ -81,12 +83,40 @@ final class S3Source implements Source {
      * @param clock tells when a full scan is due
      */
     S3Source(S3Connection connection, Integer pageSize, ScanSettings scanning, Clock clock) {
+        this(connection, pageSize, scanning, clock, null);
+    }
+
+    /**
+     * @param connection the client, owned (and closed) by this source from now on
+     * @param pageSize keys per listing request, or {@code null} for the server's default (1000 on AWS); for tests
+     * @param scanning filters, start and cursor
+     * @param clock tells when a full scan is due
+     * @param notifications where notifications come from, or {@code null} for none
+     */
+    S3Source(S3Connection connection, Integer pageSize, ScanSettings scanning, Clock clock,
+             NotificationSettings notifications) {
+        this.notifications = notifications;
         this.connection = Objects.requireNonNull(connection, "connection");
         this.settings = connection.settings();
         this.pageSize = pageSize;
         this.realm = settings.realm();
         this.scanning = Objects.requireNonNull(scanning, "scanning");
         this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /**
+     * With {@code notifications:}, a new feed of S3 event notifications for the workflow (SQS or NATS); else none.
+     * Sets nothing up: the feed connects when it runs.
+     */
+    @Override
+    public Optional<ObjectFeed> feed(String workflow) {
+        if (notifications == null) {
+            return Optional.empty();
+        }
+        S3Events events = new S3Events(settings.bucket(), settings.prefix(), scanning.filter());
+        return Optional.of(notifications.sqs()
+                ? new SqsFeed(settings.name(), notifications, events, S3Connection.credentialsProvider(settings))
+                : new NatsFeed(settings.name(), workflow, notifications, events));
     }
 
     /** Lists the bucket from {@code startAfter} on, without a cursor. */
