@@ -3,7 +3,6 @@ package dev.ingest.api;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -68,11 +67,4 @@ public interface FeedContext {
      * @throws InterruptedException if interrupted
      */
     boolean awaitStop(Duration timeout) throws InterruptedException;
-
-    /**
-     * Reports what the feed is doing, for {@code ingest status}. Replaces what was reported before. Keep it small.
-     *
-     * @param status entries to show, in order
-     */
-    void status(Map<String, String> status);
 }

@@ -49,7 +49,6 @@ final class FeedRunner implements FeedContext {
     private final boolean once;
     private final CountDownLatch stop = new CountDownLatch(1);
     private final Semaphore window = new Semaphore(WINDOW);
-    private volatile Map<String, String> status = Map.of();
 
     FeedRunner(JetStreamQueue queue, WorkflowConfig workflow, ObjectFeed feed, RunStats stats, IngestMetrics metrics,
                boolean once) {
@@ -101,11 +100,6 @@ final class FeedRunner implements FeedContext {
     /** Stops the feed: {@link #stopping()} turns true and {@link #awaitStop} returns. */
     void stop() {
         stop.countDown();
-    }
-
-    /** @return what the feed reported last */
-    Map<String, String> reported() {
-        return status;
     }
 
     @Override
@@ -192,10 +186,5 @@ final class FeedRunner implements FeedContext {
     @Override
     public boolean awaitStop(Duration timeout) throws InterruptedException {
         return stop.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    @Override
-    public void status(Map<String, String> status) {
-        this.status = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(status));
     }
 }

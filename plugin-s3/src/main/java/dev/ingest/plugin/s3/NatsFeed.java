@@ -198,7 +198,7 @@ final class NatsFeed implements ObjectFeed {
         status.put("received", Long.toString(received.get()));
         status.put("acked", Long.toString(acked.get()));
         status.put("deadLettered", Long.toString(deadLettered.get()));
-        context.status(status);
+        LOG.debug("source {}: {}", source, status);
     }
 
     @Override

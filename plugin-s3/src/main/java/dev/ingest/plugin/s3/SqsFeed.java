@@ -133,7 +133,7 @@ final class SqsFeed implements ObjectFeed {
                             m.messageId(), e.getCause().toString(), settings.visibilityTimeout());
                 }
             }
-            report(context);
+            report();
         }
     }
 
@@ -173,13 +173,13 @@ final class SqsFeed implements ObjectFeed {
         }
     }
 
-    private void report(FeedContext context) {
+    private void report() {
         Map<String, String> status = new LinkedHashMap<>();
         status.put("notifications", settings.origin());
         status.put("received", Long.toString(received.get()));
         status.put("deleted", Long.toString(deleted.get()));
         status.put("deadLettered", Long.toString(deadLettered.get()));
-        context.status(status);
+        LOG.debug("source {}: {}", source, status);
     }
 
     /** @return how many messages were deleted so far (tests) */

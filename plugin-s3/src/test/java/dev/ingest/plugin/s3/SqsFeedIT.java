@@ -78,10 +78,6 @@ class SqsFeedIT {
         public boolean awaitStop(Duration timeout) throws InterruptedException {
             return stop.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
-
-        @Override
-        public void status(Map<String, String> status) {
-        }
     }
 
     private static SqsFeed feed(String queueUrl, int visibilitySeconds) {
