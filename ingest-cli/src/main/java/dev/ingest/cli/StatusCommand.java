@@ -158,7 +158,7 @@ final class StatusCommand implements Callable<Integer> {
         }
     }
 
-    private static void print(PrintWriter out, ArrayNode array) {
+    static void print(PrintWriter out, ArrayNode array) {
         for (var n : array) {
             out.printf("workflow %s%n", n.get("workflow").asText());
             out.printf("  queued in stream:   %d%n", n.get("queued").asLong());
