@@ -122,6 +122,44 @@ class S3NatsNotificationsIT {
     }
 
     @Test
+    void withoutAStreamTheSubjectIsReadByACoreSubscription() throws Exception {
+        int n = RUN.incrementAndGet();
+        String bucket = S3.createBucket();
+        String subject = "minio" + n + ".core";
+        QueueSettings queue = EngineRunner.settings(NATS.url(), "nn" + n);
+        Path out = dir.resolve("out");
+        S3.put(bucket, "in/core.txt", "core");
+        byte[] event = Events.minio(bucket, "in/core.txt", 4, etag(bucket, "in/core.txt"))
+                .getBytes(StandardCharsets.UTF_8);
+        try (Connection nc = Nats.connect(NATS.url())) {
+            // A core subscription sees only what is published while it is subscribed: publish until the object is
+            // copied (the repeats are the same object, which JetStream's duplicate window drops).
+            java.util.concurrent.atomic.AtomicBoolean copied = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread publisher = new Thread(() -> {
+                while (!copied.get()) {
+                    nc.publish(subject, event);
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    copied.set(Files.exists(out.resolve("core.txt")));
+                }
+            });
+            publisher.start();
+            try {
+                RunSummary run = EngineRunner.runOnce(yaml(bucket, subject, out, ""), env(), queue, Mode.ALL);
+                assertThat(run.failures()).isEmpty();
+                assertThat(run.copied()).isEqualTo(1);
+            } finally {
+                copied.set(true);
+                publisher.join(10_000);
+            }
+            assertThat(files(out)).containsExactly("core.txt");
+        }
+    }
+
+    @Test
     void withAnIntervalANotifiedSourceIsAlsoScannedAndOnlyWhatTheDestinationLacksIsQueued() throws Exception {
         int n = RUN.incrementAndGet();
         String bucket = S3.createBucket();
