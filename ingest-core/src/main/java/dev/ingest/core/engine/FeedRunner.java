@@ -91,8 +91,13 @@ final class FeedRunner implements FeedContext {
                 }
             }
         } finally {
-            window.acquire(WINDOW); // every publish settled: nothing is confirmed after the run
-            window.release(WINDOW);
+            try { // every publish settled, so that nothing is confirmed after the run
+                if (window.tryAcquire(WINDOW, 30, TimeUnit.SECONDS)) {
+                    window.release(WINDOW);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             MDC.remove("workflow");
         }
     }
