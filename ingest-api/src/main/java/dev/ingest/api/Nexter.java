@@ -33,6 +33,23 @@ public interface Nexter {
     }
 
     /**
+     * Starts a new listing that may start from the workflow's checkpoint rather than from the beginning: what a
+     * source that remembers where its scans got to implements (an S3 source with {@code cursor: true}). The engine
+     * always calls this form; the default ignores the context and calls {@link #scan()}, so a source that keeps no
+     * checkpoint implements only {@link #scan()}. The scan reports how the checkpoint changes with
+     * {@link Scan#checkpointAfter}; see {@link ScanContext}.
+     *
+     * <p>Thread-safety: as {@link #scan()}.
+     *
+     * @param context the workflow's committed checkpoint and the scan's status
+     * @return a new scan, closed by the caller
+     * @throws IOException if the source cannot be listed now (or the checkpoint read); retried at the next interval
+     */
+    default Scan scan(ScanContext context) throws IOException {
+        return scan();
+    }
+
+    /**
      * The older form of {@link #scan()}: starts the one scan of this instance from the beginning of the source.
      * Called only through the default {@link #scan()}, by one thread at a time. Sources that implement
      * {@link #scan()} need not implement it.

@@ -27,6 +27,20 @@ public interface Scan extends Closeable {
     Optional<Codec> next() throws IOException;
 
     /**
+     * How the workflow's checkpoint changes once an object this scan returned is queued ({@link Nexter#scan(ScanContext)}):
+     * the engine asks right after {@link #next()} returned it, and commits the change once that object, and every
+     * object returned before it, is queued or needed no queueing. Asked with {@code null} after {@link #next()} returned
+     * empty: the change that comes with a complete scan (committed once everything is queued). The default changes
+     * nothing.
+     *
+     * @param codec the object just returned, or {@code null} at the end of a complete scan
+     * @return the change; {@link CheckpointUpdate#NONE} for none
+     */
+    default CheckpointUpdate checkpointAfter(Codec codec) {
+        return CheckpointUpdate.NONE;
+    }
+
+    /**
      * Releases what the scan holds (a page, a cursor, a lock). Idempotent. The default does nothing.
      *
      * @throws IOException if releasing failed; the engine logs it

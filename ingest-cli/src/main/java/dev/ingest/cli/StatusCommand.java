@@ -120,6 +120,8 @@ final class StatusCommand implements Callable<Integer> {
             s.put("deadLettered", scan.get().deadLettered());
             s.put("millis", scan.get().millis());
             s.put("error", scan.get().error());
+            ObjectNode src = s.putObject("source");
+            scan.get().source().forEach(src::put);
         } else {
             n.putNull("lastScan");
         }
@@ -173,7 +175,7 @@ final class StatusCommand implements Callable<Integer> {
         }
     }
 
-    private static void print(PrintWriter out, ArrayNode array) {
+    static void print(PrintWriter out, ArrayNode array) {
         for (var n : array) {
             out.printf("workflow %s%n", n.get("workflow").asText());
             out.printf("  queued in stream:   %d%n", n.get("queued").asLong());
@@ -217,6 +219,12 @@ final class StatusCommand implements Callable<Integer> {
                         s.get("alreadyQueued").asLong(), s.get("alreadyStored").asLong(),
                         s.get("deadLettered").asLong(), s.get("millis").asLong(),
                         s.get("error").asText().isEmpty() ? "" : "; FAILED: " + s.get("error").asText());
+                var scanSource = s.get("source");
+                if (scanSource != null && scanSource.size() > 0) {
+                    out.println("  scan reports:");
+                    scanSource.fields().forEachRemaining(e -> out.printf("    %s: %s%n", e.getKey(),
+                            e.getValue().asText()));
+                }
             }
         }
     }

@@ -886,9 +886,10 @@ public final class ControlPlane implements Closeable {
         }
         boolean records = source.get() instanceof RecordSource;
         WorkflowConfig effective = records && w.batch().isEmpty() ? w.withBatch(BatchConfig.defaults()) : w;
+        Map<String, Object> entry = desired.byKey.getOrDefault("workflows:" + w.name(), Map.of());
         WorkflowPlugins plugins = new WorkflowPlugins(w.source(), sourceEntry.type(),
                 records ? null : (Source) source.get(), records ? (RecordSource) source.get() : null, dests,
-                w.destinations(), types);
+                w.destinations(), types, entry.containsKey("interval"));
         if (!start(effective, plugins, made)) {
             return;
         }

@@ -1,5 +1,6 @@
 package dev.ingest.core.engine;
 
+import dev.ingest.api.CheckpointUpdate;
 import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
 import dev.ingest.api.Scan;
@@ -9,6 +10,7 @@ import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.queue.CodecJson;
 import dev.ingest.core.queue.DeadLetters;
 import dev.ingest.core.queue.JetStreamQueue;
+import dev.ingest.core.records.CheckpointStore;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -57,11 +59,26 @@ final class Enqueuer {
     private final AtomicLong maxSequence = new AtomicLong();
     private final DeadLetters.Index deadLetters;
     private final boolean once;
+    private final CheckpointStore checkpoints;
     private volatile long listedInScan;
+    private volatile ScanCheckpoint checkpoint;
 
-    Enqueuer(JetStreamQueue queue, WorkflowConfig workflow, Source source, String sourceType,
-             List<Transfer.Named<Destination>> destinations, RunStats stats, IngestMetrics metrics, boolean once) {
+    /** An object of the listing with the checkpoint change that comes with it. */
+    private record Step(Codec codec, CheckpointUpdate update) {
+    }
+
+    /** An object whose publish was not confirmed, with its ordinal in the scan's checkpoint. */
+    private record Unconfirmed(Codec codec, long ordinal) {
+    }
+
+    /** Objects between two writes of the checkpoint during a scan, at most. */
+    static final int CHECKPOINT_EVERY = 1000;
+
+    Enqueuer(JetStreamQueue queue, CheckpointStore checkpoints, WorkflowConfig workflow, Source source,
+             String sourceType, List<Transfer.Named<Destination>> destinations, RunStats stats, IngestMetrics metrics,
+             boolean once) {
         this.queue = queue;
+        this.checkpoints = checkpoints;
         this.deadLetters = new DeadLetters(queue).index(workflow.name());
         this.once = once;
         this.workflow = workflow;
@@ -96,16 +113,20 @@ final class Enqueuer {
             error = e.toString();
             throw e;
         } finally {
+            ScanCheckpoint cp = checkpoint;
             queue.recordScan(workflow.name(), new JetStreamQueue.ScanRecord(Instant.now(), listedInScan,
                     queued.get(), alreadyQueued.get(), alreadyStored.get(), deadLettered.get(),
-                    (System.nanoTime() - started) / 1_000_000, error));
+                    (System.nanoTime() - started) / 1_000_000, error, cp == null ? Map.of() : cp.status()));
         }
     }
 
     private long scanOnce() throws IOException, InterruptedException {
         long started = System.nanoTime();
         Semaphore window = new Semaphore(WINDOW);
-        ConcurrentLinkedQueue<Codec> unconfirmed = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Unconfirmed> unconfirmed = new ConcurrentLinkedQueue<>();
+        ScanCheckpoint cp = new ScanCheckpoint(checkpoints, workflow.name());
+        checkpoint = cp;
+        AtomicReference<CheckpointUpdate> atEnd = new AtomicReference<>(CheckpointUpdate.NONE);
         AtomicReference<Throwable> firstError = new AtomicReference<>();
         long listed = 0;
         listedInScan = 0;
@@ -116,17 +137,22 @@ final class Enqueuer {
                 destinations, (d, ok) -> metrics.storageOperation(workflow.name(), d.name(), d.type(), "list", ok,
                         (System.nanoTime() - started) / 1e9)) : null;
         // A scan of this workflow's own: other workflows on the same source scan it independently.
-        Prefetch<Codec> listing = new Prefetch<>(new Prefetch.Lister<>() {
+        Prefetch<Step> listing = new Prefetch<>(new Prefetch.Lister<>() {
             private Scan scan;
 
             @Override
             public void start() throws IOException {
-                scan = source.scan();
+                scan = source.scan(cp);
             }
 
             @Override
-            public Optional<Codec> next() throws IOException {
-                return scan.next();
+            public Optional<Step> next() throws IOException {
+                Optional<Codec> codec = scan.next();
+                if (codec.isEmpty()) {
+                    atEnd.set(scan.checkpointAfter(null));
+                    return Optional.empty();
+                }
+                return Optional.of(new Step(codec.get(), scan.checkpointAfter(codec.get())));
             }
 
             @Override
@@ -140,8 +166,12 @@ final class Enqueuer {
         Map<DeadLetters.ObjectVersion, Long> dead = deadLetteredObjects();
         List<String> deadExamples = new ArrayList<>();
         try {
-            for (Codec next = listing.next(); next != null; next = listing.next()) {
-                Codec codec = next;
+            for (Step step = listing.next(); step != null; step = listing.next()) {
+                Codec codec = step.codec();
+                long ordinal = cp.add(step.update());
+                if (listed > 0 && listed % CHECKPOINT_EVERY == 0) {
+                    commitQuietly(cp);
+                }
                 if (Thread.currentThread().isInterrupted()) {
                     throw new InterruptedException("scan interrupted");
                 }
@@ -152,6 +182,7 @@ final class Enqueuer {
                         : comparison.compare(codec);
                 // With cleanUp the dequeuer still has to delete it from the source, after its own check.
                 if (verdict.heldEverywhere() && !workflow.cleanUp()) {
+                    cp.settle(ordinal);
                     alreadyStored.incrementAndGet();
                     stats.skipped();
                     metrics.skipped(workflow.name());
@@ -159,6 +190,7 @@ final class Enqueuer {
                 }
                 Long deadLetter = dead.isEmpty() ? null : dead.get(DeadLetters.ObjectVersion.of(codec));
                 if (deadLetter != null) {
+                    cp.settle(ordinal); // it waits in the dead letters; a replay queues it again
                     deadLettered.incrementAndGet();
                     if (deadExamples.size() < DEAD_EXAMPLES) {
                         deadExamples.add("'" + codec.name() + "' (#" + deadLetter + ")");
@@ -176,9 +208,10 @@ final class Enqueuer {
                         try {
                             if (error != null) {
                                 firstError.compareAndSet(null, error);
-                                unconfirmed.add(codec);
+                                unconfirmed.add(new Unconfirmed(codec, ordinal));
                                 metrics.queueOperation(workflow.name(), "publish", false);
                             } else {
+                                cp.settle(ordinal);
                                 countQueued(ack.isDuplicate());
                                 maxSequence.accumulateAndGet(ack.getSeqno(), Math::max);
                                 metrics.enqueued(workflow.name(), workflow.source(), true);
@@ -191,7 +224,7 @@ final class Enqueuer {
                 } catch (RuntimeException e) {
                     window.release();
                     firstError.compareAndSet(null, e);
-                    unconfirmed.add(codec);
+                    unconfirmed.add(new Unconfirmed(codec, ordinal));
                     metrics.queueOperation(workflow.name(), "publish", false);
                 }
             }
@@ -208,9 +241,16 @@ final class Enqueuer {
         if (!unconfirmed.isEmpty()) {
             LOG.warn("workflow {}: {} publishes were not confirmed ({}); retrying them one by one",
                     workflow.name(), unconfirmed.size(), firstError.get() == null ? "?" : firstError.get().toString());
-            for (Codec codec : unconfirmed) {
-                publishWithRetries(codec);
+            for (Unconfirmed u : unconfirmed) {
+                publishWithRetries(u.codec());
+                cp.settle(u.ordinal());
             }
+        }
+        if (listedAll) {
+            cp.end(atEnd.get());
+        }
+        if (cp.used()) {
+            cp.commit(); // a failure fails the scan: the next one starts from the checkpoint committed before
         }
         LOG.info("workflow {}: scanned source {}: {} objects in {} ms{}{}", workflow.name(), workflow.source(), listed,
                 (System.nanoTime() - started) / 1_000_000, !compared ? ""
@@ -223,6 +263,16 @@ final class Enqueuer {
                     deadLettered.get() > deadExamples.size() ? ", ..." : "", workflow.name(), workflow.name());
         }
         return listed;
+    }
+
+    /** Writes what the checkpoint may move to so far; a failure is logged, and written with the next change. */
+    private void commitQuietly(ScanCheckpoint cp) throws InterruptedException {
+        try {
+            cp.commit();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("workflow {}: could not write the scan's checkpoint yet ({}); trying again", workflow.name(),
+                    e.getMessage());
+        }
     }
 
     /**

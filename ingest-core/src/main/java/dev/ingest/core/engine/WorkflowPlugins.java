@@ -23,10 +23,19 @@ import java.util.Optional;
  * @param destinations the destinations, in the workflow's order
  * @param destinationNames their configured names
  * @param destinationTypes their plugin types
+ * @param intervalSet whether the workflow sets {@code interval} itself: a source with notifications
+ *     ({@link Source#feed}) is then scanned at that interval too, else only notified
  */
 public record WorkflowPlugins(String sourceName, String sourceType, Source source, RecordSource records,
                               List<Destination> destinations, List<String> destinationNames,
-                              List<String> destinationTypes) {
+                              List<String> destinationTypes, boolean intervalSet) {
+
+    /** Plugins of a workflow that does not set {@code interval} itself. */
+    public WorkflowPlugins(String sourceName, String sourceType, Source source, RecordSource records,
+                           List<Destination> destinations, List<String> destinationNames,
+                           List<String> destinationTypes) {
+        this(sourceName, sourceType, source, records, destinations, destinationNames, destinationTypes, false);
+    }
 
     /** Validates and copies. */
     public WorkflowPlugins {
@@ -60,7 +69,7 @@ public record WorkflowPlugins(String sourceName, String sourceType, Source sourc
         Optional<RecordSource> records = configured.recordSource(w.name());
         return new WorkflowPlugins(w.source(), typeOf(configured.config().source(w.source())),
                 records.isPresent() ? null : configured.source(w.source()), records.orElse(null), dests,
-                w.destinations(), types);
+                w.destinations(), types, configured.config().lines().containsKey(w.path() + ".interval"));
     }
 
     private static String typeOf(Optional<PluginEntry> entry) {

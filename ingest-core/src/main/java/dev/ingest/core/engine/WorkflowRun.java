@@ -32,6 +32,11 @@ final class WorkflowRun {
     private final WorkflowConfig w;
     private final AtomicBoolean scanDone;
     private final Thread reader;
+    /** The thread of the source's notifications ({@link FeedRunner}), or null. */
+    private final Thread feeder;
+    private final FeedRunner feedRunner;
+    /** Reading threads not yet ended; the reading side is done at 0. */
+    private final java.util.concurrent.atomic.AtomicInteger readersLeft = new java.util.concurrent.atomic.AtomicInteger();
     private final Thread writer;
     private final RecordRunner runner;
     private final Dequeuer dequeuer;
@@ -44,6 +49,8 @@ final class WorkflowRun {
     private final java.util.concurrent.ConcurrentLinkedQueue<java.util.concurrent.CompletableFuture<ScanOutcome>>
             scanRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final boolean scans;
+    /** Whether a reading thread ended without completing its work. */
+    private volatile boolean readDoneFailed;
 
     WorkflowRun(IngestEngine engine, WorkflowConfig w, WorkflowPlugins plugins) {
         this.engine = engine;
@@ -58,14 +65,35 @@ final class WorkflowRun {
                     engine.recordListener(w.name()));
             RecordRunner r = recordRunner;
             read = new Thread(() -> recordLoop(r), "records-" + w.name());
-        } else if (engine.mode().enqueues()) {
-            Enqueuer enqueuer = new Enqueuer(engine.queue(), w, plugins.source(), plugins.sourceType(), dests,
-                    engine.stats(), engine.metrics(), engine.once());
-            read = new Thread(() -> scanLoop(enqueuer), "enqueue-" + w.name());
         }
+        FeedRunner feedRun = null;
+        Thread feed = null;
+        if (engine.mode().enqueues() && !records) {
+            java.util.Optional<dev.ingest.api.ObjectFeed> objectFeed;
+            try {
+                objectFeed = plugins.source().feed(w.name());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("workflow " + w.name() + ": cannot set up the notifications of "
+                        + "source " + w.source() + ": " + e.getMessage(), e);
+            }
+            if (objectFeed.isPresent()) {
+                dev.ingest.api.ObjectFeed f = objectFeed.get();
+                feedRun = new FeedRunner(engine.queue(), w, f, engine.stats(), engine.metrics(), engine.once());
+                FeedRunner fr = feedRun;
+                feed = new Thread(() -> feedLoop(fr, f), "notify-" + w.name());
+            }
+            if (objectFeed.isEmpty() || plugins.intervalSet()) { // notified and scanned: scans catch what was missed
+                Enqueuer enqueuer = new Enqueuer(engine.queue(), engine.checkpoints(), w, plugins.source(),
+                        plugins.sourceType(), dests, engine.stats(), engine.metrics(), engine.once());
+                read = new Thread(() -> scanLoop(enqueuer), "enqueue-" + w.name());
+            }
+        }
+        this.feedRunner = feedRun;
+        this.feeder = feed;
         this.runner = recordRunner;
         this.reader = read;
         this.scans = read != null && recordRunner == null;
+        readersLeft.set((read == null ? 0 : 1) + (feed == null ? 0 : 1));
         Dequeuer dq = null;
         Batcher b = null;
         ExecutorService p = null;
@@ -114,6 +142,9 @@ final class WorkflowRun {
         if (reader != null) {
             reader.start();
         }
+        if (feeder != null) {
+            feeder.start();
+        }
         if (writer != null) {
             writer.start();
         }
@@ -124,6 +155,9 @@ final class WorkflowRun {
         stopping = true;
         if (runner != null) {
             runner.stop();
+        }
+        if (feedRunner != null) {
+            feedRunner.stop();
         }
         if (dequeuer != null) {
             dequeuer.stop();
@@ -144,7 +178,7 @@ final class WorkflowRun {
      * @param stopped whether the engine was stopped meanwhile
      */
     void awaitWork(java.util.function.BooleanSupplier stopped) throws InterruptedException {
-        for (Thread t : new Thread[] {reader, writer}) {
+        for (Thread t : new Thread[] {reader, feeder, writer}) {
             while (t != null && t.isAlive() && !stopped.getAsBoolean()) {
                 t.join(100);
             }
@@ -174,6 +208,9 @@ final class WorkflowRun {
         if (reader != null && runner != null) { // a record source hands over what it read, writes its checkpoint
             reader.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         }
+        if (feeder != null) { // a feed acknowledges what JetStream stored
+            feeder.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        }
         if (writer != null) {
             writer.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         }
@@ -181,7 +218,7 @@ final class WorkflowRun {
 
     /** Phase 2: interrupts what is still running after the grace period. */
     void interruptRemaining() {
-        for (Thread t : new Thread[] {runner != null ? reader : null, writer}) {
+        for (Thread t : new Thread[] {runner != null ? reader : null, feeder, writer}) {
             if (t != null && t.isAlive()) {
                 LOG.warn("{} did not finish within the {} grace period; interrupting it", t.getName(),
                         Durations.format(engine.grace()));
@@ -201,6 +238,9 @@ final class WorkflowRun {
         if (reader != null) {
             reader.join(Dequeuer.INTERRUPT_MILLIS);
         }
+        if (feeder != null) {
+            feeder.join(Dequeuer.INTERRUPT_MILLIS);
+        }
     }
 
     /** Phase 4: releases the copy threads and the batcher's. */
@@ -215,12 +255,24 @@ final class WorkflowRun {
 
     /** @return whether every thread of this run has ended */
     boolean ended() {
-        return (reader == null || !reader.isAlive()) && (writer == null || !writer.isAlive());
+        return (reader == null || !reader.isAlive()) && (feeder == null || !feeder.isAlive())
+                && (writer == null || !writer.isAlive());
     }
 
     /** @return whether the reading side completed its work, in a {@code once} run (also: there is none) */
     boolean readDone() {
-        return reader == null || readDone;
+        return (reader == null && feeder == null) || readDone;
+    }
+
+    /** A reading thread ended: the reading side is done when the last one did. */
+    private void readerEnded(boolean done) {
+        if (!done) {
+            readDoneFailed = true;
+        }
+        if (readersLeft.decrementAndGet() <= 0) {
+            readDone = !readDoneFailed && engine.once();
+            scanDone.set(true);
+        }
     }
 
     private boolean stopped() {
@@ -257,6 +309,7 @@ final class WorkflowRun {
 
     private void scanLoop(Enqueuer enqueuer) {
         MDC.put("workflow", w.name());
+        boolean completed = false;
         try {
             while (!stopped()) {
                 long generation = engine.rescanGeneration();
@@ -283,7 +336,7 @@ final class WorkflowRun {
                 ScanOutcome outcome = enqueuer.outcome(error);
                 asked.forEach(r -> r.complete(outcome));
                 if (engine.once()) {
-                    readDone = !stopped();
+                    completed = !stopped();
                     return;
                 }
                 try {
@@ -295,17 +348,45 @@ final class WorkflowRun {
                 }
             }
         } finally {
-            scanDone.set(true);
             failRequests("workflow " + w.name() + " stopped before the scan");
+            readerEnded(completed);
+            MDC.remove("workflow");
+        }
+    }
+
+    private void feedLoop(FeedRunner feedRun, dev.ingest.api.ObjectFeed feed) {
+        MDC.put("workflow", w.name());
+        boolean completed = false;
+        try {
+            feedRun.run();
+            completed = engine.once() && !stopped();
+        } catch (InterruptedException e) {
+            LOG.info("workflow {}: notifications interrupted", w.name());
+        } catch (IOException | RuntimeException e) {
+            LOG.error("workflow {}: notifications of source {} failed: {}", w.name(), w.source(), e.toString());
+            if (engine.once()) {
+                engine.stats().failed("workflow " + w.name() + ": notifications of source " + w.source()
+                        + " failed: " + e.getMessage());
+                completed = true;
+            }
+        } finally {
+            try {
+                feed.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("workflow {}: closing the notifications of source {} failed: {}", w.name(), w.source(),
+                        e.toString());
+            }
+            readerEnded(completed);
             MDC.remove("workflow");
         }
     }
 
     private void recordLoop(RecordRunner recordRunner) {
         MDC.put("workflow", w.name());
+        boolean completed = false;
         try {
             recordRunner.run();
-            readDone = engine.once() && !stopped();
+            completed = engine.once() && !stopped();
         } catch (InterruptedException e) {
             LOG.info("workflow {}: record source interrupted", w.name());
         } catch (IOException | RuntimeException e) {
@@ -313,10 +394,10 @@ final class WorkflowRun {
             if (engine.once()) {
                 engine.stats().failed("workflow " + w.name() + ": record source " + w.source() + " failed: "
                         + e.getMessage());
-                readDone = true;
+                completed = true;
             }
         } finally {
-            scanDone.set(true);
+            readerEnded(completed);
             MDC.remove("workflow");
         }
     }

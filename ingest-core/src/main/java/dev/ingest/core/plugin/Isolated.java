@@ -5,10 +5,14 @@ import dev.ingest.api.Codec;
 import dev.ingest.api.Destination;
 import dev.ingest.api.Inventory;
 import dev.ingest.api.Listed;
+import dev.ingest.api.FeedContext;
 import dev.ingest.api.Nexter;
+import dev.ingest.api.ObjectFeed;
 import dev.ingest.api.Presence;
 import dev.ingest.api.RecordContext;
 import dev.ingest.api.RecordSource;
+import dev.ingest.api.ScanContext;
+import dev.ingest.api.CheckpointUpdate;
 import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 import java.io.IOException;
@@ -57,8 +61,13 @@ final class Isolated {
         return new Source() {
             @Override
             public Scan scan() throws IOException {
+                return scan(ScanContext.NONE);
+            }
+
+            @Override
+            public Scan scan(ScanContext context) throws IOException {
                 if (ownScans) {
-                    return scanOf(in(loader, delegate::scan), loader);
+                    return scanOf(in(loader, () -> delegate.scan(context)), loader);
                 }
                 try {
                     oneScan.acquire();
@@ -95,6 +104,11 @@ final class Isolated {
             }
 
             @Override
+            public Optional<ObjectFeed> feed(String workflow) throws IOException {
+                return in(loader, () -> delegate.feed(workflow)).map(f -> Isolated.feed(f, loader));
+            }
+
+            @Override
             public Blob download(Codec codec) throws IOException {
                 return in(loader, () -> delegate.download(codec));
             }
@@ -125,7 +139,8 @@ final class Isolated {
     /** Whether a source hands out scans of its own, rather than the default built on {@code reset}/{@code next}. */
     static boolean implementsScan(Nexter source) {
         try {
-            return source.getClass().getMethod("scan").getDeclaringClass() != Nexter.class;
+            return source.getClass().getMethod("scan").getDeclaringClass() != Nexter.class
+                    || source.getClass().getMethod("scan", ScanContext.class).getDeclaringClass() != Nexter.class;
         } catch (NoSuchMethodException e) {
             return false;
         }
@@ -136,6 +151,11 @@ final class Isolated {
             @Override
             public Optional<Codec> next() throws IOException {
                 return in(loader, delegate::next);
+            }
+
+            @Override
+            public CheckpointUpdate checkpointAfter(Codec codec) {
+                return in(loader, () -> delegate.checkpointAfter(codec));
             }
 
             @Override
@@ -173,6 +193,35 @@ final class Isolated {
             @Override
             public int shards() {
                 return delegate.shards();
+            }
+
+            @Override
+            public String toString() {
+                return delegate.toString();
+            }
+        };
+    }
+
+    static ObjectFeed feed(ObjectFeed delegate, ClassLoader loader) {
+        return new ObjectFeed() {
+            @Override
+            public void run(FeedContext context) throws IOException, InterruptedException {
+                Thread thread = Thread.currentThread();
+                ClassLoader previous = thread.getContextClassLoader();
+                thread.setContextClassLoader(loader);
+                try {
+                    delegate.run(context);
+                } finally {
+                    thread.setContextClassLoader(previous);
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                in(loader, () -> {
+                    delegate.close();
+                    return null;
+                });
             }
 
             @Override

@@ -306,9 +306,14 @@ public final class JetStreamQueue implements AutoCloseable {
      * @param deadLettered objects not queued because a dead letter holds their unchanged version
      * @param millis how long it took
      * @param error why it failed, or empty
+     * @param source what the source's scan reported ({@code ScanContext.status}: an S3 cursor), in order
      */
     public record ScanRecord(Instant finished, long listed, long queued, long alreadyQueued, long alreadyStored,
-                             long deadLettered, long millis, String error) {
+                             long deadLettered, long millis, String error, Map<String, String> source) {
+        /** Copies. */
+        public ScanRecord {
+            source = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(source));
+        }
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -331,6 +336,10 @@ public final class JetStreamQueue implements AutoCloseable {
             node.put("deadLettered", scan.deadLettered());
             node.put("millis", scan.millis());
             node.put("error", scan.error());
+            if (!scan.source().isEmpty()) {
+                var src = node.putObject("source");
+                scan.source().forEach(src::put);
+            }
             connection.keyValue(scansBucket()).put(workflow, JSON.writeValueAsBytes(node));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -353,10 +362,12 @@ public final class JetStreamQueue implements AutoCloseable {
                 return Optional.empty();
             }
             JsonNode n = JSON.readTree(e.getValue());
+            Map<String, String> source = new java.util.LinkedHashMap<>();
+            n.path("source").fields().forEachRemaining(f -> source.put(f.getKey(), f.getValue().asText()));
             return Optional.of(new ScanRecord(Instant.parse(n.path("finished").asText()), n.path("listed").asLong(),
                     n.path("queued").asLong(), n.path("alreadyQueued").asLong(), n.path("alreadyStored").asLong(),
                     n.path("deadLettered").asLong(), n.path("millis").asLong(),
-                    n.path("error").asText("")));
+                    n.path("error").asText(""), source));
         } catch (JetStreamApiException e) {
             return Optional.empty();
         } catch (RuntimeException e) {

@@ -3,6 +3,7 @@ package dev.ingest.plugin.file;
 import dev.ingest.api.ConfigException;
 import dev.ingest.api.ConfigKey;
 import dev.ingest.api.Destination;
+import dev.ingest.api.NameFilter;
 import dev.ingest.api.PluginConfig;
 import dev.ingest.api.PluginProvider;
 import dev.ingest.api.PluginRole;
@@ -107,8 +108,7 @@ public final class FilePluginProvider implements PluginProvider {
     @Override
     public Source createSource(PluginConfig config) throws ConfigException, IOException {
         Optional<Path> path = sourcePath(config);
-        List<String> include = globs(config, "include");
-        List<String> exclude = globs(config, "exclude");
+        NameFilter selection = NameFilter.parse(config);
         boolean recursive = config.bool("recursive", true);
         config.bool("tail", false); // reports a value that is not a boolean (true is a record source)
         for (String key : TAIL_KEYS) {
@@ -117,7 +117,7 @@ public final class FilePluginProvider implements PluginProvider {
             }
         }
         config.validate();
-        return new FileSource(config.name(), path.orElseThrow(), recursive, include, exclude);
+        return new FileSource(config.name(), path.orElseThrow(), recursive, selection);
     }
 
     /**
@@ -127,8 +127,7 @@ public final class FilePluginProvider implements PluginProvider {
     @Override
     public RecordSource createRecordSource(PluginConfig config) throws ConfigException, IOException {
         Optional<Path> path = sourcePath(config);
-        List<String> include = globs(config, "include");
-        List<String> exclude = globs(config, "exclude");
+        NameFilter selection = NameFilter.parse(config);
         boolean recursive = config.bool("recursive", true);
         String readFrom = config.optionalString(READ_FROM).orElse("beginning");
         if (!readFrom.equals("beginning") && !readFrom.equals("end")) {
@@ -139,7 +138,7 @@ public final class FilePluginProvider implements PluginProvider {
         long maxLine = config.size(MAX_LINE_BYTES, 1L << 20, 1, 64L << 20);
         config.validate();
         return new TailSource(new TailSource.Settings(config.name(), path.orElseThrow(), recursive,
-                new FileSelection(include, exclude), readFrom.equals("end"), poll, rotateWait, maxLine));
+                selection, readFrom.equals("end"), poll, rotateWait, maxLine));
     }
 
     private static Optional<Path> sourcePath(PluginConfig config) {
@@ -187,25 +186,5 @@ public final class FilePluginProvider implements PluginProvider {
             config.problem("path", "'" + value + "' is not a valid path: " + e.getMessage());
             return Optional.empty();
         }
-    }
-
-    private static List<String> globs(PluginConfig config, String key) {
-        List<String> patterns = config.stringList(key);
-        for (int i = 0; i < patterns.size(); i++) {
-            String pattern = patterns.get(i);
-            String where = key + "[" + i + "]";
-            if (pattern.isBlank()) {
-                config.problem(where, "must not be empty");
-            } else if (pattern.startsWith("/")) {
-                config.problem(where, "'" + pattern + "' must be relative to path, without a leading '/'");
-            } else {
-                try {
-                    FileSystems.getDefault().getPathMatcher("glob:" + pattern);
-                } catch (PatternSyntaxException e) {
-                    config.problem(where, "'" + pattern + "' is not a valid glob: " + e.getDescription());
-                }
-            }
-        }
-        return patterns;
     }
 }

@@ -2,6 +2,7 @@ package dev.ingest.plugin.file;
 
 import dev.ingest.api.Blob;
 import dev.ingest.api.Codec;
+import dev.ingest.api.NameFilter;
 import dev.ingest.api.PoisonException;
 import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
@@ -47,7 +48,7 @@ public final class FileSource implements Source {
     private final String name;
     private final Path root;
     private final boolean recursive;
-    private final FileSelection selection;
+    private final NameFilter selection;
 
     /**
      * Creates a source over a directory. The provider validates the configuration; this constructor only
@@ -63,10 +64,23 @@ public final class FileSource implements Source {
      */
     public FileSource(String name, Path root, boolean recursive, List<String> include, List<String> exclude)
             throws IOException {
+        this(name, root, recursive, NameFilter.of(include, exclude));
+    }
+
+    /**
+     * A source of the files of a directory that a filter selects.
+     *
+     * @param name the configured name of the source, used in messages
+     * @param root the directory to list; its real path is used from now on
+     * @param recursive whether to list subdirectories too
+     * @param selection which files are listed
+     * @throws IOException if the root's real path cannot be determined
+     */
+    public FileSource(String name, Path root, boolean recursive, NameFilter selection) throws IOException {
         this.name = Objects.requireNonNull(name, "name");
         this.root = root.toRealPath();
         this.recursive = recursive;
-        this.selection = new FileSelection(include, exclude);
+        this.selection = Objects.requireNonNull(selection, "selection");
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.ingest.plugin.file;
 
+import dev.ingest.api.NameFilter;
 import dev.ingest.api.CheckpointUpdate;
 import dev.ingest.api.DataRecord;
 import dev.ingest.api.RecordContext;
@@ -73,7 +74,7 @@ final class TailSource implements RecordSource {
     private static final long STATUS_NANOS = 1_000_000_000L;
 
     /** The settings of a tail source. */
-    record Settings(String name, Path root, boolean recursive, FileSelection selection, boolean fromEnd,
+    record Settings(String name, Path root, boolean recursive, NameFilter selection, boolean fromEnd,
                     Duration pollInterval, Duration rotateWait, long maxLineBytes) {
         Settings {
             Objects.requireNonNull(name, "name");

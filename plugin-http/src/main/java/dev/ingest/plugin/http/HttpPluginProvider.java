@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonPointer;
 import dev.ingest.api.ConfigException;
 import dev.ingest.api.ConfigKey;
 import dev.ingest.api.Destination;
+import dev.ingest.api.NameFilter;
 import dev.ingest.api.PluginConfig;
 import dev.ingest.api.PluginProvider;
 import dev.ingest.api.PluginRole;
@@ -76,7 +77,7 @@ public final class HttpPluginProvider implements PluginProvider {
             ConfigKey.optional("nextField", "JSON pointer to the next page's URL in a page, e.g. /next; Link rel=next headers are always followed"),
             ConfigKey.optional("maxPages", "the most pages a scan follows; a listing linking to more fails the scan (default 100000)"),
             ConfigKey.optional("cleanUp", "request removing a copied object, e.g. 'DELETE {url}' ({url}, {id}, {name}); needed for cleanUp: true")),
-            ClientSettings.KEYS.stream()).toList();
+            Stream.concat(NameFilter.configKeys().stream(), ClientSettings.KEYS.stream())).toList();
 
     private static final List<ConfigKey> DESTINATION_KEYS = Stream.concat(Stream.of(
             ConfigKey.required("url", "http(s) URL template with {name} in its path, e.g. https://host/up/{name}"),
@@ -129,11 +130,12 @@ public final class HttpPluginProvider implements PluginProvider {
         JsonField size = config.has("sizeField") ? field(config, "sizeField", null) : null;
         JsonPointer next = pointer(config, "nextField");
         long maxPages = config.number("maxPages", DEFAULT_MAX_PAGES, 1);
+        NameFilter filter = NameFilter.parse(config);
         HttpSource.CleanUp cleanUp = cleanUp(config, url);
         ClientSettings settings = ClientSettings.parse(config, what, url);
         config.validate();
         HttpSource.Listing listing = new HttpSource.Listing(url, items, id, objectName, objectUrl, downloadUrl,
-                version, size, next, maxPages);
+                version, size, next, maxPages, filter);
         return new HttpSource(config.name(), listing, cleanUp, settings.newClient());
     }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ingest.api.Blob;
 import dev.ingest.api.Codec;
+import dev.ingest.api.NameFilter;
 import dev.ingest.api.PoisonException;
 import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
@@ -79,11 +80,14 @@ public final class HttpSource implements Source {
      * @param size the field holding an item's size in bytes; or {@code null}
      * @param next where the next page's URL sits in a page; or {@code null} (the {@code Link} header is always read)
      * @param maxPages the most pages a scan fetches; a listing that links to more fails the scan
+     * @param filter which items are listed, by their name ({@code include}, {@code exclude})
      */
     record Listing(HttpUrl url, JsonPointer items, JsonField id, JsonField name, JsonField objectUrl,
-                   UrlTemplate downloadUrl, JsonField version, JsonField size, JsonPointer next, long maxPages) {
+                   UrlTemplate downloadUrl, JsonField version, JsonField size, JsonPointer next, long maxPages,
+                   NameFilter filter) {
         Listing {
             Objects.requireNonNull(url, "url");
+            Objects.requireNonNull(filter, "filter");
             if (maxPages < 1) {
                 throw new IllegalArgumentException("maxPages must be at least 1");
             }
@@ -243,6 +247,8 @@ public final class HttpSource implements Source {
                 Codec codec = toCodec(item, page, index);
                 if (codec == null) {
                     invalid++;
+                } else if (!listing.filter().selected(codec.name())) {
+                    LOG.debug("{}: item '{}' is not selected by include/exclude", name, codec.name());
                 } else {
                     accept(codec, index);
                 }

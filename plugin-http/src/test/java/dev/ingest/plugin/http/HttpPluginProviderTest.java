@@ -59,6 +59,8 @@ class HttpPluginProviderTest {
                         tuple("nextField", false, false),
                         tuple("maxPages", false, false),
                         tuple("cleanUp", false, false),
+                        tuple("include", false, false),
+                        tuple("exclude", false, false),
                         tuple("headers", false, true),
                         tuple("bearerToken", false, true),
                         tuple("username", false, false),

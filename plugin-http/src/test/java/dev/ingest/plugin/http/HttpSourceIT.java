@@ -132,6 +132,17 @@ class HttpSourceIT {
     }
 
     @Test
+    void includeAndExcludeSelectItemsByNameWithTheFilePluginsGlobs() throws Exception {
+        json("/list", """
+                [{"id": "1", "name": "reports/a.pdf", "url": "/f/1"}, {"id": "2", "name": "reports/a.txt", "url": "/f/2"},
+                 {"id": "3", "name": "drafts/b.pdf", "url": "/f/3"}, {"id": "4", "name": "c.pdf", "url": "/f/4"}]
+                """);
+        Source source = source("url", url("/list"), "include", List.of("*.pdf"), "exclude", "drafts/**");
+
+        assertThat(scan(source)).extracting(Codec::name).containsExactly("reports/a.pdf", "c.pdf");
+    }
+
+    @Test
     void listsTheArrayAtTheItemsPointerWithFieldsGivenAsPointers() throws Exception {
         json("/list", """
                 {"data": {"items": [{"meta": {"key": "k1"}, "file": {"path": "dir/x.bin", "href": "/files/x"}}]}, "total": 1}

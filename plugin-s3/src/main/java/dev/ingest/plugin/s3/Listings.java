@@ -33,12 +33,27 @@ final class Listings {
      */
     static Iterator<S3Object> objects(S3Client client, S3Settings settings, String prefix, boolean firstLevelOnly,
                                       Integer pageSize) {
-        if (settings.listByPrefix() && !firstLevelOnly) {
+        return objects(client, settings, prefix, firstLevelOnly, pageSize, "");
+    }
+
+    /**
+     * As {@link #objects(S3Client, S3Settings, String, boolean, Integer)}, from a key on: only keys after
+     * {@code startAfter} (S3's {@code start-after}). A listing that starts after a key is always flat (page after
+     * page), whatever {@link S3Settings#listByPrefix()} says: folder by folder would list the folders before it.
+     *
+     * @param startAfter list the keys after this one; empty for all
+     */
+    static Iterator<S3Object> objects(S3Client client, S3Settings settings, String prefix, boolean firstLevelOnly,
+                                      Integer pageSize, String startAfter) {
+        if (settings.listByPrefix() && !firstLevelOnly && startAfter.isEmpty()) {
             return byFolder(client, settings.bucket(), prefix, pageSize);
         }
         // Lazy: the first page is requested by the first hasNext(), each further page when the previous is used up.
-        return client.listObjectsV2Paginator(request(settings.bucket(), prefix, firstLevelOnly, pageSize))
-                .contents().iterator();
+        ListObjectsV2Request request = request(settings.bucket(), prefix, firstLevelOnly, pageSize);
+        if (!startAfter.isEmpty()) {
+            request = request.toBuilder().startAfter(startAfter).build();
+        }
+        return client.listObjectsV2Paginator(request).contents().iterator();
     }
 
     private static ListObjectsV2Request request(String bucket, String prefix, boolean delimited, Integer pageSize) {

@@ -100,7 +100,7 @@ final class S3Connection implements Closeable {
         }
     }
 
-    private static AwsCredentialsProvider credentialsProvider(S3Settings settings) {
+    static AwsCredentialsProvider credentialsProvider(S3Settings settings) {
         S3Settings.Credentials c = settings.credentials();
         if (c == null) {
             return DefaultCredentialsProvider.builder().build();

@@ -3,6 +3,7 @@ package dev.ingest.plugin.s3;
 import dev.ingest.api.ConfigException;
 import dev.ingest.api.ConfigKey;
 import dev.ingest.api.Destination;
+import dev.ingest.api.NameFilter;
 import dev.ingest.api.PluginConfig;
 import dev.ingest.api.PluginProvider;
 import dev.ingest.api.PluginRole;
@@ -69,8 +70,17 @@ public final class S3PluginProvider implements PluginProvider {
                     + "stores that keep folders as directories (MinIO, s3proxy), one more request per folder on AWS "
                     + "(default false)"));
 
-    private static final List<ConfigKey> SOURCE_KEYS = with(COMMON_KEYS,
-            ConfigKey.optional("recursive", "list every key under the prefix (true, default) or only its first level"));
+    private static final List<ConfigKey> SOURCE_KEYS = with(with(COMMON_KEYS,
+            ConfigKey.optional("recursive", "list every key under the prefix (true, default) or only its first level"),
+            ConfigKey.optional(ScanSettings.START_AFTER, "list only the keys after this one (a whole key, prefix "
+                    + "included)"),
+            ConfigKey.optional(ScanSettings.CURSOR, "true: each scan lists only the keys after the last key queued, "
+                    + "kept in JetStream; assumes keys arrive in order and objects do not change (default false)"),
+            ConfigKey.optional(ScanSettings.FULL_SCAN_INTERVAL, "with cursor: list everything again this often, to "
+                    + "catch keys written out of order (default never)"),
+            ConfigKey.optional(NotificationSettings.KEY, "receive S3 event notifications instead of scanning: "
+                    + "{sqs: QUEUE_URL, endpoint, region, waitTime: 20s, visibilityTimeout: 5m, receivers: 1} or "
+                    + "{nats: SUBJECT, url}")), NameFilter.configKeys());
 
     private static final List<ConfigKey> DESTINATION_KEYS = with(COMMON_KEYS,
             ConfigKey.optional("recursive", "accepted for compatibility with the original tool; has no effect"),
@@ -90,8 +100,12 @@ public final class S3PluginProvider implements PluginProvider {
     }
 
     private static List<ConfigKey> with(List<ConfigKey> common, ConfigKey... more) {
+        return with(common, List.of(more));
+    }
+
+    private static List<ConfigKey> with(List<ConfigKey> common, List<ConfigKey> more) {
         List<ConfigKey> keys = new ArrayList<>(common);
-        keys.addAll(List.of(more));
+        keys.addAll(more);
         return List.copyOf(keys);
     }
 
@@ -115,11 +129,19 @@ public final class S3PluginProvider implements PluginProvider {
 
     @Override
     public Source createSource(PluginConfig config) throws ConfigException, IOException {
+        ScanSettings scanning = ScanSettings.parse(config);
+        java.util.Optional<NotificationSettings> notifications = NotificationSettings.parse(config,
+                config.optionalString("region").map(String::trim).orElse(S3Settings.DEFAULT_REGION));
+        if (notifications.isPresent() && scanning.cursor()) {
+            config.problem(ScanSettings.CURSOR, "does not apply with notifications (a notified source is not scanned "
+                    + "after a cursor)");
+        }
         S3Connection connection = connect(config, PluginRole.SOURCE);
         LOG.info("s3 source '{}': bucket '{}' at {}, prefix '{}'{}", config.name(), connection.settings().bucket(),
                 connection.settings().endpointLabel(), connection.settings().prefix(),
                 connection.settings().recursive() ? "" : ", top level only");
-        return new S3Source(connection, null);
+        notifications.ifPresent(n -> LOG.info("s3 source '{}': notifications from {}", config.name(), n.origin()));
+        return new S3Source(connection, null, scanning, java.time.Clock.systemUTC(), notifications.orElse(null));
     }
 
     @Override

@@ -2,15 +2,25 @@ package dev.ingest.plugin.s3;
 
 import dev.ingest.api.Blob;
 import dev.ingest.api.BlobOrigin;
+import dev.ingest.api.CheckpointUpdate;
 import dev.ingest.api.Codec;
+import dev.ingest.api.Inventory;
+import dev.ingest.api.ObjectFeed;
 import dev.ingest.api.PoisonException;
 import dev.ingest.api.Scan;
+import dev.ingest.api.ScanContext;
 import dev.ingest.api.Source;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.Iterator;
 import java.util.Objects;
 import java.util.Optional;
@@ -49,39 +59,185 @@ final class S3Source implements Source {
     private final S3Settings settings;
     private final Integer pageSize;
     private final String realm;
+    private final ScanSettings scanning;
+    private final Clock clock;
+    private final NotificationSettings notifications;
+
+    /** The checkpoint entry of the cursor: the last key queued, UTF-8. */
+    static final String CURSOR_ENTRY = "cursor";
+    /** The checkpoint entry of the last full scan's start: epoch milliseconds, decimal. */
+    static final String FULL_SCAN_ENTRY = "fullScanAt";
 
     /**
      * @param connection the client, owned (and closed) by this source from now on
      * @param pageSize keys per listing request, or {@code null} for the server's default (1000 on AWS); for tests
      */
     S3Source(S3Connection connection, Integer pageSize) {
+        this(connection, pageSize, ScanSettings.ALL, Clock.systemUTC());
+    }
+
+    /**
+     * @param connection the client, owned (and closed) by this source from now on
+     * @param pageSize keys per listing request, or {@code null} for the server's default (1000 on AWS); for tests
+     * @param scanning filters, start and cursor
+     * @param clock tells when a full scan is due
+     */
+    S3Source(S3Connection connection, Integer pageSize, ScanSettings scanning, Clock clock) {
+        this(connection, pageSize, scanning, clock, null);
+    }
+
+    /**
+     * @param connection the client, owned (and closed) by this source from now on
+     * @param pageSize keys per listing request, or {@code null} for the server's default (1000 on AWS); for tests
+     * @param scanning filters, start and cursor
+     * @param clock tells when a full scan is due
+     * @param notifications where notifications come from, or {@code null} for none
+     */
+    S3Source(S3Connection connection, Integer pageSize, ScanSettings scanning, Clock clock,
+             NotificationSettings notifications) {
+        this.notifications = notifications;
         this.connection = Objects.requireNonNull(connection, "connection");
         this.settings = connection.settings();
         this.pageSize = pageSize;
         this.realm = settings.realm();
+        this.scanning = Objects.requireNonNull(scanning, "scanning");
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
-    /** Lists the bucket page by page (or folder by folder), one page held at a time, independently of other scans. */
+    /**
+     * With {@code notifications:}, a new feed of S3 event notifications for the workflow (SQS or NATS); else none.
+     * Sets nothing up: the feed connects when it runs.
+     */
+    @Override
+    public Optional<ObjectFeed> feed(String workflow) {
+        if (notifications == null) {
+            return Optional.empty();
+        }
+        S3Events events = new S3Events(settings.bucket(), settings.prefix(), scanning.filter());
+        return Optional.of(notifications.sqs()
+                ? new SqsFeed(settings.name(), notifications, events, S3Connection.credentialsProvider(settings))
+                : new NatsFeed(settings.name(), workflow, notifications, events));
+    }
+
+    /** Lists the bucket from {@code startAfter} on, without a cursor. */
     @Override
     public Scan scan() {
-        Iterator<S3Object> objects = Listings.objects(connection.client(), settings, settings.prefix(),
-                !settings.recursive(), pageSize);
-        return () -> {
+        return new CursorScan(scanning.startAfter(), null, false, null);
+    }
+
+    /**
+     * Lists the bucket page by page (or folder by folder), one page held at a time, independently of other scans. With
+     * {@code cursor: true}: after the workflow's cursor, or from {@code startAfter} when a full scan is due.
+     */
+    @Override
+    public Scan scan(ScanContext context) throws IOException {
+        if (!scanning.cursor()) {
+            return scan();
+        }
+        Map<String, byte[]> checkpoint = context.checkpoint();
+        byte[] stored = checkpoint.get(CURSOR_ENTRY);
+        String cursor = stored == null ? null : new String(stored, StandardCharsets.UTF_8);
+        boolean full = cursor == null;
+        if (!full && scanning.fullScanInterval().isPresent()) {
+            byte[] at = checkpoint.get(FULL_SCAN_ENTRY);
+            long last = 0;
+            try {
+                last = at == null ? 0 : Long.parseLong(new String(at, StandardCharsets.UTF_8));
+            } catch (NumberFormatException e) {
+                LOG.warn("source {}: the last full scan's time in the checkpoint is unreadable; scanning in full",
+                        settings.name());
+            }
+            full = clock.millis() - last >= scanning.fullScanInterval().get().toMillis();
+        }
+        String after = scanning.startAfter();
+        if (!full && Inventory.compareNames(cursor, after) > 0) {
+            after = cursor;
+        }
+        return new CursorScan(after, cursor, full, context);
+    }
+
+    /**
+     * One listing from a key on. With a cursor, it moves the cursor to each key it returns that is past it, and at
+     * the end of a complete listing to the last key listed (filtered out or not), so that the next scan starts there.
+     */
+    private final class CursorScan implements Scan {
+        private final Iterator<S3Object> objects;
+        private final String committed;
+        private final boolean full;
+        private final ScanContext context;
+        private final long startedAt = clock.millis();
+        private String last;
+        private String furthest;
+
+        /**
+         * @param after list the keys after this one (empty: all)
+         * @param committed the cursor committed before, or {@code null} (none, or no cursor mode)
+         * @param full whether this is a cursor source's full scan
+         * @param context where to report, or {@code null} without a cursor
+         */
+        CursorScan(String after, String committed, boolean full, ScanContext context) {
+            this.objects = Listings.objects(connection.client(), settings, settings.prefix(), !settings.recursive(),
+                    pageSize, after);
+            this.committed = committed;
+            this.furthest = committed;
+            this.full = full;
+            this.context = context;
+            if (context != null) {
+                context.status(status(committed));
+                LOG.info("source {}: {} scan, listing keys after '{}'", settings.name(),
+                        full ? "full" : "cursor", after);
+            }
+        }
+
+        private Map<String, String> status(String cursor) {
+            Map<String, String> out = new LinkedHashMap<>();
+            out.put("cursor", cursor == null ? "(none yet)" : cursor);
+            out.put("scan", full ? "full" : "after cursor");
+            scanning.fullScanInterval().ifPresent(d -> out.put("fullScanInterval", d.toString()));
+            return out;
+        }
+
+        @Override
+        public Optional<Codec> next() throws IOException {
             try {
                 while (objects.hasNext()) {
                     S3Object o = objects.next();
                     String key = o.key();
+                    last = key;
                     if (Listings.isFolder(key)) {
                         continue;
                     }
                     String name = Keys.nameOf(key, settings.prefix());
+                    if (!scanning.filter().selected(name)) {
+                        continue;
+                    }
                     return Optional.of(Codec.of(key, name, Listings.etag(o.eTag()), Listings.size(o)));
                 }
             } catch (SdkException e) {
                 throw S3Errors.retryable("listing " + where(settings.prefix()), e);
             }
             return Optional.empty();
-        };
+        }
+
+        @Override
+        public CheckpointUpdate checkpointAfter(Codec codec) {
+            if (context == null) {
+                return CheckpointUpdate.NONE;
+            }
+            Map<String, byte[]> put = new HashMap<>();
+            String key = codec == null ? last : codec.id();
+            if (key != null && (furthest == null || Inventory.compareNames(key, furthest) > 0)) {
+                furthest = key;
+                put.put(CURSOR_ENTRY, key.getBytes(StandardCharsets.UTF_8));
+            }
+            if (codec == null) {
+                if (full) {
+                    put.put(FULL_SCAN_ENTRY, Long.toString(startedAt).getBytes(StandardCharsets.UTF_8));
+                }
+                context.status(status(furthest));
+            }
+            return put.isEmpty() ? CheckpointUpdate.NONE : new CheckpointUpdate(put, Set.of());
+        }
     }
 
     /**

@@ -53,7 +53,8 @@ class S3PluginProviderTest {
     void declaresTheOriginalKeysAndMarksSecretsAsSecret() {
         assertThat(provider.keys(PluginRole.SOURCE)).extracting(ConfigKey::name).containsExactlyInAnyOrder(
                 "endpoint", "insecure", "bucket", "prefix", "recursive", "accessKeyID", "secretAccessKey",
-                "sessionToken", "region", "pathStyle", "maxConnections", "listByPrefix");
+                "sessionToken", "region", "pathStyle", "maxConnections", "listByPrefix", "include", "exclude",
+                "startAfter", "cursor", "fullScanInterval", "notifications");
         assertThat(provider.keys(PluginRole.DESTINATION)).extracting(ConfigKey::name).containsExactlyInAnyOrder(
                 "endpoint", "insecure", "bucket", "prefix", "recursive", "accessKeyID", "secretAccessKey",
                 "sessionToken", "region", "pathStyle", "maxConnections", "listByPrefix", "metafilesPrefix", "partSize",
@@ -64,6 +65,37 @@ class S3PluginProviderTest {
             assertThat(provider.keys(role)).filteredOn(ConfigKey::required).extracting(ConfigKey::name)
                     .containsExactly("bucket");
         }
+    }
+
+    @Test
+    void notificationsAreCheckedKeyByKeyAndNamedUnderTheBlock() {
+        PluginConfig sqs = PluginConfig.of("src", Map.of("bucket", "b", "notifications", Map.of(
+                "sqs", "ftp://q", "waitTime", "30s", "visibilityTimeout", "13h", "receivers", 0, "subject", "x")));
+        NotificationSettings.parse(sqs, "us-east-1");
+        assertThat(sqs.problems()).anySatisfy(p -> assertThat(p).startsWith("notifications.sqs: 'ftp://q' must be an http(s) URL"))
+                .anySatisfy(p -> assertThat(p).startsWith("notifications.waitTime: must be at most 20s"))
+                .anySatisfy(p -> assertThat(p).startsWith("notifications.visibilityTimeout: must be at most 12h"))
+                .anySatisfy(p -> assertThat(p).startsWith("notifications.receivers:"))
+                .anySatisfy(p -> assertThat(p).startsWith("notifications.subject: is not a key of SQS notifications"));
+        PluginConfig both = PluginConfig.of("src", Map.of("bucket", "b", "notifications", Map.of("sqs", "http://q",
+                "nats", "s")));
+        assertThat(NotificationSettings.parse(both, "us-east-1")).isEmpty();
+        assertThat(both.problems()).containsExactly("notifications: needs exactly one of sqs (a queue URL) and nats (a subject)");
+        PluginConfig nats = PluginConfig.of("src", Map.of("bucket", "b", "notifications", Map.of("nats", "minio.events")));
+        assertThat(NotificationSettings.parse(nats, "eu-west-1")).hasValueSatisfying(n -> {
+            assertThat(n.sqs()).isFalse();
+            assertThat(n.natsSubject()).isEqualTo("minio.events");
+            assertThat(n.natsUrl()).isEmpty();
+        });
+        assertThat(nats.problems()).isEmpty();
+        PluginConfig defaults = PluginConfig.of("src", Map.of("bucket", "b", "notifications",
+                Map.of("sqs", "https://sqs.eu-west-1.amazonaws.com/1/q")));
+        assertThat(NotificationSettings.parse(defaults, "eu-west-1")).hasValueSatisfying(n -> {
+            assertThat(n.waitTime()).hasSeconds(20);
+            assertThat(n.visibilityTimeout()).hasMinutes(5);
+            assertThat(n.receivers()).isEqualTo(1);
+            assertThat(n.region()).isEqualTo("eu-west-1");
+        });
     }
 
     @Test
