@@ -33,6 +33,7 @@ final class DryRun {
             out.println("destination " + describe(e, secrets(registry, e, PluginRole.DESTINATION)));
         }
         boolean failed = false;
+        boolean refused = false;
         for (Planner.WorkflowPlan plan : Planner.plan(configured)) {
             WorkflowConfig w = configured.workflows().stream().filter(x -> x.name().equals(plan.workflow()))
                     .findFirst().orElseThrow();
@@ -57,10 +58,13 @@ final class DryRun {
             if (!plan.error().isEmpty()) {
                 out.println("  planning stopped early: " + plan.error());
                 failed = true;
+                refused |= plan.errorPermanent();
             }
         }
         out.println("dry run: nothing was queued, copied or deleted.");
-        return failed ? ExitCode.RUNTIME : ExitCode.OK;
+        // Refused credentials or permissions are a configuration problem, whether the plugin found them while
+        // being configured (S3 checks its bucket) or while listing (an HTTP API answers 401): exit 3 alike.
+        return refused ? ExitCode.CONFIG : failed ? ExitCode.RUNTIME : ExitCode.OK;
     }
 
     private static Set<String> secrets(PluginRegistry registry, PluginEntry e, PluginRole role) {

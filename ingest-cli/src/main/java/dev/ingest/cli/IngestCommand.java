@@ -95,6 +95,9 @@ final class IngestCommand implements Callable<Integer> {
     @Mixin
     QueueOptions queue = new QueueOptions();
 
+    @Mixin
+    StreamOptions streams = new StreamOptions();
+
     @Option(names = "--listen", paramLabel = "ADDR", defaultValue = ":9090",
             description = "Address of the health endpoints /live and /ready (default: ${DEFAULT-VALUE}); HOST:0 picks a "
                     + "free port.")
@@ -125,7 +128,7 @@ final class IngestCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Option(names = "--version", versionHelp = true, description = "Print the version and exit.")
+    @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print the version and exit.")
     boolean version;
 
     private final Shutdown shutdown;
@@ -162,12 +165,25 @@ final class IngestCommand implements Callable<Integer> {
             }
             return new CommandLine.RunLast().execute(parseResult);
         });
+        cl.setParameterExceptionHandler((ex, args) -> usage(ex.getCommandLine(), ex.getMessage()
+                + suggestion(ex)));
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             commandLine.getErr().println("ingest: " + ex.getMessage());
             log().error("unexpected failure", ex);
             return ExitCode.RUNTIME;
         });
         return cl;
+    }
+
+    /** @return picocli's "did you mean" for a mistyped option or subcommand, or nothing */
+    private static String suggestion(CommandLine.ParameterException ex) {
+        if (ex instanceof CommandLine.UnmatchedArgumentException u) {
+            List<String> s = u.getSuggestions();
+            if (!s.isEmpty()) {
+                return " (did you mean " + String.join(" or ", s.subList(0, Math.min(3, s.size()))) + "?)";
+            }
+        }
+        return "";
     }
 
     @Override
@@ -202,14 +218,15 @@ final class IngestCommand implements Callable<Integer> {
 
         if (!dryRun) {
             try {
-                queue.settings(queue.endpoint); // flag problems first, before anything is started
+                queue.validateEndpoint(); // flag problems first, before anything is started
+                streams.settings(queue, queue.endpoint);
             } catch (IllegalArgumentException e) {
                 return usage(e.getMessage());
             }
         }
         // The queue (and an embedded nats-server) is set up while the plugins are created; its failures are
         // reported only once the configuration is known to be good.
-        try (QueueStart queueStart = dryRun ? null : QueueStart.begin(queue, !once);
+        try (QueueStart queueStart = dryRun ? null : QueueStart.begin(queue, streams, !once);
              PluginRegistry registry = PluginRegistry.load(getClass().getClassLoader(), plugins, PluginsCommand.defaultRoots())) {
             Configured configured;
             try {
@@ -238,6 +255,7 @@ final class IngestCommand implements Callable<Integer> {
      */
     static final class QueueStart implements AutoCloseable {
         private final QueueOptions options;
+        private final StreamOptions streams;
         private final boolean patient;
         private final CountDownLatch cancelled = new CountDownLatch(1);
         private final CompletableFuture<Started> started;
@@ -247,8 +265,9 @@ final class IngestCommand implements Callable<Integer> {
         record Started(NatsServerProcess embedded, JetStreamQueue queue, String failure, boolean cancelled) {
         }
 
-        private QueueStart(QueueOptions options, boolean patient) {
+        private QueueStart(QueueOptions options, StreamOptions streams, boolean patient) {
             this.options = options;
+            this.streams = streams;
             this.patient = patient;
             this.started = CompletableFuture.supplyAsync(this::start, r -> {
                 Thread t = new Thread(r, "queue-start");
@@ -259,11 +278,12 @@ final class IngestCommand implements Callable<Integer> {
 
         /**
          * @param options the queue flags
+         * @param streams the stream flags
          * @param patient keep trying to connect until it works or {@link #cancel()} (a service)
          * @return the start, under way
          */
-        static QueueStart begin(QueueOptions options, boolean patient) {
-            return new QueueStart(options, patient);
+        static QueueStart begin(QueueOptions options, StreamOptions streams, boolean patient) {
+            return new QueueStart(options, streams, patient);
         }
 
         /** Gives up waiting for NATS (a signal): {@link #await()} then returns a cancelled start soon. */
@@ -286,7 +306,7 @@ final class IngestCommand implements Callable<Integer> {
             long delay = 500;
             for (int attempt = 1; ; attempt++) {
                 try {
-                    return new Started(embedded, JetStreamQueue.connect(options.settings(endpoint)), null, false);
+                    return new Started(embedded, JetStreamQueue.connect(streams.settings(options, endpoint)), null, false);
                 } catch (JetStreamQueue.JetStreamDisabledException e) {
                     return new Started(embedded, null, e.getMessage(), false);
                 } catch (IOException | RuntimeException e) {

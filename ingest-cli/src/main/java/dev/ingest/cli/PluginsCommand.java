@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 /** {@code ingest plugins}: every plugin found, with its roles, version and location. */
 @Command(name = "plugins", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "List every discovered plugin: type, source and/or destination, version, location.",
-        footer = {"", ExitCode.HELP})
+        footer = {"", ExitCode.PLUGINS_HELP})
 final class PluginsCommand implements Callable<Integer> {
 
     @Spec

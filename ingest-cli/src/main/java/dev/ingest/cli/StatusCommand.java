@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "status", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Show, per workflow of the configuration, the messages queued, the consumer's pending, "
                 + "awaiting-ack and redelivered counts, the dead letters and the last scan.",
-        footer = {"", ExitCode.HELP})
+        footer = {"", ExitCode.COMMAND_HELP})
 final class StatusCommand implements Callable<Integer> {
 
     @Spec
@@ -90,7 +90,7 @@ final class StatusCommand implements Callable<Integer> {
                 Optional<JetStreamQueue.ScanRecord> scan = q.lastScan(w.name());
                 if (scan.isPresent()) {
                     ObjectNode s = n.putObject("lastScan");
-                    s.put("finished", scan.get().finished().toString());
+                    s.put("finished", DlqCommand.rfc3339(scan.get().finished()));
                     s.put("listed", scan.get().listed());
                     s.put("queued", scan.get().queued());
                     s.put("alreadyQueued", scan.get().alreadyQueued());
@@ -112,7 +112,11 @@ final class StatusCommand implements Callable<Integer> {
                 print(out, array);
             }
             return ExitCode.OK;
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
+            err.println("ingest: " + e.getMessage());
+            err.println("Try '" + spec.qualifiedName() + " --help' for more information.");
+            return ExitCode.USAGE;
+        } catch (IOException e) {
             err.println("ingest: " + e.getMessage());
             return ExitCode.RUNTIME;
         }
@@ -141,7 +145,7 @@ final class StatusCommand implements Callable<Integer> {
             r.putNull("oldestNotStored");
             r.put("lagSeconds", 0.0);
         } else {
-            r.put("oldestNotStored", oldest.toString());
+            r.put("oldestNotStored", DlqCommand.rfc3339(oldest));
             r.put("lagSeconds", Duration.between(oldest, now).toMillis() / 1000.0);
         }
         r.set("source", doc.path("source").isMissingNode() ? mapper.createObjectNode() : doc.path("source"));

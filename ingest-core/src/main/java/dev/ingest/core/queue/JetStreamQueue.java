@@ -424,6 +424,22 @@ public final class JetStreamQueue implements AutoCloseable {
                 : Optional.of((lacking.size() == 1 ? "consumer " : "consumers ") + String.join(", ", lacking));
     }
 
+    /**
+     * @return whether the stream exists (commands that only read or change what is queued never create it)
+     * @throws IOException if JetStream cannot tell now
+     */
+    public boolean streamExists() throws IOException {
+        try {
+            jsm.getStreamInfo(settings.stream());
+            return true;
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() == STREAM_NOT_FOUND) {
+                return false;
+            }
+            throw api("read stream " + settings.stream(), e);
+        }
+    }
+
     /** JetStream's API error code for a stream that does not exist. */
     private static final int STREAM_NOT_FOUND = 10059;
 
