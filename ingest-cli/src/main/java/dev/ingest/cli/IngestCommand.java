@@ -445,7 +445,7 @@ final class IngestCommand implements Callable<Integer> {
         try {
             // Ready: connected to NATS, and the engine has set up its stream and consumers and is running.
             HealthServer h = HealthServer.start(listen, ready, metrics);
-            log().info("operations endpoints on port {}: /live, /ready, /metrics", h.port());
+            log().info("operations endpoints on port {}: {}", h.port(), String.join(", ", h.routes().keySet()));
             return h;
         } catch (IOException | IllegalArgumentException e) {
             if (once) {
