@@ -463,8 +463,12 @@ final class IngestCommand implements Callable<Integer> {
                 engine.stop();
             }, Durations.parse(shutdownGrace).orElseThrow().plusSeconds(30));
         }
-        try (Progress progress = once ? Progress.start(engine) : null) {
-            RunSummary summary = engine.run();
+        try {
+            RunSummary summary;
+            // The progress line is erased before the summary is printed, so that the summary starts a line of its own.
+            try (Progress progress = once ? Progress.start(engine) : null) {
+                summary = engine.run();
+            }
             int code = ExitCode.OK;
             if (once) {
                 out.println("ingest: " + summary.line());

@@ -603,6 +603,15 @@ public final class IngestEngine {
     }
 
     /**
+     * @return whether every workflow has finished reading its source for this run (a {@code once} run's scans are
+     *     complete, so {@link RunSummary#listed()} is the whole listing); false before the workflows start
+     */
+    public boolean listingComplete() {
+        List<WorkflowRun> all = running();
+        return !all.isEmpty() && all.stream().allMatch(WorkflowRun::readDone);
+    }
+
+    /**
      * @param workflow a record workflow
      * @return what its record source last reported (a tail source: each file's offset and size); empty otherwise
      */
