@@ -61,6 +61,11 @@ final class DryRun {
                 refused |= plan.errorPermanent();
             }
         }
+        List<String> skipped = IngestCommand.skippedWorkflows(configured);
+        for (String w : skipped) {
+            out.println("workflow " + w + ": skipped (--strict-workflows=false); a run would not copy anything of it");
+        }
+        configured.skippedProblems().forEach(p -> out.println("  skipped: " + p));
         out.println("dry run: nothing was queued, copied or deleted.");
         // Refused credentials or permissions are a configuration problem, whether the plugin found them while
         // being configured (S3 checks its bucket) or while listing (an HTTP API answers 401): exit 3 alike.

@@ -6,8 +6,8 @@ final class ExitCode {
     /** Success; with {@code --once}, every object is at every destination. */
     static final int OK = 0;
     /**
-     * {@code --once} finished but some objects failed (dead-lettered), a scan failed, or a webhook was never told of
-     * stored objects (they are stored); the summary names them.
+     * {@code --once} finished but some objects failed (dead-lettered), a scan failed, a webhook was never told of
+     * stored objects (they are stored), or {@code --strict-workflows=false} skipped a workflow; the summary names them.
      */
     static final int FAILED_OBJECTS = 1;
     /** Wrong command-line usage. */
@@ -29,7 +29,7 @@ final class ExitCode {
     static final String HELP = "Exit codes:%n"
             + "  0  success (with --once: every object is at every destination)%n"
             + "  1  --once finished, but objects failed (dead-lettered), a scan failed,%n"
-            + "     or the webhook was not told of stored objects%n"
+            + "     the webhook was not told of stored objects, or a workflow was skipped%n"
             + "  2  wrong command-line usage%n"
             + "  3  invalid configuration, or a plugin could not be loaded or configured%n"
             + "  4  queue unreachable or not set up (NATS down, no JetStream,%n"

@@ -428,7 +428,7 @@ final class IngestCommand implements Callable<Integer> {
                 connected.set(jetStream);
                 running.set(engine);
                 try (HealthServer onceHealth = once ? startHealth(ready, metrics) : null) {
-                    return runEngine(engine, out, err);
+                    return runEngine(engine, configured, out, err);
                 }
             } catch (IOException e) {
                 err.println("ingest: " + e.getMessage());
@@ -439,6 +439,13 @@ final class IngestCommand implements Callable<Integer> {
                 started.embedded().close();
             }
         }
+    }
+
+    /** @return the names of the configuration's workflows that {@code --strict-workflows=false} skipped */
+    static List<String> skippedWorkflows(Configured configured) {
+        List<String> running = configured.workflows().stream().map(WorkflowConfig::name).toList();
+        return configured.config().workflows().stream().map(WorkflowConfig::name)
+                .filter(n -> !running.contains(n)).toList();
     }
 
     private HealthServer startHealth(BooleanSupplier ready, IngestMetrics metrics) throws IOException {
@@ -456,7 +463,7 @@ final class IngestCommand implements Callable<Integer> {
         }
     }
 
-    private int runEngine(IngestEngine engine, PrintWriter out, PrintWriter err) {
+    private int runEngine(IngestEngine engine, Configured configured, PrintWriter out, PrintWriter err) {
         if (shutdown != null) {
             shutdown.onSignal(() -> {
                 log().info("signal received: stopping (in-flight copies get {} to finish)", shutdownGrace);
@@ -476,14 +483,21 @@ final class IngestCommand implements Callable<Integer> {
                 for (RunSummary.FailureGroup g : summary.failureGroups()) {
                     out.println("  " + g.line());
                 }
+                List<String> skipped = skippedWorkflows(configured);
+                if (!skipped.isEmpty()) {
+                    out.println("ingest: " + skipped.size() + " workflow(s) skipped (--strict-workflows=false), nothing "
+                            + "of theirs was copied: " + String.join(", ", skipped));
+                    configured.skippedProblems().forEach(p -> out.println("  skipped: " + p));
+                }
                 if (engine.abandoned().isPresent()) {
                     out.println("ingest: the run was abandoned: " + engine.abandoned().get());
                     code = ExitCode.RUNTIME;
                 } else if (shutdown != null && shutdown.signalled() && !engine.workDone()) {
                     out.println("ingest: stopped by signal before the work was done; unfinished objects stay queued");
                     code = ExitCode.INTERRUPTED;
-                } else if (summary.failed() > 0 || summary.webhookFailed() > 0) {
-                    code = ExitCode.FAILED_OBJECTS; // a webhook never told of stored objects fails the run too
+                } else if (summary.failed() > 0 || summary.webhookFailed() > 0 || !skipped.isEmpty()) {
+                    // a webhook never told of stored objects, or a workflow skipped, fails the run too
+                    code = ExitCode.FAILED_OBJECTS;
                 }
             }
             out.flush();
