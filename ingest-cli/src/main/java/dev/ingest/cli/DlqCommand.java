@@ -218,9 +218,7 @@ final class DlqCommand implements Callable<Integer> {
             return code;
         } catch (IllegalArgumentException e) {
             spec.commandLine().getOut().flush();
-            spec.commandLine().getErr().println("ingest: " + e.getMessage());
-            spec.commandLine().getErr().println("Try '" + spec.qualifiedName() + " --help' for more information.");
-            return ExitCode.USAGE;
+            return IngestCommand.usage(spec.commandLine(), e.getMessage());
         } catch (IOException e) {
             spec.commandLine().getOut().flush();
             spec.commandLine().getErr().println("ingest: " + e.getMessage());

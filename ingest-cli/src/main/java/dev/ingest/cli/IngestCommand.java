@@ -24,6 +24,7 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -133,6 +134,8 @@ final class IngestCommand implements Callable<Integer> {
 
     private final Shutdown shutdown;
     private final Logging logging;
+    /** Where option values not on the command line come from; set by {@link #commandLine}. */
+    OptionDefaults defaults;
 
     /** @param shutdown signal handling, or {@code null} when embedded (tests) */
     IngestCommand(Shutdown shutdown) {
@@ -149,19 +152,56 @@ final class IngestCommand implements Callable<Integer> {
     }
 
     /**
-     * The command line of {@code ingest} and its subcommands. Before any of them runs, it waits for logging to be
-     * set up and applies {@code --log-level}, wherever on the command line it was given, so that no line is logged at
-     * another level or before the backend is ready.
+     * The command line of {@code ingest} and its subcommands, whose options also come from the process's environment
+     * and the configuration file's {@code ingest:} block (see {@link OptionDefaults}).
      */
     static CommandLine commandLine(IngestCommand command) {
+        return commandLine(command, System.getenv());
+    }
+
+    /**
+     * The command line of {@code ingest} and its subcommands. An option not on the command line comes from the
+     * environment variable {@code INGEST_<OPTION>}, then from the {@code ingest:} block of the configuration file
+     * ({@code --config}, itself a flag, {@code INGEST_CONFIG} or its default), then from its default. Before any
+     * command runs, it waits for logging to be set up and applies {@code --log-level}, wherever on the command line
+     * it was given, so that no line is logged at another level or before the backend is ready.
+     *
+     * @param command the top-level command
+     * @param env the environment to take option values from
+     */
+    static CommandLine commandLine(IngestCommand command, Map<String, String> env) {
         CommandLine cl = new CommandLine(command);
+        command.defaults = new OptionDefaults(env);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
-        cl.setExecutionStrategy(parseResult -> {
+        cl.setDefaultValueProvider(command.defaults);
+        OptionDefaults.documentIn(cl);
+        cl.setExecutionStrategy(first -> {
+            ParseResult parseResult = first;
+            List<CommandLine> chain = first.asCommandLineList();
+            CommandLine last = chain.get(chain.size() - 1);
+            if (!first.isUsageHelpRequested() && !first.isVersionHelpRequested()
+                    && chain.stream().noneMatch(c -> c.getParseResult().isUsageHelpRequested()
+                            || c.getParseResult().isVersionHelpRequested())) {
+                try {
+                    if (command.defaults.useFile(configFile(first), cl.getCommandSpec())) {
+                        // the file's block supplies defaults now: parse again, flags and variables still win
+                        parseResult = cl.parseArgs(first.originalArgs().toArray(String[]::new));
+                        chain = parseResult.asCommandLineList();
+                        last = chain.get(chain.size() - 1);
+                    }
+                } catch (OptionDefaults.BlockException e) {
+                    last.getErr().println("ingest: " + e.getMessage());
+                    return ExitCode.CONFIG;
+                }
+            }
             try {
                 command.logging.apply(logLevel(parseResult));
             } catch (IllegalArgumentException e) {
-                List<CommandLine> chain = parseResult.asCommandLineList();
-                return usage(chain.get(chain.size() - 1), e.getMessage());
+                boolean flag = false;
+                for (ParseResult r = parseResult; r != null; r = r.subcommand()) {
+                    flag |= r.hasMatchedOption(LOG_LEVEL);
+                }
+                return usage(last, e.getMessage() + (flag ? "" : origin(cl, LOG_LEVEL)));
             }
             return new CommandLine.RunLast().execute(parseResult);
         });
@@ -173,6 +213,55 @@ final class IngestCommand implements Callable<Integer> {
             return ExitCode.RUNTIME;
         });
         return cl;
+    }
+
+    /** @return the value of {@code --config} of the last command that takes it (flag, variable or default), or null */
+    private static Path configFile(ParseResult parseResult) {
+        Path file = null;
+        for (ParseResult r = parseResult; r != null; r = r.subcommand()) {
+            CommandLine.Model.OptionSpec o = r.commandSpec().findOption("--config");
+            if (o != null && o.getValue() != null) {
+                file = o.getValue();
+            }
+        }
+        return file;
+    }
+
+    /**
+     * @param cl a command
+     * @param option one of its options
+     * @return {@code " (from environment variable INGEST_X)"} or {@code " (from key ingest.x of FILE (line N))"} when
+     *     the option's value came from there, else an empty string
+     */
+    static String origin(CommandLine cl, String option) {
+        String probe = withOrigin(cl, option);
+        return probe.substring(option.length());
+    }
+
+    /**
+     * @param cl the command whose usage was wrong
+     * @param message a message; one about an option starts with its name ({@code --ack-wait '5' must be ...})
+     * @return the message, saying where the option's value came from when that was not the command line
+     */
+    static String withOrigin(CommandLine cl, String message) {
+        CommandLine root = cl;
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        if (!(root.getCommand() instanceof IngestCommand top) || top.defaults == null) {
+            return message;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(?:Invalid value for option ')?(--[a-z-]+)")
+                .matcher(message);
+        if (!m.find()) {
+            return message;
+        }
+        String option = m.group(1);
+        ParseResult parsed = cl.getParseResult();
+        if (parsed != null && parsed.hasMatchedOption(option)) {
+            return message;
+        }
+        return top.defaults.origin(option).map(o -> message + " (from " + o + ")").orElse(message);
     }
 
     /** @return picocli's "did you mean" for a mistyped option or subcommand, or nothing */
@@ -209,7 +298,8 @@ final class IngestCommand implements Callable<Integer> {
         try {
             parsed = ConfigLoader.create(EnvExpander.system()).load(config);
         } catch (NoSuchFileException e) {
-            err.println("ingest: configuration file " + config + " does not exist (set it with --config FILE)");
+            err.println("ingest: configuration file " + config + origin(spec.commandLine(), "--config")
+                    + " does not exist (set it with --config FILE)");
             return ExitCode.CONFIG;
         } catch (IOException e) {
             err.println("ingest: cannot read configuration file " + config + ": " + e.getMessage());
@@ -366,7 +456,8 @@ final class IngestCommand implements Callable<Integer> {
      * @return the last {@code --log-level} given, to {@code ingest} or to a subcommand; its default if none
      */
     static String logLevel(ParseResult parseResult) {
-        String level = Logging.DEFAULT_LEVEL;
+        CommandLine.Model.OptionSpec top = parseResult.commandSpec().findOption(LOG_LEVEL);
+        String level = top != null && top.getValue() != null ? top.getValue() : Logging.DEFAULT_LEVEL; // variable, file
         for (ParseResult r = parseResult; r != null; r = r.subcommand()) {
             if (r.hasMatchedOption(LOG_LEVEL)) {
                 level = r.matchedOptionValue(LOG_LEVEL, level);
@@ -379,8 +470,8 @@ final class IngestCommand implements Callable<Integer> {
         return usage(spec.commandLine(), message);
     }
 
-    private static int usage(CommandLine cl, String message) {
-        cl.getErr().println("ingest: " + message);
+    static int usage(CommandLine cl, String message) {
+        cl.getErr().println("ingest: " + withOrigin(cl, message));
         cl.getErr().println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
         return ExitCode.USAGE;
     }

@@ -55,7 +55,8 @@ final class StatusCommand implements Callable<Integer> {
         try {
             workflows = ConfigLoader.create(EnvExpander.system()).load(config).config().workflows();
         } catch (NoSuchFileException e) {
-            err.println("ingest: configuration file " + config + " does not exist (set it with --config FILE)");
+            err.println("ingest: configuration file " + config + IngestCommand.origin(spec.commandLine(), "--config")
+                    + " does not exist (set it with --config FILE)");
             return ExitCode.CONFIG;
         } catch (IOException e) {
             err.println("ingest: cannot read configuration file " + config + ": " + e.getMessage());
@@ -113,9 +114,7 @@ final class StatusCommand implements Callable<Integer> {
             }
             return ExitCode.OK;
         } catch (IllegalArgumentException e) {
-            err.println("ingest: " + e.getMessage());
-            err.println("Try '" + spec.qualifiedName() + " --help' for more information.");
-            return ExitCode.USAGE;
+            return IngestCommand.usage(spec.commandLine(), e.getMessage());
         } catch (IOException e) {
             err.println("ingest: " + e.getMessage());
             return ExitCode.RUNTIME;

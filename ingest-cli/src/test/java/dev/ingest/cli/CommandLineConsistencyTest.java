@@ -101,7 +101,7 @@ class CommandLineConsistencyTest {
                 assertThat(line.length()).as("line '%s'", line).isLessThan(80);
             }
         }
-        picocli.CommandLine cl = IngestCommand.commandLine(new IngestCommand(null));
+        picocli.CommandLine cl = IngestCommand.commandLine(new IngestCommand(null), java.util.Map.of());
         cl.setUsageHelpAutoWidth(false);
         cl.setUsageHelpWidth(80);
         String help = cl.getUsageMessage();
