@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -93,12 +92,10 @@ final class OptionDefaults implements CommandLine.IDefaultValueProvider {
         ConfigLoader.Block b = block;
         if (b != null && inFile(o)) {
             Object value = b.values().get(key(o));
-            if (value != null && !(value instanceof Map<?, ?>)) {
+            if (value != null && !(value instanceof Map<?, ?>) && !(value instanceof List<?>)) {
                 origins.put(o.longestName(), "key " + ConfigLoader.LAUNCHER_BLOCK + "." + key(o) + " of " + b.origin()
                         + " (line " + b.lines().getOrDefault(key(o), 0) + ")");
-                return value instanceof List<?> list
-                        ? list.stream().map(String::valueOf).collect(Collectors.joining(","))
-                        : String.valueOf(value);
+                return String.valueOf(value);
             }
         }
         origins.remove(o.longestName());
@@ -140,7 +137,12 @@ final class OptionDefaults implements CommandLine.IDefaultValueProvider {
         }
         TreeSet<String> known = new TreeSet<>();
         collectKeys(root, known);
-        for (String k : read.values().keySet()) {
+        for (Map.Entry<String, Object> e : read.values().entrySet()) {
+            String k = e.getKey();
+            if (known.contains(k) && (e.getValue() instanceof Map<?, ?> || e.getValue() instanceof List<?>)) {
+                problems.add("line " + read.lines().getOrDefault(k, 0) + ": " + ConfigLoader.LAUNCHER_BLOCK + "." + k
+                        + ": must be a single value, as on the command line");
+            }
             if (!known.contains(k)) {
                 problems.add("line " + read.lines().getOrDefault(k, 0) + ": " + ConfigLoader.LAUNCHER_BLOCK + "." + k
                         + ": unknown option" + Suggestions.didYouMean(k, known) + " (known: " + String.join(", ", known)
