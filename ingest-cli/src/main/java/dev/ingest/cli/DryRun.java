@@ -25,6 +25,14 @@ final class DryRun {
     }
 
     static int print(PrintWriter out, Configured configured, PluginRegistry registry) {
+        return print(out, configured, registry, false);
+    }
+
+    /**
+     * @param list also print every object listed: {@code + NAME (SIZE)} to copy, {@code = NAME} already at every
+     *     destination
+     */
+    static int print(PrintWriter out, Configured configured, PluginRegistry registry, boolean list) {
         out.println("configuration " + configured.config().origin() + " is valid; every plugin is configured.");
         for (PluginEntry e : configured.config().sources()) {
             out.println("source " + describe(e, secrets(registry, e, PluginRole.SOURCE)));
@@ -34,7 +42,13 @@ final class DryRun {
         }
         boolean failed = false;
         boolean refused = false;
-        for (Planner.WorkflowPlan plan : Planner.plan(configured)) {
+        Planner.ObjectListener listener = !list ? (w, c, present) -> { } : (w, c, present) -> out.printf(
+                "  %s %s: %s%s%n", present ? "=" : "+", w, c.name(),
+                present ? "" : c.size() >= 0 ? " (" + RunSummary.humanBytes(c.size()) + ")" : " (size unknown)");
+        if (list) {
+            out.println("objects: '+' would be copied, '=' every destination has already");
+        }
+        for (Planner.WorkflowPlan plan : Planner.plan(configured, listener)) {
             WorkflowConfig w = configured.workflows().stream().filter(x -> x.name().equals(plan.workflow()))
                     .findFirst().orElseThrow();
             out.printf("workflow %s: %s -> %s; interval %s, batchSize %d, concurrency %d, cleanUp %s, webhook %s%s%n",

@@ -114,6 +114,11 @@ final class IngestCommand implements Callable<Integer> {
                     + "queued or copied.")
     boolean dryRun;
 
+    @Option(names = "--list",
+            description = "With --dry-run: also print every object listed, '+' for those a run would copy and '=' "
+                    + "for those every destination has.")
+    boolean list;
+
     @Option(names = "--strict-workflows", arity = "0..1", defaultValue = "true", fallbackValue = "true",
             paramLabel = "BOOL",
             description = "Fail on any configuration problem (default). With false, a broken workflow is skipped "
@@ -279,6 +284,9 @@ final class IngestCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (list && !dryRun) {
+            return usage("--list goes with --dry-run");
+        }
         if (mode == null && !dryRun) {
             return usage("--mode is required: enqueue, dequeue or all");
         }
@@ -327,7 +335,7 @@ final class IngestCommand implements Callable<Integer> {
             }
             try (configured) {
                 if (dryRun) {
-                    return DryRun.print(out, configured, registry);
+                    return DryRun.print(out, configured, registry, list);
                 }
                 return run(configured, queueStart, grace, out, err);
             }

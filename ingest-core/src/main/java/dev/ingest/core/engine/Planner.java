@@ -86,14 +86,34 @@ public final class Planner {
      * @return one plan per workflow, in configuration order
      */
     public static List<WorkflowPlan> plan(Configured configured) {
+        return plan(configured, (workflow, codec, present) -> { });
+    }
+
+    /** Told of each object a plan lists. */
+    @FunctionalInterface
+    public interface ObjectListener {
+        /**
+         * @param workflow the workflow
+         * @param codec the object as its source lists it
+         * @param present whether every destination already has it (a run would not copy it)
+         */
+        void listed(String workflow, Codec codec, boolean present);
+    }
+
+    /**
+     * @param configured the live plugins and workflows
+     * @param listener told of each object listed, in listing order, as the plans are made
+     * @return one plan per workflow, in configuration order
+     */
+    public static List<WorkflowPlan> plan(Configured configured, ObjectListener listener) {
         List<WorkflowPlan> plans = new ArrayList<>();
         for (WorkflowConfig w : configured.workflows()) {
-            plans.add(plan(configured, w));
+            plans.add(plan(configured, w, listener));
         }
         return plans;
     }
 
-    private static WorkflowPlan plan(Configured configured, WorkflowConfig w) {
+    private static WorkflowPlan plan(Configured configured, WorkflowConfig w, ObjectListener listener) {
         Optional<RecordSource> records = configured.recordSource(w.name());
         if (records.isPresent()) {
             return planRecords(w, records.get());
@@ -119,6 +139,7 @@ public final class Planner {
                         break;
                     }
                 }
+                listener.listed(w.name(), codec, everywhere);
                 if (everywhere) {
                     present++;
                 } else {
