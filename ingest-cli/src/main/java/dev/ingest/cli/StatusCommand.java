@@ -98,7 +98,11 @@ final class StatusCommand implements Callable<Integer> {
                     s.put("alreadyStored", scan.get().alreadyStored());
                     s.put("deadLettered", scan.get().deadLettered());
                     s.put("millis", scan.get().millis());
-                    s.put("error", scan.get().error());
+                    if (scan.get().error().isEmpty()) {
+                        s.putNull("error");
+                    } else {
+                        s.put("error", scan.get().error());
+                    }
                 } else {
                     n.putNull("lastScan");
                 }
@@ -197,7 +201,7 @@ final class StatusCommand implements Callable<Integer> {
                         s.get("finished").asText(), s.get("listed").asLong(), s.get("queued").asLong(),
                         s.get("alreadyQueued").asLong(), s.get("alreadyStored").asLong(),
                         s.get("deadLettered").asLong(), s.get("millis").asLong(),
-                        s.get("error").asText().isEmpty() ? "" : "; FAILED: " + s.get("error").asText());
+                        s.get("error").isNull() ? "" : "; FAILED: " + s.get("error").asText());
             }
         }
     }

@@ -101,6 +101,33 @@ class ReadOnlyCommandsIT {
     }
 
     @Test
+    void statusJsonHasRfc3339TimesNumbersAndNullForNoError() throws Exception {
+        String stream = "statusjson" + UNIQUE.incrementAndGet();
+        Path config = config("w");
+        try (JetStreamQueue q = JetStreamQueue.connect(new QueueSettings(NATS.url(), stream, stream, stream, 1, -1,
+                java.time.Duration.ofMinutes(2), java.time.Duration.ofSeconds(60)))) {
+            q.ensureStream();
+            q.recordScan("w", new JetStreamQueue.ScanRecord(java.time.Instant.parse("2026-12-03T08:05:26.854906051Z"),
+                    3, 2, 1, 0, 0, 12, ""));
+        }
+
+        CliRun r = CliRun.run("status", "--json", "--config", config.toString(), "--queue-endpoint", NATS.url(),
+                "--stream", stream, "--subject", stream, "--consumer", stream);
+
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        JsonNode w = new ObjectMapper().readTree(r.out()).get(0);
+        JsonNode scan = w.get("lastScan");
+        assertThat(scan.get("finished").asText()).isEqualTo("2026-12-03T08:05:26.854906Z");
+        assertThat(scan.get("listed").isNumber()).isTrue();
+        assertThat(scan.get("error").isNull()).as("no error: null, not an empty string").isTrue();
+        assertThat(w.get("queued").isNumber()).isTrue();
+        assertThat(w.get("deadLetters").isNumber()).isTrue();
+        CliRun text = CliRun.run("status", "--config", config.toString(), "--queue-endpoint", NATS.url(),
+                "--stream", stream, "--subject", stream, "--consumer", stream);
+        assertThat(text.out()).as(text.describe()).contains("3 listed").doesNotContain("FAILED");
+    }
+
+    @Test
     void dlqCommandsTakeConfigAndRefuseAWorkflowItDoesNotName() throws Exception {
         String stream = "dlqconfig" + UNIQUE.incrementAndGet();
         Path config = config("orders");
