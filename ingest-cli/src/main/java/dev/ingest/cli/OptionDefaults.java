@@ -200,8 +200,10 @@ final class OptionDefaults implements CommandLine.IDefaultValueProvider {
             return b.toString();
         });
         List<String> keys = new ArrayList<>(cl.getHelpSectionKeys());
-        int footer = keys.indexOf(CommandLine.Model.UsageMessageSpec.SECTION_KEY_FOOTER_HEADING);
-        keys.add(footer < 0 ? keys.size() : footer, section);
+        if (!keys.contains(section)) { // picocli may hand subcommands the same list
+            int footer = keys.indexOf(CommandLine.Model.UsageMessageSpec.SECTION_KEY_FOOTER_HEADING);
+            keys.add(footer < 0 ? keys.size() : footer, section);
+        }
         cl.setHelpSectionKeys(keys);
         cl.getSubcommands().values().forEach(OptionDefaults::documentIn);
     }

@@ -140,6 +140,8 @@ class OptionPrecedenceTest {
         collect(cl, all);
         for (CommandLine c : all) {
             String help = c.getUsageMessage(CommandLine.Help.Ansi.OFF);
+            assertThat(help.split("Each option can also be set by an environment variable", -1))
+                    .as("the section once in the help of '%s'", c.getCommandSpec().qualifiedName()).hasSize(2);
             for (OptionSpec o : c.getCommandSpec().options()) {
                 if (!o.usageHelp() && !o.versionHelp()) {
                     String variable = "INGEST_" + o.longestName().substring(2).toUpperCase().replace('-', '_');
