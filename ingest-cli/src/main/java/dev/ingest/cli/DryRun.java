@@ -25,6 +25,14 @@ final class DryRun {
     }
 
     static int print(PrintWriter out, Configured configured, PluginRegistry registry) {
+        return print(out, configured, registry, false);
+    }
+
+    /**
+     * @param list also print every object listed: {@code + NAME (SIZE)} to copy, {@code = NAME} already at every
+     *     destination
+     */
+    static int print(PrintWriter out, Configured configured, PluginRegistry registry, boolean list) {
         out.println("configuration " + configured.config().origin() + " is valid; every plugin is configured.");
         for (PluginEntry e : configured.config().sources()) {
             out.println("source " + describe(e, secrets(registry, e, PluginRole.SOURCE)));
@@ -33,7 +41,14 @@ final class DryRun {
             out.println("destination " + describe(e, secrets(registry, e, PluginRole.DESTINATION)));
         }
         boolean failed = false;
-        for (Planner.WorkflowPlan plan : Planner.plan(configured)) {
+        boolean refused = false;
+        Planner.ObjectListener listener = !list ? (w, c, present) -> { } : (w, c, present) -> out.printf(
+                "  %s %s: %s%s%n", present ? "=" : "+", w, c.name(),
+                present ? "" : c.size() >= 0 ? " (" + RunSummary.humanBytes(c.size()) + ")" : " (size unknown)");
+        if (list) {
+            out.println("objects: '+' would be copied, '=' every destination has already");
+        }
+        for (Planner.WorkflowPlan plan : Planner.plan(configured, listener)) {
             WorkflowConfig w = configured.workflows().stream().filter(x -> x.name().equals(plan.workflow()))
                     .findFirst().orElseThrow();
             out.printf("workflow %s: %s -> %s; interval %s, batchSize %d, concurrency %d, cleanUp %s, webhook %s%s%n",
@@ -57,10 +72,18 @@ final class DryRun {
             if (!plan.error().isEmpty()) {
                 out.println("  planning stopped early: " + plan.error());
                 failed = true;
+                refused |= plan.errorPermanent();
             }
         }
+        List<String> skipped = IngestCommand.skippedWorkflows(configured);
+        for (String w : skipped) {
+            out.println("workflow " + w + ": skipped (--strict-workflows=false); a run would not copy anything of it");
+        }
+        configured.skippedProblems().forEach(p -> out.println("  skipped: " + p));
         out.println("dry run: nothing was queued, copied or deleted.");
-        return failed ? ExitCode.RUNTIME : ExitCode.OK;
+        // Refused credentials or permissions are a configuration problem, whether the plugin found them while
+        // being configured (S3 checks its bucket) or while listing (an HTTP API answers 401): exit 3 alike.
+        return refused ? ExitCode.CONFIG : failed ? ExitCode.RUNTIME : ExitCode.OK;
     }
 
     private static Set<String> secrets(PluginRegistry registry, PluginEntry e, PluginRole role) {

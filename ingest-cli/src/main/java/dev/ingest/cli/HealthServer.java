@@ -1,26 +1,51 @@
 package dev.ingest.cli;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import dev.ingest.core.metrics.IngestMetrics;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
 /**
  * The operations endpoint on {@code --listen}: {@code /live} (the process is up), {@code /ready} (connected to
- * NATS and plugins configured; 503 otherwise), {@code /metrics} (Prometheus text format) and, in a service, the REST
- * API under {@code /v1} ({@link ApiServer}).
+ * NATS and plugins configured; 503 otherwise), {@code /metrics} (Prometheus text format), in a service the REST API
+ * under {@code /v1} ({@link ApiServer}), and {@code /}, which lists every endpoint registered with {@link #route}
+ * (so that routes added later show up there too).
+ *
+ * <p>Every handler answers {@code HEAD} as {@code GET} without a body: the JDK's server otherwise logs a warning on
+ * standard error for a {@code HEAD} answered with a body length.
  */
 final class HealthServer implements AutoCloseable {
 
     private final HttpServer server;
+    private final Map<String, String> routes = new ConcurrentSkipListMap<>();
 
     private HealthServer(HttpServer server) {
         this.server = server;
+    }
+
+    /**
+     * Serves a path (and everything under it, as the JDK's server matches prefixes) and lists it at {@code /}.
+     *
+     * @param path the path, starting with {@code /}
+     * @param description what it answers, one line
+     * @param handler the handler
+     */
+    void route(String path, String description, HttpHandler handler) {
+        server.createContext(path, handler);
+        routes.put(path, description);
+    }
+
+    /** @return the registered paths and what each answers, in path order */
+    Map<String, String> routes() {
+        return java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(routes));
     }
 
     /**
@@ -40,20 +65,46 @@ final class HealthServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }));
-        server.createContext("/live", ex -> respond(ex, 200, "ok\n"));
-        server.createContext("/ready", ex -> {
+        HealthServer health = new HealthServer(server);
+        health.route("/live", "200 while the process runs", ex -> respond(ex, 200, "ok\n"));
+        health.route("/ready", "200 when connected to NATS and every workflow is set up; 503 otherwise", ex -> {
             boolean ok = ready.getAsBoolean();
             respond(ex, ok ? 200 : 503, ok ? "ready\n" : "not ready\n");
         });
-        server.createContext("/metrics", ex -> {
+        health.route("/metrics", "Prometheus text format", ex -> {
             ex.getResponseHeaders().set("Content-Type", IngestMetrics.contentType());
+            if (head(ex)) {
+                ex.sendResponseHeaders(200, -1);
+                ex.close();
+                return;
+            }
             ex.sendResponseHeaders(200, 0);
             try (OutputStream out = ex.getResponseBody()) {
                 metrics.writeTo(out);
             }
         });
+        server.createContext("/", health::index);
         server.start();
-        return new HealthServer(server);
+        return health;
+    }
+
+    /** {@code /}: the registered endpoints as JSON; any other unregistered path: 404. */
+    private void index(HttpExchange ex) throws IOException {
+        if (!ex.getRequestURI().getPath().equals("/")) {
+            respond(ex, 404, "not found; GET / lists the endpoints\n");
+            return;
+        }
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        var doc = mapper.createObjectNode();
+        var list = doc.putArray("endpoints");
+        routes.forEach((path, description) -> list.addObject().put("path", path).put("description", description));
+        byte[] bytes = (mapper.writeValueAsString(doc) + "\n").getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        send(ex, 200, bytes);
+    }
+
+    private static boolean head(HttpExchange ex) {
+        return "HEAD".equalsIgnoreCase(ex.getRequestMethod());
     }
 
     static InetSocketAddress parse(String listen) {
@@ -77,9 +128,26 @@ final class HealthServer implements AutoCloseable {
         return host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
     }
 
-    private static void respond(HttpExchange ex, int status, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    /**
+     * Answers with a plain-text body ({@code HEAD}: the headers only).
+     *
+     * @param ex the exchange
+     * @param status the status
+     * @param body the body
+     * @throws IOException if the client went away
+     */
+    static void respond(HttpExchange ex, int status, String body) throws IOException {
         ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        send(ex, status, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void send(HttpExchange ex, int status, byte[] bytes) throws IOException {
+        if (head(ex)) {
+            ex.getResponseHeaders().set("Content-Length", Integer.toString(bytes.length));
+            ex.sendResponseHeaders(status, -1);
+            ex.close();
+            return;
+        }
         ex.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);
@@ -92,7 +160,8 @@ final class HealthServer implements AutoCloseable {
      * @param api the API
      */
     void api(ApiServer api) {
-        server.createContext("/v1", api::handle);
+        route("/v1", "the REST API: workflows, sources, destinations, runs, dead letters, events (/v1/openapi.json)",
+                api::handle);
     }
 
     /** @return the bound port (useful with port 0) */

@@ -100,6 +100,9 @@ final class IngestCommand implements Callable<Integer> {
     @Mixin
     QueueOptions queue = new QueueOptions();
 
+    @Mixin
+    StreamOptions streams = new StreamOptions();
+
     @Option(names = "--listen", paramLabel = "ADDR", defaultValue = ":9090",
             description = "Address of the operations endpoints /live, /ready, /metrics and, in a service, the REST API "
                     + "/v1 (default: ${DEFAULT-VALUE}); HOST:0 picks a free port.")
@@ -120,6 +123,11 @@ final class IngestCommand implements Callable<Integer> {
                     + "queued or copied.")
     boolean dryRun;
 
+    @Option(names = "--list",
+            description = "With --dry-run: also print every object listed, '+' for those a run would copy and '=' "
+                    + "for those every destination has.")
+    boolean list;
+
     @Option(names = "--strict-workflows", arity = "0..1", defaultValue = "true", fallbackValue = "true",
             paramLabel = "BOOL",
             description = "Fail on any configuration problem (default). With false, a broken workflow is skipped "
@@ -135,11 +143,13 @@ final class IngestCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Option(names = "--version", versionHelp = true, description = "Print the version and exit.")
+    @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print the version and exit.")
     boolean version;
 
     private final Shutdown shutdown;
     private final Logging logging;
+    /** Where option values not on the command line come from; set by {@link #commandLine}. */
+    OptionDefaults defaults;
 
     /** @param shutdown signal handling, or {@code null} when embedded (tests) */
     IngestCommand(Shutdown shutdown) {
@@ -156,22 +166,61 @@ final class IngestCommand implements Callable<Integer> {
     }
 
     /**
-     * The command line of {@code ingest} and its subcommands. Before any of them runs, it waits for logging to be
-     * set up and applies {@code --log-level}, wherever on the command line it was given, so that no line is logged at
-     * another level or before the backend is ready.
+     * The command line of {@code ingest} and its subcommands, whose options also come from the process's environment
+     * and the configuration file's {@code ingest:} block (see {@link OptionDefaults}).
      */
     static CommandLine commandLine(IngestCommand command) {
+        return commandLine(command, System.getenv());
+    }
+
+    /**
+     * The command line of {@code ingest} and its subcommands. An option not on the command line comes from the
+     * environment variable {@code INGEST_<OPTION>}, then from the {@code ingest:} block of the configuration file
+     * ({@code --config}, itself a flag, {@code INGEST_CONFIG} or its default), then from its default. Before any
+     * command runs, it waits for logging to be set up and applies {@code --log-level}, wherever on the command line
+     * it was given, so that no line is logged at another level or before the backend is ready.
+     *
+     * @param command the top-level command
+     * @param env the environment to take option values from
+     */
+    static CommandLine commandLine(IngestCommand command, Map<String, String> env) {
         CommandLine cl = new CommandLine(command);
+        command.defaults = new OptionDefaults(env);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
-        cl.setExecutionStrategy(parseResult -> {
+        cl.setDefaultValueProvider(command.defaults);
+        OptionDefaults.documentIn(cl);
+        cl.setExecutionStrategy(first -> {
+            ParseResult parseResult = first;
+            List<CommandLine> chain = first.asCommandLineList();
+            CommandLine last = chain.get(chain.size() - 1);
+            if (!first.isUsageHelpRequested() && !first.isVersionHelpRequested()
+                    && chain.stream().noneMatch(c -> c.getParseResult().isUsageHelpRequested()
+                            || c.getParseResult().isVersionHelpRequested())) {
+                try {
+                    if (command.defaults.useFile(configFile(first), cl.getCommandSpec())) {
+                        // the file's block supplies defaults now: parse again, flags and variables still win
+                        parseResult = cl.parseArgs(first.originalArgs().toArray(String[]::new));
+                        chain = parseResult.asCommandLineList();
+                        last = chain.get(chain.size() - 1);
+                    }
+                } catch (OptionDefaults.BlockException e) {
+                    last.getErr().println("ingest: " + e.getMessage());
+                    return ExitCode.CONFIG;
+                }
+            }
             try {
                 command.logging.apply(logLevel(parseResult));
             } catch (IllegalArgumentException e) {
-                List<CommandLine> chain = parseResult.asCommandLineList();
-                return usage(chain.get(chain.size() - 1), e.getMessage());
+                boolean flag = false;
+                for (ParseResult r = parseResult; r != null; r = r.subcommand()) {
+                    flag |= r.hasMatchedOption(LOG_LEVEL);
+                }
+                return usage(last, e.getMessage() + (flag ? "" : origin(cl, LOG_LEVEL)));
             }
             return new CommandLine.RunLast().execute(parseResult);
         });
+        cl.setParameterExceptionHandler((ex, args) -> usage(ex.getCommandLine(), ex.getMessage()
+                + suggestion(ex)));
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             commandLine.getErr().println("ingest: " + ex.getMessage());
             log().error("unexpected failure", ex);
@@ -180,10 +229,73 @@ final class IngestCommand implements Callable<Integer> {
         return cl;
     }
 
+    /** @return the value of {@code --config} of the last command that takes it (flag, variable or default), or null */
+    private static Path configFile(ParseResult parseResult) {
+        Path file = null;
+        for (ParseResult r = parseResult; r != null; r = r.subcommand()) {
+            CommandLine.Model.OptionSpec o = r.commandSpec().findOption("--config");
+            if (o != null && o.getValue() != null) {
+                file = o.getValue();
+            }
+        }
+        return file;
+    }
+
+    /**
+     * @param cl a command
+     * @param option one of its options
+     * @return {@code " (from environment variable INGEST_X)"} or {@code " (from key ingest.x of FILE (line N))"} when
+     *     the option's value came from there, else an empty string
+     */
+    static String origin(CommandLine cl, String option) {
+        String probe = withOrigin(cl, option);
+        return probe.substring(option.length());
+    }
+
+    /**
+     * @param cl the command whose usage was wrong
+     * @param message a message; one about an option starts with its name ({@code --ack-wait '5' must be ...})
+     * @return the message, saying where the option's value came from when that was not the command line
+     */
+    static String withOrigin(CommandLine cl, String message) {
+        CommandLine root = cl;
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        if (!(root.getCommand() instanceof IngestCommand top) || top.defaults == null) {
+            return message;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(?:Invalid value for option ')?(--[a-z-]+)")
+                .matcher(message);
+        if (!m.find()) {
+            return message;
+        }
+        String option = m.group(1);
+        ParseResult parsed = cl.getParseResult();
+        if (parsed != null && parsed.hasMatchedOption(option)) {
+            return message;
+        }
+        return top.defaults.origin(option).map(o -> message + " (from " + o + ")").orElse(message);
+    }
+
+    /** @return picocli's "did you mean" for a mistyped option or subcommand, or nothing */
+    private static String suggestion(CommandLine.ParameterException ex) {
+        if (ex instanceof CommandLine.UnmatchedArgumentException u) {
+            List<String> s = u.getSuggestions();
+            if (!s.isEmpty()) {
+                return " (did you mean " + String.join(" or ", s.subList(0, Math.min(3, s.size()))) + "?)";
+            }
+        }
+        return "";
+    }
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (list && !dryRun) {
+            return usage("--list goes with --dry-run");
+        }
         if (mode == null && !dryRun) {
             return usage("--mode is required: enqueue, dequeue or all");
         }
@@ -219,7 +331,8 @@ final class IngestCommand implements Callable<Integer> {
             parsed = loader.load(config);
             document = document(loader, config);
         } catch (NoSuchFileException e) {
-            err.println("ingest: configuration file " + config + " does not exist (set it with --config FILE)");
+            err.println("ingest: configuration file " + config + origin(spec.commandLine(), "--config")
+                    + " does not exist (set it with --config FILE)");
             return ExitCode.CONFIG;
         } catch (IOException e) {
             err.println("ingest: cannot read configuration file " + config + ": " + e.getMessage());
@@ -228,14 +341,15 @@ final class IngestCommand implements Callable<Integer> {
 
         if (!dryRun) {
             try {
-                queue.settings(queue.endpoint); // flag problems first, before anything is started
+                queue.validateEndpoint(); // flag problems first, before anything is started
+                streams.settings(queue, queue.endpoint);
             } catch (IllegalArgumentException e) {
                 return usage(e.getMessage());
             }
         }
         // The queue (and an embedded nats-server) is set up while the plugins are created; its failures are
         // reported only once the configuration is known to be good.
-        try (QueueStart queueStart = dryRun ? null : QueueStart.begin(queue, !once);
+        try (QueueStart queueStart = dryRun ? null : QueueStart.begin(queue, streams, !once);
              PluginRegistry registry = PluginRegistry.load(getClass().getClassLoader(), plugins, PluginsCommand.defaultRoots())) {
             Configured configured;
             try {
@@ -247,7 +361,7 @@ final class IngestCommand implements Callable<Integer> {
             }
             try (configured) {
                 if (dryRun) {
-                    return DryRun.print(out, configured, registry);
+                    return DryRun.print(out, configured, registry, list);
                 }
                 return run(configured, registry, new Runtime(document, loader, token), queueStart, grace, out,
                         err);
@@ -289,6 +403,7 @@ final class IngestCommand implements Callable<Integer> {
      */
     static final class QueueStart implements AutoCloseable {
         private final QueueOptions options;
+        private final StreamOptions streams;
         private final boolean patient;
         private final CountDownLatch cancelled = new CountDownLatch(1);
         private final CompletableFuture<Started> started;
@@ -298,8 +413,9 @@ final class IngestCommand implements Callable<Integer> {
         record Started(NatsServerProcess embedded, JetStreamQueue queue, String failure, boolean cancelled) {
         }
 
-        private QueueStart(QueueOptions options, boolean patient) {
+        private QueueStart(QueueOptions options, StreamOptions streams, boolean patient) {
             this.options = options;
+            this.streams = streams;
             this.patient = patient;
             this.started = CompletableFuture.supplyAsync(this::start, r -> {
                 Thread t = new Thread(r, "queue-start");
@@ -310,11 +426,12 @@ final class IngestCommand implements Callable<Integer> {
 
         /**
          * @param options the queue flags
+         * @param streams the stream flags
          * @param patient keep trying to connect until it works or {@link #cancel()} (a service)
          * @return the start, under way
          */
-        static QueueStart begin(QueueOptions options, boolean patient) {
-            return new QueueStart(options, patient);
+        static QueueStart begin(QueueOptions options, StreamOptions streams, boolean patient) {
+            return new QueueStart(options, streams, patient);
         }
 
         /** Gives up waiting for NATS (a signal): {@link #await()} then returns a cancelled start soon. */
@@ -337,7 +454,7 @@ final class IngestCommand implements Callable<Integer> {
             long delay = 500;
             for (int attempt = 1; ; attempt++) {
                 try {
-                    return new Started(embedded, JetStreamQueue.connect(options.settings(endpoint)), null, false);
+                    return new Started(embedded, JetStreamQueue.connect(streams.settings(options, endpoint)), null, false);
                 } catch (JetStreamQueue.JetStreamDisabledException e) {
                     return new Started(embedded, null, e.getMessage(), false);
                 } catch (IOException | RuntimeException e) {
@@ -397,7 +514,8 @@ final class IngestCommand implements Callable<Integer> {
      * @return the last {@code --log-level} given, to {@code ingest} or to a subcommand; its default if none
      */
     static String logLevel(ParseResult parseResult) {
-        String level = Logging.DEFAULT_LEVEL;
+        CommandLine.Model.OptionSpec top = parseResult.commandSpec().findOption(LOG_LEVEL);
+        String level = top != null && top.getValue() != null ? top.getValue() : Logging.DEFAULT_LEVEL; // variable, file
         for (ParseResult r = parseResult; r != null; r = r.subcommand()) {
             if (r.hasMatchedOption(LOG_LEVEL)) {
                 level = r.matchedOptionValue(LOG_LEVEL, level);
@@ -410,8 +528,8 @@ final class IngestCommand implements Callable<Integer> {
         return usage(spec.commandLine(), message);
     }
 
-    private static int usage(CommandLine cl, String message) {
-        cl.getErr().println("ingest: " + message);
+    static int usage(CommandLine cl, String message) {
+        cl.getErr().println("ingest: " + withOrigin(cl, message));
         cl.getErr().println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
         return ExitCode.USAGE;
     }
@@ -473,7 +591,7 @@ final class IngestCommand implements Callable<Integer> {
                             health.api(new ApiServer(control, jetStream, runtime.apiToken()));
                         }
                     }
-                    return runEngine(engine, out, err);
+                    return runEngine(engine, configured, out, err);
                 }
             } catch (IOException e) {
                 err.println("ingest: " + e.getMessage());
@@ -486,11 +604,18 @@ final class IngestCommand implements Callable<Integer> {
         }
     }
 
+    /** @return the names of the configuration's workflows that {@code --strict-workflows=false} skipped */
+    static List<String> skippedWorkflows(Configured configured) {
+        List<String> running = configured.workflows().stream().map(WorkflowConfig::name).toList();
+        return configured.config().workflows().stream().map(WorkflowConfig::name)
+                .filter(n -> !running.contains(n)).toList();
+    }
+
     private HealthServer startHealth(BooleanSupplier ready, IngestMetrics metrics) throws IOException {
         try {
             // Ready: connected to NATS, and the engine has set up its stream and consumers and is running.
             HealthServer h = HealthServer.start(listen, ready, metrics);
-            log().info("operations endpoints on port {}: /live, /ready, /metrics", h.port());
+            log().info("operations endpoints on port {}: {}", h.port(), String.join(", ", h.routes().keySet()));
             return h;
         } catch (IOException | IllegalArgumentException e) {
             if (once) {
@@ -501,15 +626,19 @@ final class IngestCommand implements Callable<Integer> {
         }
     }
 
-    private int runEngine(IngestEngine engine, PrintWriter out, PrintWriter err) {
+    private int runEngine(IngestEngine engine, Configured configured, PrintWriter out, PrintWriter err) {
         if (shutdown != null) {
             shutdown.onSignal(() -> {
                 log().info("signal received: stopping (in-flight copies get {} to finish)", shutdownGrace);
                 engine.stop();
             }, Durations.parse(shutdownGrace).orElseThrow().plusSeconds(30));
         }
-        try (Progress progress = once ? Progress.start(engine) : null) {
-            RunSummary summary = engine.run();
+        try {
+            RunSummary summary;
+            // The progress line is erased before the summary is printed, so that the summary starts a line of its own.
+            try (Progress progress = once ? Progress.start(engine) : null) {
+                summary = engine.run();
+            }
             int code = ExitCode.OK;
             if (once) {
                 out.println("ingest: " + summary.line());
@@ -517,14 +646,21 @@ final class IngestCommand implements Callable<Integer> {
                 for (RunSummary.FailureGroup g : summary.failureGroups()) {
                     out.println("  " + g.line());
                 }
+                List<String> skipped = skippedWorkflows(configured);
+                if (!skipped.isEmpty()) {
+                    out.println("ingest: " + skipped.size() + " workflow(s) skipped (--strict-workflows=false), nothing "
+                            + "of theirs was copied: " + String.join(", ", skipped));
+                    configured.skippedProblems().forEach(p -> out.println("  skipped: " + p));
+                }
                 if (engine.abandoned().isPresent()) {
                     out.println("ingest: the run was abandoned: " + engine.abandoned().get());
                     code = ExitCode.RUNTIME;
                 } else if (shutdown != null && shutdown.signalled() && !engine.workDone()) {
                     out.println("ingest: stopped by signal before the work was done; unfinished objects stay queued");
                     code = ExitCode.INTERRUPTED;
-                } else if (summary.failed() > 0 || summary.webhookFailed() > 0) {
-                    code = ExitCode.FAILED_OBJECTS; // a webhook never told of stored objects fails the run too
+                } else if (summary.failed() > 0 || summary.webhookFailed() > 0 || !skipped.isEmpty()) {
+                    // a webhook never told of stored objects, or a workflow skipped, fails the run too
+                    code = ExitCode.FAILED_OBJECTS;
                 }
             }
             out.flush();

@@ -84,12 +84,30 @@ final class Logging {
             return;
         }
         ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(l);
+        routeJavaUtilLogging(l);
         // HTTP clients inside plugins log request headers (credentials) below INFO: never let them.
         for (String sensitive : new String[] {"org.apache.hc", "software.amazon.awssdk", "okhttp3"}) {
             ctx.getLogger(sensitive).setLevel(l.isGreaterOrEqual(Level.INFO) ? l : Level.INFO);
         }
         Logger nats = ctx.getLogger("io.nats");
         nats.setLevel(l.isGreaterOrEqual(Level.WARN) ? l : (l == Level.ALL ? Level.ALL : Level.WARN));
+    }
+
+    /**
+     * Sends what is logged through {@code java.util.logging} (the JDK's HTTP server behind the operations endpoints,
+     * OkHttp inside the HTTP plugin) to SLF4J, so that standard error carries JSON lines only, at the same level
+     * (never below INFO: the bridge costs a little per call, and nothing below it is useful from there).
+     */
+    private static synchronized void routeJavaUtilLogging(Level level) {
+        if (!org.slf4j.bridge.SLF4JBridgeHandler.isInstalled()) {
+            org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+            org.slf4j.bridge.SLF4JBridgeHandler.install();
+        }
+        java.util.logging.Level jul = level == Level.OFF ? java.util.logging.Level.OFF
+                : level.isGreaterOrEqual(Level.ERROR) ? java.util.logging.Level.SEVERE
+                : level.isGreaterOrEqual(Level.WARN) ? java.util.logging.Level.WARNING
+                : java.util.logging.Level.INFO;
+        java.util.logging.Logger.getLogger("").setLevel(jul);
     }
 
     /**

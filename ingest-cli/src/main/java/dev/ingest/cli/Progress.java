@@ -10,8 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Progress of a {@code --once} run on standard error: a line rewritten every second on a terminal, a plain
- * line every ten seconds otherwise (logs, CI). Objects, bytes, rate and, when the scan has listed everything,
- * an ETA.
+ * line every ten seconds otherwise (logs, CI). Objects, bytes, rate and, once every scan has listed everything,
+ * what is left and an ETA (before that, the total is not known). {@link #close()} erases the rewritten line and
+ * stops drawing, so that what is printed next (the summary) starts on a clean line.
  */
 final class Progress implements AutoCloseable {
 
@@ -19,8 +20,15 @@ final class Progress implements AutoCloseable {
     private final PrintStream out;
     private final boolean terminal;
     private boolean drew;
+    private boolean closed;
 
-    private Progress(IngestEngine engine, PrintStream out, boolean terminal) {
+    /**
+     * @param engine the run whose counters are drawn
+     * @param out where
+     * @param terminal whether {@code out} is a terminal (one line rewritten) or not (a line every ten seconds)
+     * @param schedule whether to draw on a timer ({@link #draw} alone otherwise: tests)
+     */
+    Progress(IngestEngine engine, PrintStream out, boolean terminal, boolean schedule) {
         this.out = out;
         this.terminal = terminal;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -29,14 +37,23 @@ final class Progress implements AutoCloseable {
             return t;
         });
         long every = terminal ? 1 : 10;
-        timer.scheduleAtFixedRate(() -> draw(engine.progress()), every, every, TimeUnit.SECONDS);
+        if (!schedule) {
+            return;
+        }
+        timer.scheduleAtFixedRate(() -> draw(engine.progress(), engine.listingComplete()), every, every,
+                TimeUnit.SECONDS);
     }
 
     static Progress start(IngestEngine engine) {
-        return new Progress(engine, System.err, System.console() != null);
+        return new Progress(engine, System.err, System.console() != null, true);
     }
 
-    static String line(RunSummary s) {
+    /**
+     * @param s the counters so far
+     * @param listingComplete whether every scan has finished, so that {@code s.listed()} is the total
+     * @return the progress line
+     */
+    static String line(RunSummary s, boolean listingComplete) {
         double seconds = Math.max(0.001, s.elapsed().toMillis() / 1000.0);
         long done = s.copied() + s.skipped() + s.failed() + s.alreadyQueued();
         double rate = done / seconds;
@@ -44,28 +61,34 @@ final class Progress implements AutoCloseable {
                 "progress: %d copied, %d skipped, %d failed, %s (%s/s), %.0f objects/s",
                 s.copied(), s.skipped() + s.alreadyQueued(), s.failed(), RunSummary.humanBytes(s.bytes()),
                 RunSummary.humanBytes((long) (s.bytes() / seconds)), rate));
-        if (s.listed() > 0) {
+        if (listingComplete && s.listed() > 0) {
             long remaining = Math.max(0, s.listed() - done);
             b.append(String.format(Locale.ROOT, ", %d of %d left", remaining, s.listed()));
             if (rate > 0 && remaining > 0) {
                 b.append(String.format(Locale.ROOT, ", ETA %.0fs", remaining / rate));
             }
+        } else if (s.listed() > 0) {
+            b.append(String.format(Locale.ROOT, ", %d listed so far", s.listed()));
         }
         return b.toString();
     }
 
-    private synchronized void draw(RunSummary s) {
+    synchronized void draw(RunSummary s, boolean listingComplete) {
+        if (closed) {
+            return;
+        }
         if (terminal) {
-            out.print("\r" + line(s) + "\u001b[K");
+            out.print("\r" + line(s, listingComplete) + "\u001b[K");
             drew = true;
         } else {
-            out.println(line(s));
+            out.println(line(s, listingComplete));
         }
         out.flush();
     }
 
     @Override
     public synchronized void close() {
+        closed = true;
         timer.shutdownNow();
         if (drew) {
             out.print("\r\u001b[K");

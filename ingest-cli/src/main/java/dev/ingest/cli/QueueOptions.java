@@ -1,10 +1,15 @@
 package dev.ingest.cli;
 
+import dev.ingest.api.Secrets;
 import dev.ingest.core.queue.QueueSettings;
-import java.time.Duration;
+import io.nats.client.Options;
+import java.net.URISyntaxException;
 import picocli.CommandLine.Option;
 
-/** The options that say where the queue is, shared by every command that talks to NATS. */
+/**
+ * The options that say where the queue is, shared by every command that talks to NATS. The options that shape the
+ * stream and consumers ingest creates are {@link StreamOptions}, taken only by the commands that create them.
+ */
 final class QueueOptions {
 
     @Option(names = "--queue-endpoint", paramLabel = "URL", defaultValue = QueueSettings.DEFAULT_ENDPOINT,
@@ -23,29 +28,34 @@ final class QueueOptions {
             description = "The prefix of the durable consumer names, CONSUMER__WORKFLOW (default: ${DEFAULT-VALUE}).")
     String consumer;
 
-    @Option(names = "--stream-replicas", defaultValue = "1",
-            description = "Replicas of the stream when ingest creates it (default: ${DEFAULT-VALUE}).")
-    int streamReplicas;
-
-    @Option(names = "--max-msgs", defaultValue = "-1",
-            description = "Message limit of the stream when ingest creates it; -1 for none (default: ${DEFAULT-VALUE}).")
-    long maxMsgs;
-
-    @Option(names = "--ack-wait", paramLabel = "DURATION", defaultValue = "60s",
-            description = "How long a copy may go silent before JetStream redelivers its message; running copies "
-                    + "signal progress every third of it (default: ${DEFAULT-VALUE}).")
-    String ackWait;
-
     /**
+     * Settings for a command that only reads or changes what is queued: the stream and consumer shapes are the
+     * defaults (it creates neither).
+     *
      * @param endpointUrl the endpoint to use (the embedded server's, or {@link #endpoint})
      * @return the settings
-     * @throws IllegalArgumentException if a value is out of range
+     * @throws IllegalArgumentException if a value is invalid, naming the option
      */
     QueueSettings settings(String endpointUrl) {
-        Duration wait = dev.ingest.core.config.Durations.parse(ackWait)
-                .filter(d -> d.toMillis() >= 1000)
-                .orElseThrow(() -> new IllegalArgumentException("--ack-wait '" + ackWait + "' must be a duration of at least 1s"));
-        return new QueueSettings(endpointUrl, stream, subject, consumer, streamReplicas, maxMsgs,
-                Duration.ofMinutes(2), wait);
+        return new StreamOptions().settings(this, endpointUrl);
+    }
+
+    /**
+     * Checks {@code --queue-endpoint} as the NATS client will read it.
+     *
+     * @throws IllegalArgumentException naming the option and the problem, without the URL's password
+     */
+    void validateEndpoint() {
+        if (IngestCommand.EMBEDDED.equals(endpoint)) {
+            return;
+        }
+        try {
+            new Options.Builder().server(endpoint).build();
+        } catch (RuntimeException e) {
+            String reason = e.getCause() instanceof URISyntaxException u ? u.getReason() : e.getMessage();
+            throw new IllegalArgumentException("--queue-endpoint '" + Secrets.redactUrl(endpoint) + "' is not a NATS URL"
+                    + " (nats://HOST:PORT, several separated by commas, or embedded): "
+                    + (reason == null ? "cannot be parsed" : reason.replaceAll("\\.$", "")));
+        }
     }
 }

@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "status", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Show, per workflow of the configuration, the messages queued, the consumer's pending, "
                 + "awaiting-ack and redelivered counts, the dead letters and the last scan.",
-        footer = {"", ExitCode.HELP})
+        footer = {"", ExitCode.COMMAND_HELP})
 final class StatusCommand implements Callable<Integer> {
 
     @Spec
@@ -56,7 +56,8 @@ final class StatusCommand implements Callable<Integer> {
         try {
             workflows = ConfigLoader.create(EnvExpander.system()).load(config).config().workflows();
         } catch (NoSuchFileException e) {
-            err.println("ingest: configuration file " + config + " does not exist (set it with --config FILE)");
+            err.println("ingest: configuration file " + config + IngestCommand.origin(spec.commandLine(), "--config")
+                    + " does not exist (set it with --config FILE)");
             return ExitCode.CONFIG;
         } catch (IOException e) {
             err.println("ingest: cannot read configuration file " + config + ": " + e.getMessage());
@@ -80,7 +81,9 @@ final class StatusCommand implements Callable<Integer> {
                 print(out, array);
             }
             return ExitCode.OK;
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
+            return IngestCommand.usage(spec.commandLine(), e.getMessage());
+        } catch (IOException e) {
             err.println("ingest: " + e.getMessage());
             return ExitCode.RUNTIME;
         }
@@ -112,14 +115,18 @@ final class StatusCommand implements Callable<Integer> {
         Optional<JetStreamQueue.ScanRecord> scan = q.lastScan(workflow);
         if (scan.isPresent()) {
             ObjectNode s = n.putObject("lastScan");
-            s.put("finished", scan.get().finished().toString());
+            s.put("finished", DlqCommand.rfc3339(scan.get().finished()));
             s.put("listed", scan.get().listed());
             s.put("queued", scan.get().queued());
             s.put("alreadyQueued", scan.get().alreadyQueued());
             s.put("alreadyStored", scan.get().alreadyStored());
             s.put("deadLettered", scan.get().deadLettered());
             s.put("millis", scan.get().millis());
-            s.put("error", scan.get().error());
+            if (scan.get().error().isEmpty()) {
+                s.putNull("error");
+            } else {
+                s.put("error", scan.get().error());
+            }
             ObjectNode src = s.putObject("source");
             scan.get().source().forEach(src::put);
         } else {
@@ -160,7 +167,7 @@ final class StatusCommand implements Callable<Integer> {
             r.putNull("oldestNotStored");
             r.put("lagSeconds", 0.0);
         } else {
-            r.put("oldestNotStored", oldest.toString());
+            r.put("oldestNotStored", DlqCommand.rfc3339(oldest));
             r.put("lagSeconds", Duration.between(oldest, now).toMillis() / 1000.0);
         }
         r.set("source", doc.path("source").isMissingNode() ? mapper.createObjectNode() : doc.path("source"));
@@ -218,7 +225,7 @@ final class StatusCommand implements Callable<Integer> {
                         s.get("finished").asText(), s.get("listed").asLong(), s.get("queued").asLong(),
                         s.get("alreadyQueued").asLong(), s.get("alreadyStored").asLong(),
                         s.get("deadLettered").asLong(), s.get("millis").asLong(),
-                        s.get("error").asText().isEmpty() ? "" : "; FAILED: " + s.get("error").asText());
+                        s.get("error").isNull() ? "" : "; FAILED: " + s.get("error").asText());
                 var scanSource = s.get("source");
                 if (scanSource != null && scanSource.size() > 0) {
                     out.println("  scan reports:");

@@ -101,6 +101,24 @@ class DistributionIT {
     }
 
     @Test
+    void theTarballCarriesTheExamplesTheReadmesCommandsUse() throws Exception {
+        List<String> entries = entries();
+        assertThat(entries).contains(TOP + "examples/quickstart/ingest.yaml", TOP + "examples/http-to-file.yaml",
+                TOP + "examples/s3-to-s3.yaml", TOP + "examples/kubernetes/kustomization.yaml",
+                TOP + "examples/plugin-example/my-archive.yaml");
+        assertThat(entries).anyMatch(e -> e.startsWith(TOP + "examples/quickstart/sample-tree/"));
+        assertThat(entries).as("shell completion and man page").contains(TOP + "completion/ingest.bash",
+                TOP + "man/man1/ingest.1");
+        assertThat(entries).as("no example sources or build output").noneMatch(e -> e.contains("/target/")
+                || e.endsWith(".java") || e.endsWith("pom.xml"));
+        // the README's quick start command, from the unpacked release's top directory
+        Run r = run(home.toFile(), Map.of("JAVA_HOME", System.getProperty("java.home")), "bin/ingest", "--dry-run",
+                "--config", "examples/quickstart/ingest.yaml");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains("plan: 289 listed");
+    }
+
+    @Test
     void theTarballHoldsTheSameFilesAsTheDistributionDirectory() throws Exception {
         assertThat(files(home)).isEqualTo(files(LauncherSupport.distribution()));
     }

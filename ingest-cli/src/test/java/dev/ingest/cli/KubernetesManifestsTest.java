@@ -163,9 +163,10 @@ class KubernetesManifestsTest {
     @Test
     void everyManifestHasAKnownKindAndAName() throws IOException {
         List<Doc> docs = manifests();
-        assertThat(docs).extracting(Doc::kind)
-                .containsExactlyInAnyOrder("ConfigMap", "Secret", "Deployment", "Deployment");
-        Map<String, String> apiVersions = Map.of("ConfigMap", "v1", "Secret", "v1", "Deployment", "apps/v1");
+        assertThat(docs).extracting(Doc::kind).containsExactlyInAnyOrder("Secret", "Deployment", "Deployment",
+                "ServiceAccount", "PodDisruptionBudget", "NetworkPolicy");
+        Map<String, String> apiVersions = Map.of("Secret", "v1", "Deployment", "apps/v1", "ServiceAccount", "v1",
+                "PodDisruptionBudget", "policy/v1", "NetworkPolicy", "networking.k8s.io/v1");
         for (Doc d : docs) {
             assertThat(d.body().get("apiVersion")).as("apiVersion of %s in %s", d.kind(), d.file())
                     .isEqualTo(apiVersions.get(d.kind()));
@@ -180,10 +181,18 @@ class KubernetesManifestsTest {
         Doc k = documents("kustomization.yaml").get(0);
         assertThat(k.kind()).isEqualTo("Kustomization");
         List<String> resources = list(k.body().get("resources")).stream().map(Object::toString).toList();
-        assertThat(resources).containsExactlyInAnyOrder("configmap.yaml", "enqueuer.yaml", "dequeuer.yaml");
+        assertThat(resources).containsExactlyInAnyOrder("serviceaccount.yaml", "enqueuer.yaml", "dequeuer.yaml",
+                "pdb.yaml", "networkpolicy.yaml");
         for (String r : resources) {
             assertThat(DIR.resolve(r)).exists();
         }
+        // the configuration is generated into a ConfigMap whose name carries a hash: a change rolls the pods
+        List<Object> generators = list(k.body().get("configMapGenerator"));
+        assertThat(generators).hasSize(1);
+        assertThat(string(map(generators.get(0)), "name")).isEqualTo("ingest-config");
+        assertThat(list(map(generators.get(0)).get("files"))).containsExactly("config/ingest.yaml");
+        assertThat(at(map(generators.get(0)), "options.disableNameSuffixHash")).as("the hash stays on").isNull();
+        assertThat(k.body().get("generatorOptions")).isNull();
     }
 
     @Test
@@ -246,9 +255,10 @@ class KubernetesManifestsTest {
 
     @Test
     void theConfigurationComesFromTheConfigMapAndItsVariablesFromTheSecret() throws IOException {
-        Doc configMap = only("ConfigMap", "ingest-config");
+        // the ConfigMap ingest-config that kustomize generates from config/ingest.yaml, under the file's name
+        Doc configMap = new Doc("kustomization.yaml", Map.of("metadata", Map.of("name", "ingest-config")));
+        Map<String, Object> data = Map.of("ingest.yaml", Files.readString(DIR.resolve("config/ingest.yaml")));
         Doc secret = manifests().stream().filter(d -> "Secret".equals(d.kind())).findFirst().orElseThrow();
-        Map<String, Object> data = map(configMap.body().get("data"));
         Set<String> secretKeys = new TreeSet<>(map(secret.body().get("stringData")).keySet());
 
         for (Doc d : deployments()) {
@@ -283,7 +293,7 @@ class KubernetesManifestsTest {
 
         // the configuration itself is valid ingest configuration, with the Secret's variables set
         Map<String, String> env = secretKeys.stream().collect(Collectors.toMap(k -> k, k -> "value-of-" + k));
-        ConfigLoader.Parsed parsed = ConfigLoader.create(EnvExpander.of(env)).parse(yaml, "configmap.yaml");
+        ConfigLoader.Parsed parsed = ConfigLoader.create(EnvExpander.of(env)).parse(yaml, "config/ingest.yaml");
         assertThat(parsed.problems()).isEmpty();
         assertThat(parsed.config().workflows()).isNotEmpty();
         assertThat(parsed.config().sources()).extracting(s -> s.type()).containsOnly("s3");
@@ -325,12 +335,145 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void theNatsValuesEnableJetStreamWithAFileStoreOnAVolume() throws IOException {
+    void theNatsValuesEnableJetStreamWithAFileStoreOnAVolumeBoundedAndResourced() throws IOException {
         Map<String, Object> values = documents("nats-values.yaml").get(0).body();
         assertThat(at(values, "config.jetstream.enabled")).isEqualTo(true);
         assertThat(at(values, "config.jetstream.fileStore.enabled")).isEqualTo(true);
         assertThat(at(values, "config.jetstream.fileStore.pvc.enabled")).isEqualTo(true);
-        assertThat(string(values, "config.jetstream.fileStore.pvc.size")).isNotBlank();
+        long volume = bytes(string(values, "config.jetstream.fileStore.pvc.size"));
+        long maxSize = bytes(string(values, "config.jetstream.fileStore.maxSize"));
+        assertThat(maxSize).as("JetStream's maxSize fits its volume").isPositive().isLessThan(volume);
+        assertThat(string(values, "container.merge.resources.requests.memory")).isNotBlank();
+        assertThat(string(values, "container.merge.resources.limits.memory")).isNotBlank();
+        assertThat(at(values, "config.monitor.enabled")).as("the monitoring port KEDA reads").isEqualTo(true);
+    }
+
+    /** @return a Kubernetes quantity ({@code 512Mi}, {@code 1Gi}, {@code 10G}) in bytes */
+    static long bytes(String quantity) {
+        Matcher m = Pattern.compile("(\\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?").matcher(quantity);
+        assertThat(m.matches()).as("quantity '%s'", quantity).isTrue();
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "" : m.group(2);
+        return n * switch (unit) {
+            case "Ki" -> 1L << 10;
+            case "Mi" -> 1L << 20;
+            case "Gi" -> 1L << 30;
+            case "Ti" -> 1L << 40;
+            case "k" -> 1_000L;
+            case "M" -> 1_000_000L;
+            case "G" -> 1_000_000_000L;
+            case "T" -> 1_000_000_000_000L;
+            default -> 1L;
+        };
+    }
+
+    /** The value of {@code -XX:NAME=VALUE} (or a {@code +NAME} flag's presence as "true") in JAVA_OPTS. */
+    static String jvmOption(String javaOpts, String name) {
+        for (String o : javaOpts.trim().split("\\s+")) {
+            if (o.equals("-XX:+" + name)) {
+                return "true";
+            }
+            if (o.startsWith("-XX:" + name + "=")) {
+                return o.substring(("-XX:" + name + "=").length());
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void theJvmExitsOnOutOfMemoryAndItsMemoryFitsUnderTheLimit() throws IOException {
+        for (Doc d : deployments()) {
+            Map<String, Object> c = container(d);
+            String javaOpts = list(c.get("env")).stream().map(KubernetesManifestsTest::map)
+                    .filter(e -> "JAVA_OPTS".equals(e.get("name"))).map(e -> e.get("value").toString())
+                    .findFirst().orElseThrow();
+            assertThat(jvmOption(javaOpts, "ExitOnOutOfMemoryError")).as("%s", d.name()).isEqualTo("true");
+            long limit = bytes(string(c, "resources.limits.memory"));
+            double heapPercent = Double.parseDouble(jvmOption(javaOpts, "MaxRAMPercentage"));
+            long metaspace = bytes(jvmOption(javaOpts, "MaxMetaspaceSize").toUpperCase().replace("M", "Mi"));
+            long direct = bytes(jvmOption(javaOpts, "MaxDirectMemorySize").toUpperCase().replace("M", "Mi"));
+            long threadsAndCode = 96L << 20; // thread stacks, the code cache, GC structures: well under this
+            assertThat((long) (limit * heapPercent / 100) + metaspace + direct + threadsAndCode)
+                    .as("heap + metaspace + direct memory + overhead of %s under its limit %s", d.name(), limit)
+                    .isLessThanOrEqualTo(limit);
+        }
+    }
+
+    @Test
+    void podsHaveAStartupProbeAServiceAccountWithoutTokenAndDequeuersSpread() throws IOException {
+        Doc account = only("ServiceAccount", "ingest");
+        assertThat(account.body().get("automountServiceAccountToken")).isEqualTo(false);
+        for (Doc d : deployments()) {
+            Map<String, Object> c = container(d);
+            assertThat(string(c, "startupProbe.httpGet.path")).as("startupProbe of %s", d.name()).isEqualTo("/live");
+            long startup = ((Number) at(c, "startupProbe.periodSeconds")).longValue()
+                    * ((Number) at(c, "startupProbe.failureThreshold")).longValue();
+            assertThat(startup).as("seconds %s may take to start", d.name()).isGreaterThanOrEqualTo(60);
+            assertThat(at(c, "livenessProbe.initialDelaySeconds")).as("the startup probe replaces the delay").isNull();
+            assertThat(string(d.body(), "spec.template.spec.serviceAccountName")).isEqualTo(account.name());
+            assertThat(at(d.body(), "spec.template.spec.automountServiceAccountToken")).isEqualTo(false);
+        }
+        Doc dequeuer = only("Deployment", "ingest-dequeuer");
+        List<Object> spread = list(at(dequeuer.body(), "spec.template.spec.topologySpreadConstraints"));
+        assertThat(spread).extracting(o -> string(map(o), "topologyKey"))
+                .contains("kubernetes.io/hostname", "topology.kubernetes.io/zone");
+        Map<String, Object> podLabels = map(at(dequeuer.body(), "spec.template.metadata.labels"));
+        for (Object o : spread) {
+            assertThat(podLabels).containsAllEntriesOf(map(at(map(o), "labelSelector.matchLabels")));
+        }
+    }
+
+    @Test
+    void aDisruptionBudgetGuardsTheDequeuersAndANetworkPolicyOpensOnlyTheOperationsPort() throws IOException {
+        Doc dequeuer = only("Deployment", "ingest-dequeuer");
+        Doc pdb = only("PodDisruptionBudget", "ingest-dequeuer");
+        assertThat(map(at(dequeuer.body(), "spec.template.metadata.labels")))
+                .containsAllEntriesOf(map(at(pdb.body(), "spec.selector.matchLabels")));
+        assertThat(((Number) at(pdb.body(), "spec.maxUnavailable")).intValue())
+                .isLessThan(((Number) at(dequeuer.body(), "spec.replicas")).intValue());
+
+        Doc policy = only("NetworkPolicy", "ingest");
+        for (Doc d : deployments()) {
+            assertThat(map(at(d.body(), "spec.template.metadata.labels")))
+                    .containsAllEntriesOf(map(at(policy.body(), "spec.podSelector.matchLabels")));
+        }
+        assertThat(list(at(policy.body(), "spec.policyTypes"))).containsExactly("Ingress");
+        List<Object> rules = list(at(policy.body(), "spec.ingress"));
+        assertThat(rules).hasSize(1);
+        assertThat(list(map(rules.get(0)).get("ports"))).extracting(p -> at(map(p), "port"))
+                .containsExactly(defaultListenPort());
+    }
+
+    @Test
+    void theOptionalPodMonitorAndKedaScalerPointAtWhatIngestServesAndQueues() throws IOException {
+        Doc monitor = new Doc("optional/podmonitor.yaml", documents("optional/podmonitor.yaml").get(0).body());
+        assertThat(monitor.kind()).isEqualTo("PodMonitor");
+        assertThat(monitor.body().get("apiVersion")).isEqualTo("monitoring.coreos.com/v1");
+        Map<String, Object> endpoint = map(list(at(monitor.body(), "spec.podMetricsEndpoints")).get(0));
+        assertThat(endpoint.get("path")).isEqualTo("/metrics");
+        for (Doc d : deployments()) {
+            assertThat(map(at(d.body(), "spec.template.metadata.labels")))
+                    .containsAllEntriesOf(map(at(monitor.body(), "spec.selector.matchLabels")));
+            assertThat(list(container(d).get("ports"))).extracting(p -> map(p).get("name"))
+                    .contains(endpoint.get("port"));
+        }
+
+        Doc scaled = new Doc("optional/keda-scaledobject.yaml",
+                documents("optional/keda-scaledobject.yaml").get(0).body());
+        assertThat(scaled.kind()).isEqualTo("ScaledObject");
+        assertThat(scaled.body().get("apiVersion")).isEqualTo("keda.sh/v1alpha1");
+        assertThat(string(scaled.body(), "spec.scaleTargetRef.name")).isEqualTo("ingest-dequeuer");
+        Map<String, Object> trigger = map(list(at(scaled.body(), "spec.triggers")).get(0));
+        assertThat(trigger.get("type")).isEqualTo("nats-jetstream");
+        // the stream and the consumer of the configuration's workflow, as the dequeuer names them
+        IngestCommand command = parse(container(only("Deployment", "ingest-dequeuer")));
+        String workflow = ConfigLoader.create(EnvExpander.of(Map.of("S3_ENDPOINT", "e", "S3_KEY", "k", "S3_SECRET",
+                "s", "ARCHIVE_KEY", "k", "ARCHIVE_SECRET", "s"))).load(DIR.resolve("config/ingest.yaml")).config()
+                .workflows().get(0).name();
+        var settings = command.queue.settings("nats://nats:4222");
+        assertThat(string(trigger, "metadata.stream")).isEqualTo(settings.stream());
+        assertThat(string(trigger, "metadata.consumer")).isEqualTo(settings.consumerOf(workflow));
+        assertThat(Long.parseLong(string(trigger, "metadata.lagThreshold"))).isPositive();
     }
 
     @Test

@@ -276,8 +276,12 @@ class LauncherExitCodesIT {
         Result lenient = launcher.run(dir, TIMEOUT, Map.of(), queueArgs(NATS.url(), name, config, "--mode=all", "--once",
                 "--strict-workflows=false"));
 
-        assertThat(lenient.exitCode()).as(lenient.describe()).isZero();
+        assertThat(lenient.exitCode()).as("a skipped workflow fails the run\n" + lenient.describe()).isEqualTo(1);
         assertThat(lenient.counts()).as(lenient.describe()).containsEntry("copied", 12L).containsEntry("failed", 0L);
+        assertThat(lenient.stdout()).as(lenient.describe())
+                .contains("ingest: 1 workflow(s) skipped (--strict-workflows=false), nothing of theirs was copied: "
+                        + name + "-broken")
+                .contains("  skipped: line 7: sources[1].path");
         assertThat(hashTree(good)).as("the good workflow's copies").isEqualTo(files);
         assertThat(other).as("the broken workflow's destination").doesNotExist();
         assertThat(lenient.stderr()).as(lenient.describe())

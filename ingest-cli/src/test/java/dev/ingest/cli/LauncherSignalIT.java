@@ -251,6 +251,10 @@ class LauncherSignalIT {
             assertThat(stopped.stdout()).as(stopped.describe())
                     .containsPattern(LauncherSupport.SUMMARY)
                     .contains("stopped by signal before the work was done");
+            Matcher drained = Pattern.compile("stopped: ([1-9]\\d*) copies were in flight; 0 finished within the 2s "
+                    + "grace period and \\1 were handed back to the queue; \\d+ fetched message\\(s\\) not yet "
+                    + "started were handed back").matcher(stopped.stderr());
+            assertThat(drained.find()).as("the last word on what was drained; " + stopped.describe()).isTrue();
             await("the embedded nats-server stopped").atMost(Duration.ofSeconds(10))
                     .until(() -> natsServers.get().stream().noneMatch(ProcessHandle::isAlive));
             assertThat(store.get()).as("the embedded nats-server's temporary store").doesNotExist();

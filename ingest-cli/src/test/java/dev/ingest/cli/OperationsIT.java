@@ -135,8 +135,26 @@ class OperationsIT {
         assertThat(status.exitCode()).as(status.describe()).isZero();
         assertThat(status.stdout()).contains("workflow " + name).contains("last scan:").contains("50 listed");
 
+        // HEAD (curl -I) answers like GET without a body, and the JDK's server writes no plain-text warning
+        HttpResponse<Void> head = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/metrics")).method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+        // / lists every endpoint the server has
+        String index = get(port, "/");
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(index).get("endpoints"))
+                .extracting(n -> n.get("path").asText()).contains("/live", "/ready", "/metrics");
+        assertThat(status(port, "/no-such-endpoint")).isEqualTo(404);
+
         service.process().destroy();
-        assertThat(service.await(Duration.ofSeconds(60)).exitCode()).isZero();
+        Result stopped = service.await(Duration.ofSeconds(60));
+        assertThat(stopped.exitCode()).isZero();
+        List<String> lines = stopped.stderr().lines().filter(l -> !l.isBlank()).toList();
+        assertThat(lines).as(stopped.describe()).allSatisfy(l -> assertThat(l).startsWith("{\"ts\":"));
+        assertThat(lines.get(lines.size() - 1)).as(stopped.describe())
+                .contains("stopped: 0 copies were in flight; 0 finished within the 25s grace period and 0 were handed "
+                        + "back to the queue; 0 fetched message(s) not yet started were handed back");
     }
 
     /** A sample's value, 0 when the series is absent (a counter that never moved). */

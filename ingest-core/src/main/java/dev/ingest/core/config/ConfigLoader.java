@@ -40,10 +40,17 @@ import org.snakeyaml.engine.v2.nodes.Tag;
  */
 public final class ConfigLoader {
 
+    /**
+     * The top-level key of the launcher's own options ({@code ingest: {queueEndpoint: ..., logLevel: ...}}): read by
+     * the command line through {@link #readBlock}, ignored by the rest of the configuration.
+     */
+    public static final String LAUNCHER_BLOCK = "ingest";
+
     /** Letters, digits, {@code _} and {@code -}: safe in a NATS subject token and a consumer name. */
     public static final Pattern WORKFLOW_NAME = Pattern.compile("[A-Za-z0-9_-]+");
 
-    private static final Set<String> TOP_LEVEL_KEYS = Set.of("version", "sources", "destinations", "workflows");
+    private static final Set<String> TOP_LEVEL_KEYS = Set.of("version", "sources", "destinations", "workflows",
+            LAUNCHER_BLOCK);
     private static final List<String> WORKFLOW_KEYS = List.of("name", "source", "destinations", "cleanUp",
             "interval", "batchSize", "concurrency", "webhook", "webhookSecret", "maxDeliver", "backoff", "maxBackoff",
             "listDestinations", "batch");
@@ -127,15 +134,59 @@ public final class ConfigLoader {
      * @throws IllegalArgumentException if the text is not valid YAML, with the line and the reason
      */
     public Object document(String yaml, String origin) {
-        try {
-            return new Reader(origin).compose(yaml);
-        } catch (MarkedYamlEngineException e) {
-            int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
-            throw new IllegalArgumentException("not valid YAML" + (line > 0 ? " (line " + line + ")" : "") + ": "
-                    + e.getProblem(), e);
-        } catch (YamlEngineException e) {
-            throw new IllegalArgumentException("not valid YAML: " + e.getMessage(), e);
+        Reader r = new Reader(origin);
+        Object root = r.compose(yaml);
+        if (!r.problems.isEmpty()) {
+            ConfigProblem p = r.problems.get(0);
+            throw new IllegalArgumentException(p.message() + (p.line() > 0 ? " (line " + p.line() + ")" : ""));
         }
+        return root;
+    }
+
+    /**
+     * A top-level block of a configuration file, read alone (the rest of the file is not checked).
+     *
+     * @param origin the file, for messages
+     * @param values the block's keys and values ({@code ${VAR}} expanded), in file order; empty when the file has no
+     *     such block
+     * @param lines the line of each key in the file
+     * @param problems what is wrong with the file's YAML or the block's shape
+     */
+    public record Block(String origin, Map<String, Object> values, Map<String, Integer> lines,
+                        List<ConfigProblem> problems) {
+        /** Copies the maps and list. */
+        public Block {
+            values = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(values));
+            lines = Map.copyOf(lines);
+            problems = List.copyOf(problems);
+        }
+    }
+
+    /**
+     * Reads one top-level block of a configuration file, {@link #LAUNCHER_BLOCK} say.
+     *
+     * @param file the YAML file
+     * @param key the top-level key
+     * @return the block
+     * @throws IOException if the file cannot be read
+     */
+    public Block readBlock(Path file, String key) throws IOException {
+        String yaml = Files.readString(file, StandardCharsets.UTF_8);
+        Reader r = new Reader(file.toString());
+        Map<String, Object> values = new LinkedHashMap<>();
+        Map<String, Integer> lines = new HashMap<>();
+        Object root = r.compose(yaml);
+        if (root instanceof Map<?, ?> top && top.containsKey(key)) {
+            Object block = top.get(key);
+            if (block instanceof Map<?, ?> m) {
+                Object expanded = r.expand(m, key);
+                ((Map<?, ?>) expanded).forEach((k, v) -> values.put(String.valueOf(k), v));
+                values.keySet().forEach(k -> lines.put(k, r.lines.getOrDefault(key + "." + k, 0)));
+            } else if (block != null) {
+                r.problem(key, "must be a mapping of option names to values (queueEndpoint: nats://..., ...)");
+            }
+        }
+        return new Block(file.toString(), values, lines, r.problems);
     }
 
     private final class Reader {
@@ -159,32 +210,32 @@ public final class ConfigLoader {
         }
 
         Parsed read(String yaml) {
-            List<PluginEntry> sources = new ArrayList<>();
-            List<PluginEntry> destinations = new ArrayList<>();
-            List<WorkflowConfig> workflows = new ArrayList<>();
-            Object root;
-            try {
-                root = compose(yaml);
-            } catch (MarkedYamlEngineException e) {
-                int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
-                problems.add(new ConfigProblem("", line, "not valid YAML: " + e.getProblem()));
-                return done(sources, destinations, workflows);
-            } catch (YamlEngineException e) {
-                problems.add(new ConfigProblem("", 0, "not valid YAML: " + e.getMessage()));
-                return done(sources, destinations, workflows);
+            int before = problems.size();
+            Object root = compose(yaml);
+            if (problems.size() > before && root == null) {
+                return done(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
             }
             return readRoot(root);
         }
 
-        /** @return the YAML text in Java form (maps, lists, scalars), lines noted; null when it is empty */
+        /** @return the YAML in Java form, or null (a problem is recorded when it is not valid YAML) */
         Object compose(String yaml) {
-            LoadSettings settings = LoadSettings.builder()
-                    .setLabel(origin)
-                    .setAllowDuplicateKeys(true) // reported with all other problems
-                    .setMaxAliasesForCollections(50)
-                    .build();
-            Optional<Node> node = new Compose(settings).composeString(yaml);
-            return node.isPresent() ? toJava(node.get(), "") : null;
+            try {
+                LoadSettings settings = LoadSettings.builder()
+                        .setLabel(origin)
+                        .setAllowDuplicateKeys(true) // reported below, with all other problems
+                        .setMaxAliasesForCollections(50)
+                        .build();
+                Optional<Node> node = new Compose(settings).composeString(yaml);
+                return node.isPresent() ? toJava(node.get(), "") : null;
+            } catch (MarkedYamlEngineException e) {
+                int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
+                problems.add(new ConfigProblem("", line, "not valid YAML: " + e.getProblem()));
+                return null;
+            } catch (YamlEngineException e) {
+                problems.add(new ConfigProblem("", 0, "not valid YAML: " + e.getMessage()));
+                return null;
+            }
         }
 
         /** Expands {@code ${VAR}} in every string of a value in Java form. */
@@ -227,7 +278,8 @@ public final class ConfigLoader {
             }
             for (Object key : top.keySet()) {
                 if (!TOP_LEVEL_KEYS.contains(key.toString())) {
-                    problem(key.toString(), "unknown key (known: destinations, sources, version, workflows)");
+                    problem(key.toString(), "unknown key" + Suggestions.didYouMean(key.toString(), TOP_LEVEL_KEYS)
+                            + " (known: destinations, " + LAUNCHER_BLOCK + ", sources, version, workflows)");
                 }
             }
             readPlugins(top.get("sources"), "sources", "source", sources);
@@ -307,7 +359,8 @@ public final class ConfigLoader {
                 }
                 for (Object k : m.keySet()) {
                     if (!WORKFLOW_KEYS.contains(k.toString())) {
-                        problem(path + "." + k, "unknown key (known: " + String.join(", ", WORKFLOW_KEYS) + ")");
+                        problem(path + "." + k, "unknown key" + Suggestions.didYouMean(k.toString(), WORKFLOW_KEYS)
+                                + " (known: " + String.join(", ", WORKFLOW_KEYS) + ")");
                     }
                 }
                 String name = requiredString(m, path, "name");
@@ -401,7 +454,8 @@ public final class ConfigLoader {
             }
             for (Object k : m.keySet()) {
                 if (!BATCH_KEYS.contains(k.toString())) {
-                    problem(path + "." + k, "unknown key (known: " + String.join(", ", BATCH_KEYS) + ")");
+                    problem(path + "." + k, "unknown key" + Suggestions.didYouMean(k.toString(), BATCH_KEYS)
+                            + " (known: " + String.join(", ", BATCH_KEYS) + ")");
                 }
             }
             BatchConfig d = BatchConfig.defaults();

@@ -175,6 +175,7 @@ final class Dequeuer {
         try {
             for (Message m = sub.nextMessage(Duration.ofMillis(1)); m != null; m = sub.nextMessage(Duration.ofMillis(1))) {
                 m.nak();
+                transfer.handedBack(false);
             }
         } catch (InterruptedException e) {
             interrupted = true;
@@ -206,6 +207,7 @@ final class Dequeuer {
             }
             if (stopping) {
                 m.nak(); // another dequeuer (or the next run) takes it at once
+                transfer.handedBack(false);
                 pulled.skipped++;
                 slots.release();
                 continue;
@@ -279,6 +281,7 @@ final class Dequeuer {
             // Shutting down: hand it back at once.
             inFlight.remove(m);
             m.nak();
+            transfer.handedBack(false);
             slots.release();
             result.complete(List.of());
         }
@@ -325,6 +328,7 @@ final class Dequeuer {
                         LOG.warn("workflow {}: a copy did not stop when interrupted; handing its message {} back to "
                                 + "the queue", workflow.name(), sequence(m));
                         m.nak();
+                        transfer.handedBack(true);
                     }
                 }
             }

@@ -238,6 +238,8 @@ public final class IngestEngine {
             // has its message handed back by the dequeuer) or given up (webhook notices, logged and counted). Record
             // sources use it to hand over what they read and write their last checkpoint.
             long deadline = System.nanoTime() + grace.toNanos();
+            boolean stopped = stopping;
+            long inFlightAtStop = stats.copying();
             List<WorkflowRun> all = running();
             all.forEach(WorkflowRun::stop);
             for (WorkflowRun r : all) {
@@ -249,6 +251,13 @@ public final class IngestEngine {
             }
             watch.interrupt();
             reportRecords();
+            if (stopped) {
+                long handedBack = stats.handedBack();
+                LOG.info("stopped: {} copies were in flight; {} finished within the {} grace period and {} were "
+                                + "handed back to the queue; {} fetched message(s) not yet started were handed back",
+                        inFlightAtStop, Math.max(0, inFlightAtStop - handedBack), dev.ingest.core.config.Durations.format(grace),
+                        handedBack, stats.handedBackUnstarted());
+            }
             if (once) {
                 // Done even if a signal came at the very end: every scan completed and nothing is left in the queue.
                 workDone = abandoned == null && all.stream().allMatch(WorkflowRun::readDone)
@@ -631,6 +640,15 @@ public final class IngestEngine {
      */
     public boolean workDone() {
         return workDone;
+    }
+
+    /**
+     * @return whether every workflow has finished reading its source for this run (a {@code once} run's scans are
+     *     complete, so {@link RunSummary#listed()} is the whole listing); false before the workflows start
+     */
+    public boolean listingComplete() {
+        List<WorkflowRun> all = running();
+        return !all.isEmpty() && all.stream().allMatch(WorkflowRun::readDone);
     }
 
     /**

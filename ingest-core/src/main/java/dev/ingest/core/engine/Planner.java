@@ -11,6 +11,7 @@ import dev.ingest.api.Scan;
 import dev.ingest.api.Source;
 import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.plugin.Configured;
+import dev.ingest.api.PoisonException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,14 +49,24 @@ public final class Planner {
      * @param recordsCut whether counting stopped at {@value #RECORD_LIMIT} records or after {@link #RECORD_TIME}
      * @param sourceStatus for a record workflow, what its source last reported while it was counting (a tail source:
      *     each file's offset and size), in its order; empty otherwise
+     * @param errorPermanent whether the error can never go away by trying again (a {@link PoisonException}: refused
+     *     credentials, a permission denied), as against a server that could not be reached now
      */
     public record WorkflowPlan(String workflow, long listed, long present, long toCopy, long bytesToCopy,
                                long unknownSizes, String error, long records, boolean recordsCut,
-                               Map<String, String> sourceStatus) {
+                               Map<String, String> sourceStatus, boolean errorPermanent) {
 
         /** Copies the status, keeping its order. */
         public WorkflowPlan {
             sourceStatus = Collections.unmodifiableMap(new LinkedHashMap<>(sourceStatus));
+        }
+
+        /** A plan whose error, if any, is not known to be permanent. */
+        public WorkflowPlan(String workflow, long listed, long present, long toCopy, long bytesToCopy,
+                            long unknownSizes, String error, long records, boolean recordsCut,
+                            Map<String, String> sourceStatus) {
+            this(workflow, listed, present, toCopy, bytesToCopy, unknownSizes, error, records, recordsCut, sourceStatus,
+                    false);
         }
 
         /** @return whether the source reads records (the plan counts them instead of objects) */
@@ -75,14 +86,34 @@ public final class Planner {
      * @return one plan per workflow, in configuration order
      */
     public static List<WorkflowPlan> plan(Configured configured) {
+        return plan(configured, (workflow, codec, present) -> { });
+    }
+
+    /** Told of each object a plan lists. */
+    @FunctionalInterface
+    public interface ObjectListener {
+        /**
+         * @param workflow the workflow
+         * @param codec the object as its source lists it
+         * @param present whether every destination already has it (a run would not copy it)
+         */
+        void listed(String workflow, Codec codec, boolean present);
+    }
+
+    /**
+     * @param configured the live plugins and workflows
+     * @param listener told of each object listed, in listing order, as the plans are made
+     * @return one plan per workflow, in configuration order
+     */
+    public static List<WorkflowPlan> plan(Configured configured, ObjectListener listener) {
         List<WorkflowPlan> plans = new ArrayList<>();
         for (WorkflowConfig w : configured.workflows()) {
-            plans.add(plan(configured, w));
+            plans.add(plan(configured, w, listener));
         }
         return plans;
     }
 
-    private static WorkflowPlan plan(Configured configured, WorkflowConfig w) {
+    private static WorkflowPlan plan(Configured configured, WorkflowConfig w, ObjectListener listener) {
         Optional<RecordSource> records = configured.recordSource(w.name());
         if (records.isPresent()) {
             return planRecords(w, records.get());
@@ -95,6 +126,7 @@ public final class Planner {
         long bytes = 0;
         long unknown = 0;
         String error = "";
+        boolean permanent = false;
         try (Scan scan = source.scan()) {
             for (Optional<Codec> next = scan.next(); next.isPresent(); next = scan.next()) {
                 Codec codec = next.get();
@@ -107,6 +139,7 @@ public final class Planner {
                         break;
                     }
                 }
+                listener.listed(w.name(), codec, everywhere);
                 if (everywhere) {
                     present++;
                 } else {
@@ -119,9 +152,11 @@ public final class Planner {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            error = e.toString();
+            error = describe(e);
+            permanent = e instanceof PoisonException;
         }
-        return new WorkflowPlan(w.name(), listed, present, toCopy, bytes, unknown, error, -1, false, Map.of());
+        return new WorkflowPlan(w.name(), listed, present, toCopy, bytes, unknown, error, -1, false, Map.of(),
+                permanent);
     }
 
     /**
@@ -173,15 +208,29 @@ public final class Planner {
             }
         };
         String error = "";
+        boolean permanent = false;
         try {
             source.run(counting);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             error = "interrupted";
         } catch (IOException | RuntimeException e) {
-            error = e.toString();
+            error = describe(e);
+            permanent = e instanceof PoisonException;
         }
         return new WorkflowPlan(w.name(), 0, 0, 0, bytes.get(), 0, error, count.get(),
-                error.isEmpty() && counting.stopping(), reported.get());
+                error.isEmpty() && counting.stopping(), reported.get(), permanent);
+    }
+
+    /**
+     * @param e why planning stopped
+     * @return its message, for users: no class name, unless it has no message (a bug: then the class says most)
+     */
+    static String describe(Exception e) {
+        String m = e.getMessage();
+        if (m == null || m.isBlank()) {
+            return e.getClass().getSimpleName();
+        }
+        return m;
     }
 }

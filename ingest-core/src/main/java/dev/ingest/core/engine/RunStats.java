@@ -44,8 +44,42 @@ public final class RunStats {
         }
     }
 
+    private final java.util.concurrent.atomic.AtomicLong copying = new java.util.concurrent.atomic.AtomicLong();
+    private final LongAdder handedBack = new LongAdder();
+    private final LongAdder handedBackUnstarted = new LongAdder();
+
     void listed() {
         listed.increment();
+    }
+
+    /** A copy started (a message is being handled). */
+    void copyStarted() {
+        copying.incrementAndGet();
+    }
+
+    /** A copy ended, whatever its outcome. */
+    void copyEnded() {
+        copying.decrementAndGet();
+    }
+
+    /** @return the copies running now */
+    long copying() {
+        return copying.get();
+    }
+
+    /** @param started whether the message was being copied (interrupted), or fetched and not yet started */
+    void handedBack(boolean started) {
+        (started ? handedBack : handedBackUnstarted).increment();
+    }
+
+    /** @return messages whose copy was interrupted by a stop and that went back to the queue */
+    long handedBack() {
+        return handedBack.sum();
+    }
+
+    /** @return messages fetched but not yet started when stopping, which went back to the queue */
+    long handedBackUnstarted() {
+        return handedBackUnstarted.sum();
     }
 
     void queued(boolean duplicate) {

@@ -82,9 +82,11 @@ final class Transfer {
             metrics.redelivered(workflow.name());
         }
         metrics.inFlight(workflow.name(), 1);
+        stats.copyStarted();
         try {
             return settle(msg, attempt);
         } finally {
+            stats.copyEnded();
             metrics.inFlight(workflow.name(), -1);
         }
     }
@@ -136,6 +138,15 @@ final class Transfer {
         return List.of();
     }
 
+    /**
+     * Counts a message handed back to the queue while stopping by the dequeuer rather than by its copy.
+     *
+     * @param started whether its copy had started (and did not stop when interrupted)
+     */
+    void handedBack(boolean started) {
+        stats.handedBack(started);
+    }
+
     private void handBack(Message msg, Codec codec) {
         LOG.info("interrupted while copying {}; handing it back to the queue", codec.name());
         // The NATS client silently drops a publish from an interrupted thread (its outgoing queue is locked
@@ -146,6 +157,7 @@ final class Transfer {
         } finally {
             Thread.currentThread().interrupt();
         }
+        stats.handedBack(true);
         metrics.queueOperation(workflow.name(), "nak", true);
     }
 

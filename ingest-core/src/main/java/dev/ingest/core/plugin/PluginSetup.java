@@ -334,7 +334,8 @@ public final class PluginSetup {
         for (String k : entry.options().keySet()) {
             if (!known.contains(k)) {
                 problems.add(config.problem(entry.path() + "." + k, "unknown key for plugin type '" + entry.type()
-                        + "' (known: " + (known.isEmpty() ? "none" : String.join(", ", known)) + ")"));
+                        + "'" + dev.ingest.core.config.Suggestions.didYouMean(k, known) + " (known: "
+                        + (known.isEmpty() ? "none" : String.join(", ", known)) + ")"));
             }
         }
         for (ConfigKey k : keys) {

@@ -314,6 +314,12 @@ public final class JetStreamQueue implements AutoCloseable {
         public ScanRecord {
             source = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(source));
         }
+
+        /** A scan record whose source reported nothing (no cursor). */
+        public ScanRecord(Instant finished, long listed, long queued, long alreadyQueued, long alreadyStored,
+                          long deadLettered, long millis, String error) {
+            this(finished, listed, queued, alreadyQueued, alreadyStored, deadLettered, millis, error, Map.of());
+        }
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -433,6 +439,22 @@ public final class JetStreamQueue implements AutoCloseable {
         }
         return lacking.isEmpty() ? Optional.empty()
                 : Optional.of((lacking.size() == 1 ? "consumer " : "consumers ") + String.join(", ", lacking));
+    }
+
+    /**
+     * @return whether the stream exists (commands that only read or change what is queued never create it)
+     * @throws IOException if JetStream cannot tell now
+     */
+    public boolean streamExists() throws IOException {
+        try {
+            jsm.getStreamInfo(settings.stream());
+            return true;
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() == STREAM_NOT_FOUND) {
+                return false;
+            }
+            throw api("read stream " + settings.stream(), e);
+        }
     }
 
     /** JetStream's API error code for a stream that does not exist. */

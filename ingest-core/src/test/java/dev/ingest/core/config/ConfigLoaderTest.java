@@ -632,6 +632,57 @@ class ConfigLoaderTest {
         assertThat(ConfigLoader.WORKFLOW_NAME.matcher("a>").matches()).isFalse();
     }
 
+    @Test
+    void aMistypedKeyGetsADidYouMeanAtEveryLevel() {
+        String yaml = """
+                source:
+                - name: a
+                  type: file
+                sources:
+                - name: s
+                  type: file
+                destinations:
+                - name: d
+                  type: file
+                workflows:
+                - name: w
+                  source: s
+                  destinations: [d]
+                  batchsize: 5
+                  colour: blue
+                  batch: {maxrecords: 10}
+                ingest:
+                  queueEndpoint: nats://x:4222
+                """;
+
+        ConfigLoader.Parsed parsed = ConfigLoader.create(EnvExpander.of(Map.of())).parse(yaml, "c.yaml");
+
+        assertThat(message(parsed, "source")).contains("unknown key (did you mean 'sources'?)");
+        assertThat(message(parsed, "workflows[0].batchsize")).contains("unknown key (did you mean 'batchSize'?)");
+        assertThat(message(parsed, "workflows[0].colour")).contains("unknown key (known:");
+        assertThat(message(parsed, "workflows[0].batch.maxrecords")).contains("(did you mean 'maxRecords'?)");
+        assertThat(parsed.problems()).extracting(ConfigProblem::path).doesNotContain("ingest");
+    }
+
+    @Test
+    void theLaunchersBlockIsReadAloneWithItsLines(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = dir.resolve("c.yaml");
+        java.nio.file.Files.writeString(file, """
+                sources: []
+                ingest:
+                  queueEndpoint: nats://x:4222
+                  logLevel: warn
+                """);
+
+        ConfigLoader.Block block = ConfigLoader.create(EnvExpander.of(Map.of())).readBlock(file, "ingest");
+
+        assertThat(block.values()).containsExactly(Map.entry("queueEndpoint", "nats://x:4222"),
+                Map.entry("logLevel", "warn"));
+        assertThat(block.lines()).containsEntry("queueEndpoint", 3).containsEntry("logLevel", 4);
+        assertThat(block.problems()).isEmpty();
+    }
+
     private static String message(ConfigLoader.Parsed parsed, String path) {
         Optional<ConfigProblem> p = parsed.problems().stream().filter(x -> x.path().equals(path)).findFirst();
         assertThat(p).as("problem at %s in %s", path, parsed.problems()).isPresent();

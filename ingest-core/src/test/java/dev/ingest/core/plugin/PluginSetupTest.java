@@ -199,7 +199,7 @@ class PluginSetupTest {
                         tuple("sources[0].pth", line(yaml, "pth: /typo")),
                         tuple("sources[0].path", line(yaml, "- name: inbox")),
                         tuple("destinations[0].recursive", line(yaml, "recursive: true")));
-        assertThat(message(e, "sources[0].pth")).contains("unknown key for plugin type 'dir'")
+        assertThat(message(e, "sources[0].pth")).contains("unknown key for plugin type 'dir' (did you mean 'path'?)")
                 .contains("path").contains("include");
         assertThat(message(e, "sources[0].path")).contains("is required by plugin type 'dir'");
         assertThat(message(e, "destinations[0].recursive")).contains("known: path");

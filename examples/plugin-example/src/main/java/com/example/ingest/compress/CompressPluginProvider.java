@@ -91,13 +91,18 @@ public final class CompressPluginProvider implements PluginProvider {
             config.problem("level", "must be at most 9, got " + level);
         }
         if (path.isPresent()) {
+            // Nothing is created here: configuring (a dry run, a configuration that fails) leaves no trace. The
+            // directory is created by the first store; here the nearest existing folder must let it be.
             if (Files.exists(path.get()) && !Files.isDirectory(path.get())) {
                 config.problem("path", "'" + path.get() + "' is not a directory");
             } else {
-                try {
-                    Files.createDirectories(path.get());
-                } catch (IOException e) {
-                    config.problem("path", "cannot create directory '" + path.get() + "': " + e.getMessage());
+                Path existing = path.get();
+                while (!Files.exists(existing) && existing.getParent() != null) {
+                    existing = existing.getParent();
+                }
+                if (!Files.isDirectory(existing) || !Files.isWritable(existing)) {
+                    config.problem("path", "cannot create directory '" + path.get() + "': '" + existing
+                            + "' is not a writable directory");
                 }
             }
         }

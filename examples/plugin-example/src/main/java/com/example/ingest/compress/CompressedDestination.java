@@ -54,9 +54,23 @@ final class CompressedDestination implements Destination {
 
     CompressedDestination(String name, Path root, Format format, int level) throws IOException {
         this.name = name;
-        this.root = root.toRealPath();
+        this.root = real(root);
         this.format = format;
         this.level = level;
+    }
+
+    /**
+     * @return the directory with every symbolic link resolved; when it does not exist yet (it is created by the first
+     *     store), its nearest existing folder resolved and the rest as written
+     */
+    private static Path real(Path dir) throws IOException {
+        Path existing = dir.toAbsolutePath().normalize();
+        Path rest = existing.getFileSystem().getPath("");
+        while (!Files.exists(existing) && existing.getParent() != null) {
+            rest = existing.getFileName().resolve(rest);
+            existing = existing.getParent();
+        }
+        return existing.toRealPath().resolve(rest).normalize();
     }
 
     private Path target(Codec codec) throws IOException {
@@ -65,6 +79,10 @@ final class CompressedDestination implements Destination {
 
     @Override
     public Optional<URI> stat(Codec codec) throws IOException {
+        if (!Files.isDirectory(root)) {
+            Names.resolve(root.getFileSystem().getPath("/"), codec.name(), "destination '" + name + "'"); // name checks
+            return Optional.empty(); // nothing stored yet: the first store creates the directory
+        }
         Path target = target(codec);
         BasicFileAttributes attrs;
         try {
@@ -102,6 +120,7 @@ final class CompressedDestination implements Destination {
 
     @Override
     public URI store(Codec codec, Blob blob) throws IOException {
+        Files.createDirectories(root);
         Path target = target(codec);
         Path dir = target.getParent();
         Files.createDirectories(dir);

@@ -70,6 +70,19 @@ class CompressPluginProviderTest {
     }
 
     @Test
+    void configuringADestinationCreatesNoDirectoryEvenWhenTheConfigurationFails() throws Exception {
+        Path out = dir.resolve("not/yet");
+        try (Destination d = provider.createDestination(PluginConfig.of("d", Map.of("path", out.toString())))) {
+            assertThat(d.stat(Codec.of("a", "a.csv", "v", 3))).as("nothing stored yet").isEmpty();
+        }
+        assertThat(dir.resolve("not")).as("a dry run only configures and stats").doesNotExist();
+
+        catchThrowableOfType(ConfigException.class, () -> provider.createDestination(
+                PluginConfig.of("d", Map.of("path", out.toString(), "level", 12))));
+        assertThat(dir.resolve("not")).as("a failed validation leaves nothing behind").doesNotExist();
+    }
+
+    @Test
     void destinationCreatesItsDirectoryAndWritesStandardGzipWithTheFileName() throws Exception {
         Path out = dir.resolve("new/archive");
         byte[] content = "a,b\n1,2\n".getBytes(StandardCharsets.UTF_8);
