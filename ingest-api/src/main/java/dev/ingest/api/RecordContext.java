@@ -84,4 +84,15 @@ public interface RecordContext {
      * @param status entries to show, in order
      */
     void status(Map<String, String> status);
+
+    /**
+     * Says whether the source can take records now, for the process's readiness ({@code /ready}): a push source
+     * reports true once its listener is bound and false when it stops serving. While a source that reported says
+     * false, or after it failed and until it reports again, the process is not ready. A source that never calls this
+     * does not affect readiness. The default does nothing (contexts that have no readiness).
+     *
+     * @param ready whether the source takes records now
+     */
+    default void ready(boolean ready) {
+    }
 }

@@ -99,6 +99,8 @@ public final class RecordRunner implements RecordContext {
     /** The committed checkpoint the source started from, with what was committed since. */
     private volatile Map<String, byte[]> committed = Map.of();
     private volatile boolean failed;
+    /** What the source last said with {@link #ready(boolean)}: null if it never did (it does not affect readiness). */
+    private volatile Boolean sourceReady;
     /** Set once {@link #run()} has returned: late emits are refused. */
     private volatile boolean finished;
 
@@ -165,6 +167,9 @@ public final class RecordRunner implements RecordContext {
                     delay = 500; // a source that returns while not stopping is started again
                     stop.await(delay, TimeUnit.MILLISECONDS);
                 } catch (IOException | RuntimeException e) {
+                    if (sourceReady != null) {
+                        sourceReady = false; // until the source, started again, says it takes records
+                    }
                     awaitSettled();
                     forgetUncommitted();
                     if (once) {
@@ -301,7 +306,14 @@ public final class RecordRunner implements RecordContext {
         while (!pending.isEmpty()) {
             Map.Entry<Long, Pending> first = pending.firstEntry();
             Pending p = first.getValue();
-            if (p.failed || p.chunksLeft > 0) {
+            if (p.failed) {
+                // Nothing commits past a failed emit until the source starts again. A source that goes on (a push
+                // source answers its client 503 and serves the next request) would pile up its later emits here:
+                // those settled without a checkpoint change are forgotten, as they would move nothing.
+                pending.values().removeIf(q -> q != p && q.chunksLeft == 0 && q.update.isEmpty());
+                return;
+            }
+            if (p.chunksLeft > 0) {
                 return;
             }
             pending.pollFirstEntry();
@@ -404,6 +416,19 @@ public final class RecordRunner implements RecordContext {
             out.add(current);
         }
         return out;
+    }
+
+    @Override
+    public void ready(boolean ready) {
+        sourceReady = ready;
+    }
+
+    /**
+     * @return false while the source says it cannot take records (a push source whose listener is not bound), or
+     *     after it failed until it says so again; true otherwise, also for a source that never reports
+     */
+    public boolean sourceReady() {
+        return !Boolean.FALSE.equals(sourceReady);
     }
 
     @Override
