@@ -7,6 +7,7 @@ import dev.ingest.api.Inventory;
 import dev.ingest.api.Listed;
 import dev.ingest.api.Nexter;
 import dev.ingest.api.Presence;
+import dev.ingest.api.Queryable;
 import dev.ingest.api.RecordContext;
 import dev.ingest.api.RecordSource;
 import dev.ingest.api.Scan;
@@ -219,6 +220,11 @@ final class Isolated {
             @Override
             public boolean holds(Codec codec, Listed entry) {
                 return in(loader, () -> delegate.holds(codec, entry));
+            }
+
+            @Override
+            public Optional<Queryable> queries() {
+                return in(loader, delegate::queries).map(q -> query -> in(loader, () -> q.query(query)));
             }
 
             @Override
