@@ -32,7 +32,8 @@ final class HealthServer implements AutoCloseable {
     static HealthServer start(String listen, BooleanSupplier ready, IngestMetrics metrics) throws IOException {
         InetSocketAddress address = parse(listen);
         HttpServer server = HttpServer.create(address, 0);
-        server.setExecutor(Executors.newSingleThreadExecutor(r -> {
+        // A few threads: a slow query (/v1/destinations/{name}/query) must not hold up /ready and /metrics.
+        server.setExecutor(Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "ingest-http");
             t.setDaemon(true);
             return t;
@@ -81,6 +82,18 @@ final class HealthServer implements AutoCloseable {
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);
         }
+    }
+
+    /**
+     * Serves another route on this port.
+     *
+     * @param prefix the path prefix the handler gets
+     * @param handler the handler
+     * @return this
+     */
+    HealthServer route(String prefix, com.sun.net.httpserver.HttpHandler handler) {
+        server.createContext(prefix, handler);
+        return this;
     }
 
     /** @return the bound port (useful with port 0) */

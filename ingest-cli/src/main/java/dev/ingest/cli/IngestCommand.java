@@ -46,7 +46,7 @@ import picocli.CommandLine.Spec;
 /** {@code ingest}: runs the enqueuer, the dequeuer or both for the workflows of a configuration file. */
 @Command(
         name = "ingest",
-        subcommands = {StatusCommand.class, DlqCommand.class, PluginsCommand.class},
+        subcommands = {StatusCommand.class, DlqCommand.class, PluginsCommand.class, QueryCommand.class},
         versionProvider = VersionProvider.class,
         sortOptions = false,
         usageHelpAutoWidth = true,
@@ -381,7 +381,7 @@ final class IngestCommand implements Callable<Integer> {
         if (!once) {
             // A service answers /live at once, and /ready once it runs: it may wait for NATS for a long time.
             try {
-                serviceHealth = startHealth(ready, metrics);
+                serviceHealth = startHealth(ready, metrics, configured);
             } catch (IOException e) {
                 err.println("ingest: " + e.getMessage());
                 return ExitCode.RUNTIME;
@@ -407,7 +407,7 @@ final class IngestCommand implements Callable<Integer> {
                         .once(once).shutdownGrace(grace).metrics(metrics).build();
                 connected.set(jetStream);
                 running.set(engine);
-                try (HealthServer onceHealth = once ? startHealth(ready, metrics) : null) {
+                try (HealthServer onceHealth = once ? startHealth(ready, metrics, configured) : null) {
                     return runEngine(engine, out, err);
                 }
             } catch (IOException e) {
@@ -421,10 +421,12 @@ final class IngestCommand implements Callable<Integer> {
         }
     }
 
-    private HealthServer startHealth(BooleanSupplier ready, IngestMetrics metrics) throws IOException {
+    private HealthServer startHealth(BooleanSupplier ready, IngestMetrics metrics, Configured configured)
+            throws IOException {
         try {
             // Ready: connected to NATS, and the engine has set up its stream and consumers and is running.
             HealthServer h = HealthServer.start(listen, ready, metrics);
+            h.route(QueryRoute.PREFIX, QueryRoute.of(configured));
             log().info("operations endpoints on port {}: /live, /ready, /metrics", h.port());
             return h;
         } catch (IOException | IllegalArgumentException e) {
