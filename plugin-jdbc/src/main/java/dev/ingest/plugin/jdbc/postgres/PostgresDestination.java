@@ -218,20 +218,24 @@ final class PostgresDestination implements Destination {
         try (InputStream raw = blob.stream(); InputStream in = decompress(raw, blob.contentType());
              BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16)) {
             c.setAutoCommit(false);
-            try (PreparedStatement seen = c.prepareStatement("SELECT 1 FROM " + settings.ledger()
+            try (PreparedStatement seen = c.prepareStatement("SELECT version FROM " + settings.ledger()
                     + " WHERE batch = ?")) {
                 seen.setString(1, batch);
                 try (ResultSet rs = seen.executeQuery()) {
-                    if (rs.next()) {
+                    if (rs.next() && !codec.version().isEmpty() && codec.version().equals(rs.getString(1))) {
                         c.rollback();
                         ok = true;
-                        return uri(batch); // stored before, in a transaction of its own: nothing to add
+                        return uri(batch); // this very batch is stored, in a transaction of its own
                     }
                 }
             }
+            // A batch of this name with other contents (rebuilt after a crash from more or fewer records): the lines
+            // already there are left alone (ON CONFLICT DO NOTHING), the others are added.
             int rows = insertRows(c, batch, lines);
             try (PreparedStatement ledger = c.prepareStatement("INSERT INTO " + settings.ledger()
-                    + " (batch, records, version) VALUES (?, ?, ?) ON CONFLICT (batch) DO NOTHING")) {
+                    + " (batch, records, version) VALUES (?, ?, ?) ON CONFLICT (batch) DO UPDATE SET records = "
+                    + "GREATEST(" + settings.table() + "_batches.records, EXCLUDED.records), version = EXCLUDED.version, "
+                    + "stored_at = now()")) {
                 ledger.setString(1, batch);
                 ledger.setInt(2, rows);
                 ledger.setString(3, codec.version().isEmpty() ? null : codec.version());

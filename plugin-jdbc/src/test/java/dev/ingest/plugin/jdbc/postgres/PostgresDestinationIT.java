@@ -140,6 +140,16 @@ class PostgresDestinationIT {
     }
 
     @Test
+    void aBatchOfTheSameNameRebuiltFromMoreRecordsAddsTheNewLinesOnly() throws Exception {
+        Destination d = destination(Map.of());
+        d.store(Codec.of("b", "b", "v1", -1), ndjson("{\"n\":1}", "{\"n\":2}"));
+        d.store(Codec.of("b", "b", "v2", -1), ndjson("{\"n\":1}", "{\"n\":2}", "{\"n\":3}"));
+        assertThat(count("TRUE")).isEqualTo(3);
+        assertThat(count("record->>'n' = '3'")).isEqualTo(1);
+        assertThat(d.check(Codec.of("b", "b", "v2", -1))).hasValueSatisfying(p -> assertThat(p.verified()).isTrue());
+    }
+
+    @Test
     void gzipBatchesAreRead() throws Exception {
         Destination d = destination(Map.of());
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
