@@ -87,9 +87,10 @@ public interface RecordContext {
 
     /**
      * Says whether the source can take records now, for the process's readiness ({@code /ready}): a push source
-     * reports true once its listener is bound and false when it stops serving. While a source that reported says
-     * false, or after it failed and until it reports again, the process is not ready. A source that never calls this
-     * does not affect readiness. The default does nothing (contexts that have no readiness).
+     * reports true once its listener is bound and false when it stops serving. Used for sources whose
+     * {@link RecordSource#reportsReadiness()} is true: the process is not ready before their first {@code ready(true)},
+     * while they say false, and after they failed until they say true again. The default does nothing (contexts that
+     * have no readiness).
      *
      * @param ready whether the source takes records now
      */

@@ -164,6 +164,11 @@ final class Isolated {
             }
 
             @Override
+            public boolean reportsReadiness() {
+                return in(loader, delegate::reportsReadiness);
+            }
+
+            @Override
             public void close() throws IOException {
                 in(loader, () -> {
                     delegate.close();

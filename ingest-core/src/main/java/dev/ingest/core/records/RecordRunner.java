@@ -80,6 +80,7 @@ public final class RecordRunner implements RecordContext {
     private final boolean once;
     private final Listener listener;
     private final int maxRecordBytes;
+    private final boolean reportsReadiness;
     private final String runId = UUID.randomUUID().toString();
     /** The current run of the source: {@link #runId} and how many times it was started ({@code Ingest-Run}). */
     private volatile String sourceRun = runId + ".0";
@@ -99,8 +100,8 @@ public final class RecordRunner implements RecordContext {
     /** The committed checkpoint the source started from, with what was committed since. */
     private volatile Map<String, byte[]> committed = Map.of();
     private volatile boolean failed;
-    /** What the source last said with {@link #ready(boolean)}: null if it never did (it does not affect readiness). */
-    private volatile Boolean sourceReady;
+    /** What the source last said with {@link #ready(boolean)}; always true for a source that does not report it. */
+    private volatile boolean sourceReady;
     /** Set once {@link #run()} has returned: late emits are refused. */
     private volatile boolean finished;
 
@@ -133,6 +134,8 @@ public final class RecordRunner implements RecordContext {
         this.once = once;
         this.listener = listener;
         this.maxRecordBytes = (int) Math.max(1024, Math.min(Integer.MAX_VALUE, queue.maxPayload() - 64 * 1024));
+        this.reportsReadiness = source.reportsReadiness();
+        this.sourceReady = !reportsReadiness;
     }
 
     /**
@@ -167,7 +170,7 @@ public final class RecordRunner implements RecordContext {
                     delay = 500; // a source that returns while not stopping is started again
                     stop.await(delay, TimeUnit.MILLISECONDS);
                 } catch (IOException | RuntimeException e) {
-                    if (sourceReady != null) {
+                    if (reportsReadiness) {
                         sourceReady = false; // until the source, started again, says it takes records
                     }
                     awaitSettled();
@@ -420,15 +423,18 @@ public final class RecordRunner implements RecordContext {
 
     @Override
     public void ready(boolean ready) {
-        sourceReady = ready;
+        if (reportsReadiness) {
+            sourceReady = ready;
+        }
     }
 
     /**
-     * @return false while the source says it cannot take records (a push source whose listener is not bound), or
-     *     after it failed until it says so again; true otherwise, also for a source that never reports
+     * @return for a source that {@linkplain RecordSource#reportsReadiness() reports its readiness}: whether it last
+     *     said it takes records (false before it first did, and after it failed until it says so again); true for
+     *     any other source
      */
     public boolean sourceReady() {
-        return !Boolean.FALSE.equals(sourceReady);
+        return sourceReady;
     }
 
     @Override

@@ -80,6 +80,12 @@ final class PushSource implements RecordSource {
         return Optional.ofNullable(bound);
     }
 
+    /** Not ready until the listener is bound. */
+    @Override
+    public boolean reportsReadiness() {
+        return true;
+    }
+
     @Override
     public void run(RecordContext context) throws IOException, InterruptedException {
         if (context.once()) {
