@@ -380,6 +380,15 @@ final class PostgresDestination implements Destination {
         if (c == null) {
             return;
         }
+        try {
+            if (!c.getAutoCommit()) { // back to auto-commit: an idle connection must hold no transaction (nor locks)
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            discard(c);
+            return;
+        }
         synchronized (idle) {
             if (!closed && idle.size() < POOL) {
                 idle.addFirst(c);

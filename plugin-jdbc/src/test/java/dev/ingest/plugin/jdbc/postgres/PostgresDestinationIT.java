@@ -150,6 +150,18 @@ class PostgresDestinationIT {
     }
 
     @Test
+    void noConnectionIsLeftInATransactionAfterAStoreAndAQuery() throws Exception {
+        Destination d = destination(Map.of());
+        d.store(Codec.of("t", "t", "v", -1), ndjson("{\"n\":1}"));
+        d.check(Codec.of("t", "t", "v", -1));
+        d.queries().orElseThrow().query(new Query(List.of(), false, 10, Optional.empty()));
+        try (Connection c = DriverManager.getConnection(URL, USER, null); Statement s = c.createStatement()) {
+            s.execute("SET lock_timeout = '5s'");
+            s.execute("DROP TABLE " + table); // would wait for a connection left idle in a transaction
+        }
+    }
+
+    @Test
     void gzipBatchesAreRead() throws Exception {
         Destination d = destination(Map.of());
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
