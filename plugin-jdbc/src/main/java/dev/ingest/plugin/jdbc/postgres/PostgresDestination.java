@@ -57,7 +57,7 @@ final class PostgresDestination implements Destination {
     private static final int POOL = 4;
 
     record Settings(String name, String url, String user, String password, String schema, String table,
-                    Map<String, JsonFieldPath> columns, JsonFieldPath timeField) {
+                    Map<String, JsonFieldPath> columns, JsonFieldPath timeField, boolean recordIndex) {
 
         Settings {
             columns = Map.copyOf(columns);
@@ -81,6 +81,7 @@ final class PostgresDestination implements Destination {
     private final Settings settings;
     private final Deque<Connection> idle = new ArrayDeque<>();
     private final PostgresQueries queries;
+    /** Whether pg_trgm is installed (the configured columns have trigram indexes). */
     private volatile boolean trigram;
     private volatile boolean closed;
 
@@ -93,8 +94,9 @@ final class PostgresDestination implements Destination {
         return settings;
     }
 
+    /** @return whether {@code record::text} has a trigram index that {@code contains} can use */
     boolean trigram() {
-        return trigram;
+        return trigram && settings.recordIndex();
     }
 
     /** Creates the table, its ledger and its indexes where missing (under an advisory lock: tests run in parallel). */
@@ -135,7 +137,8 @@ final class PostgresDestination implements Destination {
             throw new IOException("postgres destination " + settings.name() + ": cannot set up table "
                     + settings.qualified() + " at " + baseUrl(settings.url()) + ": " + e.getMessage(), e);
         }
-        LOG.info("destination {}: table {} ready (trigram indexes: {})", settings.name(), t, trigram);
+        LOG.info("destination {}: table {} ready (trigram indexes: {}, on the whole record: {})", settings.name(), t,
+                trigram, trigram && settings.recordIndex());
     }
 
     /** Trigram indexes for {@code contains}, where the server has pg_trgm (or lets us create it). */
@@ -156,8 +159,10 @@ final class PostgresDestination implements Destination {
             }
         }
         s.execute("SELECT pg_advisory_xact_lock(hashtext('ingest-postgres-setup'))");
-        s.execute("CREATE INDEX IF NOT EXISTS " + indexName(bare, "record_trgm") + " ON " + t
-                + " USING gin ((record::text) gin_trgm_ops)");
+        if (settings.recordIndex()) {
+            s.execute("CREATE INDEX IF NOT EXISTS " + indexName(bare, "record_trgm") + " ON " + t
+                    + " USING gin ((record::text) gin_trgm_ops)");
+        }
         for (String column : settings.columns().keySet()) {
             s.execute("CREATE INDEX IF NOT EXISTS " + indexName(bare, column + "_trgm") + " ON " + t
                     + " USING gin (" + column + " gin_trgm_ops)");

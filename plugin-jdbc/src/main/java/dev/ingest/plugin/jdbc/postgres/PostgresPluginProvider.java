@@ -49,6 +49,8 @@ public final class PostgresPluginProvider implements PluginProvider {
                     + "optionally schema.table)"),
             ConfigKey.optional("columns", "map of column name to JSON pointer (or field name), extracted into text "
                     + "columns with an index each"),
+            ConfigKey.optional("recordIndex", "true: also a trigram index on the whole record, so that contains on a "
+                    + "field without a column uses an index (inserts become several times slower; default false)"),
             ConfigKey.optional("timeField", "field name or JSON pointer of the record's time, RFC 3339 or epoch "
                     + "milliseconds (default timestamp); the time the batch is stored when absent"));
 
@@ -115,9 +117,10 @@ public final class PostgresPluginProvider implements PluginProvider {
         } catch (IllegalArgumentException e) {
             config.problem("timeField", e.getMessage());
         }
+        boolean recordIndex = config.bool("recordIndex", false);
         config.validate();
         PostgresDestination d = new PostgresDestination(new PostgresDestination.Settings(config.name(), url, user,
-                password, schema, table.toLowerCase(Locale.ROOT), columns, time));
+                password, schema, table.toLowerCase(Locale.ROOT), columns, time, recordIndex));
         try {
             d.setUp();
         } catch (IOException e) {

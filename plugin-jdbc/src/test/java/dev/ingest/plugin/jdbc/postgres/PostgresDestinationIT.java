@@ -81,7 +81,7 @@ class PostgresDestinationIT {
 
     @Test
     void createsTheTableWithItsColumnsAndIndexesIncludingTrigramOnes() throws Exception {
-        destination(Map.of("columns", Map.of("level", "/level", "resource_id", "/resourceId")));
+        destination(Map.of("columns", Map.of("level", "/level", "resource_id", "/resourceId"), "recordIndex", true));
         List<String> columns = new ArrayList<>();
         List<String> indexes = new ArrayList<>();
         try (Connection c = DriverManager.getConnection(URL, USER, null); Statement s = c.createStatement()) {
@@ -205,7 +205,11 @@ class PostgresDestinationIT {
     // ---- queries
 
     private Queryable loaded() throws Exception {
-        Destination d = destination(Map.of("columns", Map.of("level", "/level")));
+        return loaded(false);
+    }
+
+    private Queryable loaded(boolean recordIndex) throws Exception {
+        Destination d = destination(Map.of("columns", Map.of("level", "/level"), "recordIndex", recordIndex));
         d.store(Codec.of("q", "q1", "v", -1), ndjson(
                 "{\"level\":\"error\",\"message\":\"Failed to connect to DB\",\"resourceId\":\"server-1234\","
                         + "\"timestamp\":\"2023-09-15T08:00:00Z\",\"metadata\":{\"parentResourceId\":\"server-0987\"},"
@@ -249,7 +253,15 @@ class PostgresDestinationIT {
 
     @Test
     void containsIsASubstringMatchInWhichLikeCharactersAreLiteral() throws Exception {
-        Queryable q = loaded();
+        containsIsASubstringMatch(loaded());
+    }
+
+    @Test
+    void containsGivesTheSameAnswersWithTheTrigramIndexOfTheWholeRecord() throws Exception {
+        containsIsASubstringMatch(loaded(true));
+    }
+
+    private void containsIsASubstringMatch(Queryable q) throws Exception {
         assertThat(messages(q.query(all(Filter.contains("message", "DB")))))
                 .containsExactly("connected to DB", "Failed to connect to DB");
         assertThat(messages(q.query(all(Filter.contains("message", "100%")))))
