@@ -41,6 +41,12 @@ final class JsonFields {
         if (!text.startsWith("/")) {
             return new Pointer(text, JsonPointer.compile("/" + text.replace("~", "~0").replace("/", "~1")));
         }
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) == '~' && (i + 1 == text.length() || "01".indexOf(text.charAt(i + 1)) < 0)) {
+                throw new IllegalArgumentException("'" + text + "' is not a JSON pointer: '~' must be followed by 0 "
+                        + "or 1 (~0 is '~', ~1 is '/')");
+            }
+        }
         try {
             return new Pointer(text, JsonPointer.compile(text));
         } catch (IllegalArgumentException e) {

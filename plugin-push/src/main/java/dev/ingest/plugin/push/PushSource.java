@@ -75,6 +75,11 @@ final class PushSource implements RecordSource {
                 : ("Bearer " + settings.bearerToken()).getBytes(StandardCharsets.UTF_8);
     }
 
+    @Override
+    public String toString() {
+        return "http-push " + settings;
+    }
+
     /** @return the address the server is bound to while it runs (the port chosen for port 0) */
     Optional<InetSocketAddress> address() {
         return Optional.ofNullable(bound);

@@ -24,6 +24,12 @@ record JsonFieldPath(String text, JsonPointer pointer, List<String> path) {
             return new JsonFieldPath(text, JsonPointer.compile("/" + text.replace("~", "~0").replace("/", "~1")),
                     List.of(text));
         }
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) == '~' && (i + 1 == text.length() || "01".indexOf(text.charAt(i + 1)) < 0)) {
+                throw new IllegalArgumentException("'" + text + "' is not a JSON pointer: '~' must be followed by 0 "
+                        + "or 1 (~0 is '~', ~1 is '/')");
+            }
+        }
         JsonPointer pointer;
         try {
             pointer = JsonPointer.compile(text);
