@@ -15,6 +15,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -59,19 +63,23 @@ class PushSourceIT {
     }
 
     private void start(String extraKeys) throws Exception {
+        start(extraKeys, "{name: out, type: file, path: '${OUT}'}");
+    }
+
+    private void start(String extraKeys, String destination) throws Exception {
         nats = NatsServerProcess.start(Files.createDirectories(tmp.resolve("nats")));
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
         String yaml = """
                 sources: [{name: in, type: http-push, listen: '127.0.0.1:%d'%s}]
-                destinations: [{name: out, type: file, path: '${OUT}'}]
+                destinations: [%s]
                 workflows:
                 - name: logs
                   source: in
                   destinations: [out]
                   batch: {maxRecords: 5000, maxAge: 300ms, format: ndjson, compression: none, key: '{first}.{ext}'}
-                """.formatted(port, extraKeys);
+                """.formatted(port, extraKeys, destination);
         ingest = Ingest.builder().config(yaml).variables(Map.of("OUT", tmp.resolve("out").toString()))
                 .natsUrl(nats.url()).stream(name).subject(name).consumer(name).shutdownGrace(Duration.ofSeconds(5))
                 .build();
@@ -213,8 +221,43 @@ class PushSourceIT {
     }
 
     @Test
-    void whileJetStreamIsDownRequestsGet503WithRetryAfterAndEveryAcceptedRecordIsStored() throws Exception {
-        start("");
+    void whileJetStreamIsDownRequestsGet503WithRetryAfterAndEveryAcceptedRecordReachesTheTable() throws Exception {
+        String table = "it_pushsrc_" + ProcessHandle.current().pid() + "_" + RUN.get();
+        start("", "{name: out, type: postgres, url: '" + PG + "', user: postgres, table: " + table + "}");
+        try {
+            jetStreamStoppedAndRestartedMidLoad(table);
+        } finally {
+            ingest.close();
+            ingest = null;
+            try (Connection c = DriverManager.getConnection(PG, "postgres", null); Statement s = c.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS " + table);
+                s.execute("DROP TABLE IF EXISTS " + table + "_batches");
+            }
+        }
+    }
+
+    private static final String PG = "jdbc:postgresql://127.0.0.1:5432/test";
+
+    private static Set<Integer> rows(String table) throws Exception {
+        Set<Integer> out = new HashSet<>();
+        try (Connection c = DriverManager.getConnection(PG, "postgres", null); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT (record->>'n')::int FROM " + table)) {
+            while (rs.next()) {
+                out.add(rs.getInt(1));
+            }
+        }
+        return out;
+    }
+
+    private static long rowCount(String table) throws Exception {
+        try (Connection c = DriverManager.getConnection(PG, "postgres", null); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private void jetStreamStoppedAndRestartedMidLoad(String table) throws Exception {
         Set<Integer> accepted = ConcurrentHashSet();
         ConcurrentLinkedQueue<Integer> statuses = new ConcurrentLinkedQueue<>();
         AtomicInteger next = new AtomicInteger();
@@ -257,12 +300,9 @@ class PushSourceIT {
         for (Thread t : clients) {
             t.join();
         }
-        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
-            Set<Integer> got = new HashSet<>();
-            stored().forEach(r -> got.add(r.get("n").asInt()));
-            return got.containsAll(accepted);
-        });
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> rows(table).containsAll(accepted));
         assertThat(statuses).doesNotContain(-1).contains(503);
+        assertThat(rowCount(table)).as("no row twice").isEqualTo(rows(table).size());
     }
 
     private static Set<Integer> ConcurrentHashSet() {
