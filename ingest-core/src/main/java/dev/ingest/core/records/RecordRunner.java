@@ -212,6 +212,26 @@ public final class RecordRunner implements RecordContext {
 
     @Override
     public CompletionStage<Void> emit(List<DataRecord> records, CheckpointUpdate update) throws InterruptedException {
+        return emit(records, update, (String) null);
+    }
+
+    /** Message ids {@code key-<sha256 of workflow and key>-<part>}: a second hand-over under the key is dropped. */
+    @Override
+    public CompletionStage<Void> emit(List<DataRecord> records, CheckpointUpdate update, String key)
+            throws InterruptedException {
+        String keyId = null;
+        if (key != null) {
+            if (key.isEmpty()) {
+                throw new IllegalArgumentException("the key of an emit must not be empty");
+            }
+            try {
+                byte[] h = java.security.MessageDigest.getInstance("SHA-256")
+                        .digest((workflow.name() + "\u0000" + key).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                keyId = "key-" + java.util.HexFormat.of().formatHex(h);
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
         if (finished) {
             throw new IllegalStateException("workflow " + workflow.name() + " has stopped: no more records are taken");
         }
@@ -230,10 +250,12 @@ public final class RecordRunner implements RecordContext {
             bytes += r.data().length;
         }
         String run = sourceRun;
+        int partIndex = 0;
         for (List<DataRecord> part : parts) {
             byte[] chunk = ChunkCodec.encode(part);
             window.acquire();
-            String id = runId + "-" + chunks.incrementAndGet();
+            long n = chunks.incrementAndGet();
+            String id = keyId != null ? keyId + "-" + partIndex++ : runId + "-" + n;
             CompletableFuture<Void> confirmed = new CompletableFuture<>();
             confirmations.add(confirmed);
             try {

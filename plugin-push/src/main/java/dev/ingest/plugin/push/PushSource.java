@@ -227,6 +227,12 @@ final class PushSource implements RecordSource {
             return;
         }
         requests.incrementAndGet();
+        String key = ex.getRequestHeaders().getFirst("Idempotency-Key");
+        if (key != null && (key.isBlank() || key.length() > 256 || !key.chars().allMatch(c -> c >= 0x20 && c < 0x7f))) {
+            answer(ex, 400, error("Idempotency-Key must be 1 to 256 printable ASCII characters; nothing of this "
+                    + "request was queued"));
+            return;
+        }
         List<DataRecord> records;
         try {
             records = parser.parse(body, length, form.get(), received, context.maxRecordBytes());
@@ -236,7 +242,8 @@ final class PushSource implements RecordSource {
             return;
         }
         try {
-            context.emit(records, CheckpointUpdate.NONE).toCompletableFuture()
+            (key == null ? context.emit(records, CheckpointUpdate.NONE)
+                    : context.emit(records, CheckpointUpdate.NONE, settings.path() + "\n" + key)).toCompletableFuture()
                     .get(ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

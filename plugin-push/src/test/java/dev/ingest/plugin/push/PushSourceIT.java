@@ -138,6 +138,31 @@ class PushSourceIT {
     }
 
     @Test
+    void aLargeRequestSentAgainUnderTheSameIdempotencyKeyIsStoredOnce() throws Exception {
+        start("");
+        StringBuilder big = new StringBuilder(); // about 900 KiB: several queue messages
+        for (int i = 0; i < 6000; i++) {
+            big.append("{\"n\":").append(i).append(",\"pad\":\"").append("p".repeat(140)).append("\"}\n");
+        }
+        for (int attempt = 0; attempt < 2; attempt++) {
+            HttpResponse<String> r = send("POST", "/ingest", "application/x-ndjson", big.toString(), null,
+                    "request-42");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+            assertThat(r.body()).isEqualTo("{\"accepted\":6000}");
+        }
+        HttpResponse<String> without = send("POST", "/ingest", "application/x-ndjson", "{\"n\":-1}", null, null);
+        assertThat(without.statusCode()).isEqualTo(202);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> stored().size() >= 6001);
+        Thread.sleep(1500); // copies, had they been queued, would be stored with the rest
+        List<JsonNode> rows = stored();
+        assertThat(rows).hasSize(6001);
+        assertThat(rows).extracting(r -> r.get("n").asInt()).doesNotHaveDuplicates();
+        HttpResponse<String> bad = send("POST", "/ingest", "application/json", "{}", null, "k".repeat(300));
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("Idempotency-Key");
+    }
+
+    @Test
     void logIngestorPayloadsArePostedUnchangedToLogsIngest() throws Exception {
         start(", path: /logs/ingest");
         String payload = """
@@ -207,6 +232,11 @@ class PushSourceIT {
 
     private HttpResponse<String> send(String method, String path, String contentType, String body, String auth)
             throws Exception {
+        return send(method, path, contentType, body, auth, null);
+    }
+
+    private HttpResponse<String> send(String method, String path, String contentType, String body, String auth,
+                                      String idempotencyKey) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(90))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
@@ -216,6 +246,9 @@ class PushSourceIT {
         }
         if (auth != null) {
             b.header("Authorization", auth);
+        }
+        if (idempotencyKey != null) {
+            b.header("Idempotency-Key", idempotencyKey);
         }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
