@@ -19,4 +19,14 @@ public interface Destination extends Storage, Closeable {
     @Override
     default void close() throws IOException {
     }
+
+    /**
+     * The destination's query capability, if it has one: a destination that stores records where they can be
+     * searched (a database) answers filter queries over them. The default has none.
+     *
+     * @return the capability, or empty
+     */
+    default java.util.Optional<Queryable> queries() {
+        return java.util.Optional.empty();
+    }
 }

@@ -44,6 +44,26 @@ public interface RecordContext {
     CompletionStage<Void> emit(List<DataRecord> records, CheckpointUpdate update) throws InterruptedException;
 
     /**
+     * Hands records over like {@link #emit(List, CheckpointUpdate)}, under a key that makes handing the same records
+     * over again harmless: the messages carrying them are named after the key (and their place in it), so JetStream
+     * drops a second copy that arrives within its duplicate window (2 minutes). A push source passes a client's
+     * idempotency key, so that a request retried after a failure stores what the first attempt did not, and nothing
+     * twice. The same key with other records is a mistake: the records of the second call may be dropped.
+     *
+     * <p>The default ignores the key (contexts without de-duplication).
+     *
+     * @param records the records, in order
+     * @param update how the checkpoint changes once these records are stored
+     * @param key names this hand-over; non-empty
+     * @return completes when the records are durable (or known to be, from an earlier hand-over under the key)
+     * @throws InterruptedException if interrupted while waiting for room in the window
+     */
+    default CompletionStage<Void> emit(List<DataRecord> records, CheckpointUpdate update, String key)
+            throws InterruptedException {
+        return emit(records, update);
+    }
+
+    /**
      * The largest record the queue carries: what one NATS message holds, less room for framing. A source splits
      * longer records (the tail source's {@code maxLineBytes} is capped at this).
      *
@@ -98,5 +118,17 @@ public interface RecordContext {
      */
     default java.util.Set<Integer> shards() {
         return java.util.Set.of();
+    }
+
+    /**
+     * Says whether the source can take records now, for the process's readiness ({@code /ready}): a push source
+     * reports true once its listener is bound and false when it stops serving. Used for sources whose
+     * {@link RecordSource#reportsReadiness()} is true: the process is not ready before their first {@code ready(true)},
+     * while they say false, and after they failed until they say true again. The default does nothing (contexts that
+     * have no readiness).
+     *
+     * @param ready whether the source takes records now
+     */
+    default void ready(boolean ready) {
     }
 }

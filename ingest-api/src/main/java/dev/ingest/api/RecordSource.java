@@ -50,6 +50,18 @@ public interface RecordSource extends Closeable {
     }
 
     /**
+     * Whether this source tells the engine when it can take records ({@link RecordContext#ready(boolean)}): a push
+     * source, which cannot take records until its listener is bound. When true, the process is not ready before the
+     * source's first {@code ready(true)}, nor after it failed until it says so again. The default is false: the
+     * source does not affect readiness.
+     *
+     * @return true if the source reports its readiness
+     */
+    default boolean reportsReadiness() {
+        return false;
+    }
+
+    /**
      * Releases files, connections and threads. Idempotent. The default does nothing.
      *
      * @throws IOException if releasing failed; the engine logs it

@@ -117,6 +117,15 @@ final class ApiClient {
     }
 
     private String token() throws IOException {
+        return token(tokenFile);
+    }
+
+    /**
+     * @param tokenFile a file whose first line is the token, or null
+     * @return the token: the file's, else {@value #TOKEN_VARIABLE}'s; null when there is none
+     * @throws IOException if the file cannot be read
+     */
+    static String token(Path tokenFile) throws IOException {
         if (tokenFile != null) {
             return Files.readString(tokenFile, StandardCharsets.UTF_8).lines().findFirst().orElse("").strip();
         }

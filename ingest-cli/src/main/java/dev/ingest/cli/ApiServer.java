@@ -60,6 +60,7 @@ final class ApiServer {
     private final JetStreamQueue queue;
     private final String token;
     private final List<Route> routes = new ArrayList<>();
+    private final QueryRoute queries;
 
     /**
      * @param control the runtime's control plane
@@ -67,9 +68,20 @@ final class ApiServer {
      * @param token the bearer token that allows changes, or null: read-only
      */
     ApiServer(ControlPlane control, JetStreamQueue queue, String token) {
+        this(control, queue, token, null);
+    }
+
+    /**
+     * @param control the runtime's control plane
+     * @param queue the queue (status, dead letters)
+     * @param token the bearer token that allows changes, or null: read-only
+     * @param queries answers {@code POST /v1/destinations/{name}/query}; null: every query gets 404
+     */
+    ApiServer(ControlPlane control, JetStreamQueue queue, String token, QueryRoute queries) {
         this.control = control;
         this.queue = queue;
         this.token = token == null || token.isBlank() ? null : token.strip();
+        this.queries = queries;
         route("GET", "/v1/openapi.json", (ex, m) -> openApi(ex));
         route("GET", "/v1/workflows", (ex, m) -> listWorkflows(ex));
         route("GET", "/v1/workflows/{name}", (ex, m) -> getWorkflow(ex, m.group(1)));
@@ -106,6 +118,13 @@ final class ApiServer {
             route("PUT", base + "/{name}", (ex, m) -> put(ex, kind, m.group(1)));
             route("DELETE", base + "/{name}", (ex, m) -> delete(ex, kind, m.group(1)));
         }
+        route("POST", "/v1/destinations/{name}/query", (ex, m) -> {
+            if (queries == null) {
+                throw new ControlPlane.Refused(404, "no destination '" + m.group(1) + "' answers queries here",
+                        List.of());
+            }
+            queries.handle(ex);
+        });
         route("GET", "/v1/events", (ex, m) -> events(ex));
     }
 
@@ -150,7 +169,8 @@ final class ApiServer {
                         + "--api-token-file)", List.of());
                 return;
             }
-            if (!method.equals("GET") && token == null) {
+            boolean changes = !method.equals("GET") && !found.template().endsWith("/query"); // a query changes nothing
+            if (changes && token == null) {
                 error(ex, 403, "the API is read-only: start ingest with --api-token-file to allow changes, and send "
                         + "that token as Authorization: Bearer TOKEN", List.of());
                 return;

@@ -58,7 +58,8 @@ final class HealthServer implements AutoCloseable {
     static HealthServer start(String listen, BooleanSupplier ready, IngestMetrics metrics) throws IOException {
         InetSocketAddress address = parse(listen);
         HttpServer server = HttpServer.create(address, 0);
-        // Several threads: an event stream (/v1/events) holds one for as long as its client listens.
+        // A thread per connection: an event stream (/v1/events) holds one for as long as its client listens, and a
+        // slow query (/v1/destinations/{name}/query) must not hold up /ready and /metrics.
         java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
         server.setExecutor(Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "ingest-http-" + n.incrementAndGet());

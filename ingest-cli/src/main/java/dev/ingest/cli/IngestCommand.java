@@ -51,7 +51,7 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "ingest",
         subcommands = {StatusCommand.class, DlqCommand.class, PluginsCommand.class, WorkflowsCommand.class,
-            RunCommand.class},
+            RunCommand.class, QueryCommand.class},
         versionProvider = VersionProvider.class,
         sortOptions = false,
         usageHelpAutoWidth = true,
@@ -588,7 +588,8 @@ final class IngestCommand implements Callable<Integer> {
                         controlPlane.set(control);
                         control.start();
                         if (health != null) {
-                            health.api(new ApiServer(control, jetStream, runtime.apiToken()));
+                            health.api(new ApiServer(control, jetStream, runtime.apiToken(),
+                                    QueryRoute.of(configured, control)));
                         }
                     }
                     return runEngine(engine, configured, out, err);

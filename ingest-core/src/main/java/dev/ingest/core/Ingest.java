@@ -574,6 +574,17 @@ public final class Ingest implements AutoCloseable {
         }
     }
 
+    /**
+     * @return whether a run is in progress and its engine is ready: connected, its stream and consumers set up, and
+     *     every record source that reports readiness taking records (a push source's listener bound); what
+     *     {@code /ready} answers for the launcher
+     */
+    public boolean isReady() {
+        synchronized (lock) {
+            return current != null && current.isReady() && queue.isConnected();
+        }
+    }
+
     /** @return whether the NATS connection is up now; a health check can use it for readiness */
     public boolean isConnected() {
         return queue.isConnected();

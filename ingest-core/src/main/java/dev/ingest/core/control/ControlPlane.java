@@ -139,8 +139,11 @@ public final class ControlPlane implements Closeable {
                             List<String> usedBy) {
     }
 
-    /** One API-created workflow running here: what it was made from, and the plugin instances it owns. */
-    private record Managed(String fingerprint, List<Closeable> plugins) {
+    /**
+     * One API-created workflow running here: what it was made from, the plugin instances it owns, and its destinations
+     * by name.
+     */
+    private record Managed(String fingerprint, List<Closeable> plugins, Map<String, Destination> destinations) {
     }
 
     private final IngestEngine engine;
@@ -387,6 +390,16 @@ public final class ControlPlane implements Closeable {
             }
         }
         return out;
+    }
+
+    /**
+     * @param name a destination created through the API
+     * @return an instance of it that a workflow running here uses (for queries); empty when none does
+     */
+    public Optional<Destination> destination(String name) {
+        synchronized (lock) {
+            return managed.values().stream().map(m -> m.destinations().get(name)).filter(Objects::nonNull).findFirst();
+        }
     }
 
     // ---------------------------------------------------------------- writing
@@ -893,7 +906,11 @@ public final class ControlPlane implements Closeable {
         if (!start(effective, plugins, made)) {
             return;
         }
-        managed.put(w.name(), new Managed(fingerprint, made));
+        Map<String, Destination> byName = new LinkedHashMap<>();
+        for (int i = 0; i < dests.size(); i++) {
+            byName.put(w.destinations().get(i), dests.get(i));
+        }
+        managed.put(w.name(), new Managed(fingerprint, made, byName));
         failed.remove(w.name());
         if (pausedHere.remove(w.name())) {
             emit("workflow_resumed", w.name(), Map.of());

@@ -618,12 +618,14 @@ public final class IngestEngine {
 
     /**
      * Whether the engine has set up the stream and consumers and is running its workflows (for readiness
-     * checks). False before, while a lost stream or consumer is being recreated, and once it stops.
+     * checks). False before, while a lost stream or consumer is being recreated, while a record source says it
+     * cannot take records (a push source whose listener is not bound: {@link dev.ingest.api.RecordContext#ready}),
+     * and once it stops.
      *
      * @return true while running
      */
     public boolean isReady() {
-        return ready && !stopping && !queueLost;
+        return ready && !stopping && !queueLost && running().stream().allMatch(WorkflowRun::sourceReady);
     }
 
     /**

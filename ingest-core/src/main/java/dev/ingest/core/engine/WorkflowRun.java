@@ -133,6 +133,11 @@ final class WorkflowRun {
         return batcher;
     }
 
+    /** @return false while its record source says it cannot take records (a push listener not bound) */
+    boolean sourceReady() {
+        return runner == null || runner.sourceReady();
+    }
+
     /** @return whether it reads records */
     boolean readsRecords() {
         return runner != null;

@@ -9,6 +9,7 @@ import dev.ingest.api.FeedContext;
 import dev.ingest.api.Nexter;
 import dev.ingest.api.ObjectFeed;
 import dev.ingest.api.Presence;
+import dev.ingest.api.Queryable;
 import dev.ingest.api.RecordContext;
 import dev.ingest.api.RecordSource;
 import dev.ingest.api.ScanContext;
@@ -183,6 +184,11 @@ final class Isolated {
             }
 
             @Override
+            public boolean reportsReadiness() {
+                return in(loader, delegate::reportsReadiness);
+            }
+
+            @Override
             public void close() throws IOException {
                 in(loader, () -> {
                     delegate.close();
@@ -273,6 +279,11 @@ final class Isolated {
             @Override
             public boolean holds(Codec codec, Listed entry) {
                 return in(loader, () -> delegate.holds(codec, entry));
+            }
+
+            @Override
+            public Optional<Queryable> queries() {
+                return in(loader, delegate::queries).map(q -> query -> in(loader, () -> q.query(query)));
             }
 
             @Override

@@ -80,6 +80,7 @@ public final class RecordRunner implements RecordContext {
     private final boolean once;
     private final Listener listener;
     private final int maxRecordBytes;
+    private final boolean reportsReadiness;
     private final String runId = UUID.randomUUID().toString();
     /** The current run of the source: {@link #runId} and how many times it was started ({@code Ingest-Run}). */
     private volatile String sourceRun = runId + ".0";
@@ -105,6 +106,8 @@ public final class RecordRunner implements RecordContext {
     /** The committed checkpoint the source started from, with what was committed since. */
     private volatile Map<String, byte[]> committed = Map.of();
     private volatile boolean failed;
+    /** What the source last said with {@link #ready(boolean)}; always true for a source that does not report it. */
+    private volatile boolean sourceReady;
     /** Set once {@link #run()} has returned: late emits are refused. */
     private volatile boolean finished;
 
@@ -139,6 +142,8 @@ public final class RecordRunner implements RecordContext {
         this.maxRecordBytes = (int) Math.max(1024, Math.min(Integer.MAX_VALUE, queue.maxPayload() - 64 * 1024));
         int n = source.shards();
         this.leases = n > 0 && !once ? new ShardLeases(queue, workflow.name(), n) : null;
+        this.reportsReadiness = source.reportsReadiness();
+        this.sourceReady = !reportsReadiness;
     }
 
     /** @return the leases on the source's shards, when it has shards (and this is not a {@code once} run) */
@@ -201,6 +206,9 @@ public final class RecordRunner implements RecordContext {
                         runStop.await(delay, TimeUnit.MILLISECONDS);
                     }
                 } catch (IOException | RuntimeException e) {
+                    if (reportsReadiness) {
+                        sourceReady = false; // until the source, started again, says it takes records
+                    }
                     awaitSettled();
                     forgetUncommitted();
                     if (leases != null) {
@@ -256,6 +264,26 @@ public final class RecordRunner implements RecordContext {
 
     @Override
     public CompletionStage<Void> emit(List<DataRecord> records, CheckpointUpdate update) throws InterruptedException {
+        return emit(records, update, (String) null);
+    }
+
+    /** Message ids {@code key-<sha256 of workflow and key>-<part>}: a second hand-over under the key is dropped. */
+    @Override
+    public CompletionStage<Void> emit(List<DataRecord> records, CheckpointUpdate update, String key)
+            throws InterruptedException {
+        String keyId = null;
+        if (key != null) {
+            if (key.isEmpty()) {
+                throw new IllegalArgumentException("the key of an emit must not be empty");
+            }
+            try {
+                byte[] h = java.security.MessageDigest.getInstance("SHA-256")
+                        .digest((workflow.name() + "\u0000" + key).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                keyId = "key-" + java.util.HexFormat.of().formatHex(h);
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
         if (finished) {
             throw new IllegalStateException("workflow " + workflow.name() + " has stopped: no more records are taken");
         }
@@ -274,10 +302,12 @@ public final class RecordRunner implements RecordContext {
             bytes += r.data().length;
         }
         String run = sourceRun;
+        int partIndex = 0;
         for (List<DataRecord> part : parts) {
             byte[] chunk = ChunkCodec.encode(part);
             window.acquire();
-            String id = runId + "-" + chunks.incrementAndGet();
+            long n = chunks.incrementAndGet();
+            String id = keyId != null ? keyId + "-" + partIndex++ : runId + "-" + n;
             CompletableFuture<Void> confirmed = new CompletableFuture<>();
             confirmations.add(confirmed);
             try {
@@ -353,7 +383,14 @@ public final class RecordRunner implements RecordContext {
         while (!pending.isEmpty()) {
             Map.Entry<Long, Pending> first = pending.firstEntry();
             Pending p = first.getValue();
-            if (p.failed || p.chunksLeft > 0) {
+            if (p.failed) {
+                // Nothing commits past a failed emit until the source starts again. A source that goes on (a push
+                // source answers its client 503 and serves the next request) would pile up its later emits here:
+                // those settled without a checkpoint change are forgotten, as they would move nothing.
+                pending.values().removeIf(q -> q != p && q.chunksLeft == 0 && q.update.isEmpty());
+                return;
+            }
+            if (p.chunksLeft > 0) {
                 return;
             }
             pending.pollFirstEntry();
@@ -456,6 +493,22 @@ public final class RecordRunner implements RecordContext {
             out.add(current);
         }
         return out;
+    }
+
+    @Override
+    public void ready(boolean ready) {
+        if (reportsReadiness) {
+            sourceReady = ready;
+        }
+    }
+
+    /**
+     * @return for a source that {@linkplain RecordSource#reportsReadiness() reports its readiness}: whether it last
+     *     said it takes records (false before it first did, and after it failed until it says so again); true for
+     *     any other source
+     */
+    public boolean sourceReady() {
+        return sourceReady;
     }
 
     @Override
