@@ -107,6 +107,7 @@ final class ApiServer {
             route("DELETE", base + "/{name}", (ex, m) -> delete(ex, kind, m.group(1)));
         }
         route("GET", "/v1/events", (ex, m) -> events(ex));
+        route("GET", "/v1/plugins", (ex, m) -> plugins(ex));
     }
 
     /** @return every route, as {@code METHOD /template} (the OpenAPI test compares them with the document) */
@@ -254,6 +255,24 @@ final class ApiServer {
     private void delete(HttpExchange ex, Kind kind, String name) throws IOException, ControlPlane.Refused {
         control.delete(kind, name);
         ex.sendResponseHeaders(204, -1);
+    }
+
+    private void plugins(HttpExchange ex) throws IOException {
+        ArrayNode a = JSON.createArrayNode();
+        for (ControlPlane.PluginView p : control.plugins()) {
+            ObjectNode n = a.addObject();
+            n.put("type", p.type());
+            n.put("version", p.version());
+            ArrayNode roles = n.putArray("roles");
+            ObjectNode keys = n.putObject("keys");
+            p.keys().forEach((role, list) -> {
+                roles.add(role);
+                ArrayNode k = keys.putArray(role);
+                list.forEach(key -> k.addObject().put("name", key.name()).put("required", key.required())
+                        .put("secret", key.secret()).put("description", key.description()));
+            });
+        }
+        send(ex, 200, JSON.createObjectNode().set("plugins", a));
     }
 
     private void deadLetters(HttpExchange ex, String workflow) throws IOException, ControlPlane.Refused {

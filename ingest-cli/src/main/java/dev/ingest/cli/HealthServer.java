@@ -12,8 +12,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The operations endpoint on {@code --listen}: {@code /live} (the process is up), {@code /ready} (connected to
- * NATS and plugins configured; 503 otherwise), {@code /metrics} (Prometheus text format) and, in a service, the REST
- * API under {@code /v1} ({@link ApiServer}).
+ * NATS and plugins configured; 503 otherwise), {@code /metrics} (Prometheus text format), the web console under
+ * {@code /ui/} ({@link ConsoleAssets}) and, in a service, the REST API under {@code /v1} ({@link ApiServer}).
  */
 final class HealthServer implements AutoCloseable {
 
@@ -52,6 +52,9 @@ final class HealthServer implements AutoCloseable {
                 metrics.writeTo(out);
             }
         });
+        // The web console (/ui/, on the API) and GET / linking to it.
+        server.createContext("/ui", ConsoleAssets::handle);
+        server.createContext("/", ConsoleAssets::root);
         server.start();
         return new HealthServer(server);
     }
