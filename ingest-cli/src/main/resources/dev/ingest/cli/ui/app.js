@@ -845,6 +845,8 @@ async function searchPage() {
 async function route() {
   clearInterval(refreshTimer);
   eventListeners.clear();
+  const hash = location.hash;
+  main.dataset.route = '';
   const parts = (location.hash.replace(/^#\/?/, '') || 'workflows').split('/').map(decodeURIComponent);
   let refresh = null;
   try {
@@ -875,6 +877,9 @@ async function route() {
   }
   if (refresh) {
     eventListeners.add(() => refresh());
+  }
+  if (location.hash === hash) {
+    main.dataset.route = hash || '#/workflows'; // this page is drawn (the browser tests wait for it)
   }
   document.querySelectorAll('nav a').forEach((a) => {
     const current = location.hash.startsWith(a.getAttribute('href'));
