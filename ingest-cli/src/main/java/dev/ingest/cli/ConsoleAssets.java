@@ -84,8 +84,15 @@ final class ConsoleAssets {
     /** {@code GET /}: what the operations port serves, with a link to the console. Any other unknown path: 404. */
     static void root(HttpExchange ex) throws IOException {
         try (ex) {
-            if (!ex.getRequestURI().getRawPath().equals("/")) {
-                text(ex, 404, "not found: " + ex.getRequestURI().getRawPath() + " (see /)\n");
+            String path = ex.getRequestURI().getRawPath();
+            if (path.startsWith("/v1")) {
+                // Before ApiServer took /v1 over: a service still connecting to NATS, or a --once run.
+                text(ex, 404, "no REST API here (yet): a service serves /v1 once it has reached NATS; --once runs "
+                        + "have none\n");
+                return;
+            }
+            if (!path.equals("/")) {
+                text(ex, 404, "not found: " + path + " (see /)\n");
                 return;
             }
             String html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ingest</title></head>"

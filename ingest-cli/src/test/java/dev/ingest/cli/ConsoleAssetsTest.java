@@ -54,6 +54,9 @@ class ConsoleAssetsTest {
             assertThat(get(port, "/ui/..%2fopenapi.json").statusCode()).isEqualTo(404);
             assertThat(get(port, "/uiapp.js").statusCode()).isEqualTo(404);
             assertThat(get(port, "/elsewhere").statusCode()).isEqualTo(404);
+            HttpResponse<String> api = get(port, "/v1/workflows"); // no ApiServer yet
+            assertThat(api.statusCode()).isEqualTo(404);
+            assertThat(api.body()).contains("once it has reached NATS");
             HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ui/"))
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(post.statusCode()).isEqualTo(405);

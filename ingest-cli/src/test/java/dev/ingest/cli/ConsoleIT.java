@@ -25,6 +25,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
@@ -114,6 +115,27 @@ class ConsoleIT {
         Files.write(out.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     }
 
+    /**
+     * The lowest contrast ratio (WCAG 2) between any visible text of the page and the background behind it, reading
+     * the computed colours; disabled controls count too.
+     */
+    private double lowestContrast() {
+        Object r = ((JavascriptExecutor) browser).executeScript(String.join("\n",
+                "function rgb(c) { const m = c.match(/[\\d.]+/g).map(Number); return m; }",
+                "function lum(c) { return 0.2126 * ch(c[0]) + 0.7152 * ch(c[1]) + 0.0722 * ch(c[2]); }",
+                "function ch(v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }",
+                "function bg(el) { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);",
+                "  if (c.length < 4 || c[3] > 0) return c; } return [255, 255, 255]; }",
+                "let low = 21;",
+                "for (const el of document.querySelectorAll('body *')) {",
+                "  if (!el.offsetParent || ![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;",
+                "  const a = lum(rgb(getComputedStyle(el).color)), b = lum(bg(el));",
+                "  low = Math.min(low, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05));",
+                "}",
+                "return low;"));
+        return ((Number) r).doubleValue();
+    }
+
     /** Opens a page of the console and waits until it is drawn. */
     private void open(int port, String hash) {
         browser.get("http://127.0.0.1:" + port + "/ui/" + hash);
@@ -185,7 +207,7 @@ class ConsoleIT {
             textIn(By.id("auth-state"), "Wrong token");
             type("token", TOKEN);
             screenshot("login");
-            shown(By.id("login-button")).click();
+            browser.findElement(By.id("token")).sendKeys(Keys.ENTER); // the keyboard is enough
             textIn(By.id("auth-state"), "Logged in");
             textIn(By.id("workflows"), "No workflows yet.");
             assertThat(((JavascriptExecutor) browser).executeScript("return sessionStorage.getItem('ingest.token')"))
@@ -205,6 +227,7 @@ class ConsoleIT {
             assertThat(browser.findElement(By.id("f-source")).getAttribute("aria-invalid")).isEqualTo("true");
             assertThat(browser.switchTo().activeElement().getAttribute("id")).isEqualTo("f-source");
             screenshot("validation");
+            assertThat(lowestContrast()).as("lowest text contrast of the form").isGreaterThanOrEqualTo(7.0).isLessThan(21.0);
             new Select(shown(By.id("f-source"))).selectByValue("in");
             shown(By.id("save")).click();
             until(d -> d.getCurrentUrl().endsWith("#/workflow/logs"));
@@ -221,6 +244,7 @@ class ConsoleIT {
             await().atMost(UI).until(() -> countFinalFiles(out) == 10 + 1);
             assertThat(((JavascriptExecutor) browser).executeScript("return window.sameDocument")).isEqualTo(true);
             screenshot("workflows");
+            assertThat(lowestContrast()).as("lowest text contrast on the workflows page").isGreaterThanOrEqualTo(7.0).isLessThan(21.0);
 
             // 4. Pause and resume.
             clickInRow("logs", "pause");
@@ -254,8 +278,31 @@ class ConsoleIT {
             open(port, "#/workflow/logs");
             shown(By.cssSelector("button[data-action='run-now']")).click();
             textIn(By.cssSelector("#runs tbody tr"), "done");
-            assertThat(browser.findElement(By.cssSelector("#runs progress")).getAttribute("max")).isNotNull();
+            WebElement progress = browser.findElement(By.cssSelector("#runs progress"));
+            assertThat(progress.getAttribute("value")).isEqualTo(progress.getAttribute("max"));
+            ((JavascriptExecutor) browser).executeScript("document.getElementById('runs').scrollIntoView()");
             screenshot("workflow");
+
+            // The raw editor, in YAML; a secret is never shown again, only ***.
+            open(port, "#/new");
+            shown(By.cssSelector("#raw summary")).click();
+            new Select(shown(By.id("raw-kind"))).selectByValue("destinations");
+            type("raw-name", "hook");
+            type("raw-text", "type: http\nurl: http://127.0.0.1:9/x/{name}\nbearerToken: very-secret\n");
+            shown(By.id("raw-save")).click();
+            textIn(By.id("raw-status"), "Saved.");
+            open(port, "#/edit/destinations/hook");
+            assertThat(shown(By.id("f-bearerToken")).getAttribute("value")).isEqualTo("***");
+            assertThat(browser.findElement(By.id("f-bearerToken")).getAttribute("type")).isEqualTo("password");
+            assertThat(browser.getPageSource()).doesNotContain("very-secret");
+
+            // Search: a destination that does not answer queries says so.
+            open(port, "#/search");
+            new Select(shown(By.id("search-destination"))).selectByValue("out");
+            type("key-1", "level");
+            type("value-1", "error");
+            shown(By.xpath("//button[text()='Search']")).click();
+            textIn(By.id("results"), "does not answer queries");
         }
     }
 
@@ -275,6 +322,13 @@ class ConsoleIT {
             assertThat(browser.findElement(By.id("auth-state")).getText()).isEqualTo("Not logged in");
             textIn(By.cssSelector("#workflows tr[data-workflow='fromfile'] td[data-field='lastScan']"), "listed 2");
             screenshot("read-only");
+            assertThat(lowestContrast()).as("lowest text contrast, read-only").isGreaterThanOrEqualTo(7.0).isLessThan(21.0);
+            // A phone's width: the table becomes one block per workflow, nothing wider than the screen.
+            browser.manage().window().setSize(new org.openqa.selenium.Dimension(390, 844));
+            until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
+                    "return document.documentElement.scrollWidth <= window.innerWidth"));
+            screenshot("phone");
+            browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 900));
             open(port, "#/new");
             assertThat(shown(By.id("save")).isEnabled()).isFalse();
             assertThat(browser.findElement(By.id("save")).getAttribute("aria-describedby")).isEqualTo("read-only");

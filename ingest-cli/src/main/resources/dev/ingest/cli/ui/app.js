@@ -91,6 +91,16 @@ function page(title, ...content) {
   main.replaceChildren(h('h2', {}, title), ...content);
 }
 
+/** Names each cell after its column, for narrow screens where a row is shown as a block (style.css). */
+function labelCells(table) {
+  const names = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+  table.querySelectorAll('tbody tr').forEach((tr) => [...tr.children].forEach((td, i) => {
+    if (names[i]) {
+      td.dataset.label = names[i];
+    }
+  }));
+}
+
 function every(ms, fn) {
   clearInterval(refreshTimer);
   refreshTimer = setInterval(() => {
@@ -231,13 +241,14 @@ function rememberRun(workflow, run) {
 
 async function workflowsPage() {
   const status = h('div', { id: 'action-status', 'aria-live': 'polite' });
+  const loadStatus = h('div', { id: 'load-status' });
   const tbody = h('tbody');
   const table = h('table', { id: 'workflows' },
     h('caption', {}, 'Every workflow; the table follows the event stream and refreshes every 2 seconds.'),
     h('thead', {}, h('tr', {}, ['Workflow', 'State', 'Source → destinations', 'Queued', 'Pending', 'In flight',
       'Records', 'Bytes', 'Dead letters', 'Lag', 'Last scan', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
     tbody);
-  page('Workflows', status, h('div', { class: 'scroll' }, table),
+  page('Workflows', status, loadStatus, h('div', { class: 'scroll' }, table),
     h('p', {}, h('a', { href: '#/new' }, 'Create a source, destination or workflow')));
   const after = (label, answer, err) => {
     if (err) {
@@ -255,9 +266,10 @@ async function workflowsPage() {
     try {
       list = (await get('/v1/workflows')).workflows;
     } catch (e) {
-      status.replaceChildren(message(errorText(e)));
+      loadStatus.replaceChildren(message(errorText(e)));
       return;
     }
+    loadStatus.replaceChildren();
     if (!list.length) {
       tbody.replaceChildren(h('tr', {}, h('td', { colspan: 12 }, 'No workflows yet.')));
       return;
@@ -286,6 +298,7 @@ async function workflowsPage() {
           : '–'),
         h('td', {}, workflowActions(w, after)));
     }));
+    labelCells(table);
   }
   await load();
   every(2000, load);
@@ -313,16 +326,18 @@ function runRow(run) {
 
 async function workflowPage(name) {
   const status = h('div', { 'aria-live': 'polite' });
+  const loadStatus = h('div');
   const body = h('div');
-  page('Workflow ' + name, status, body);
+  page('Workflow ' + name, status, loadStatus, body);
   async function load() {
     let w;
     try {
       w = await get('/v1/workflows/' + encodeURIComponent(name));
     } catch (e) {
-      status.replaceChildren(message(errorText(e)));
+      loadStatus.replaceChildren(message(errorText(e)));
       return;
     }
+    loadStatus.replaceChildren();
     const d = w.definition || {};
     const entries = [];
     const refs = [['sources', d.source]].concat((d.destinations || []).map((x) => ['destinations', x]));
@@ -451,6 +466,7 @@ async function deadLettersPage(name) {
           h('td', { class: 'actions' },
             writeButton('Replay', () => replay([l.sequence], 'Replay'), { 'aria-label': `replay ${l.sequence}` }),
             writeButton('Delete', () => remove([l.sequence], 'Delete'), { 'aria-label': `delete ${l.sequence}` }))))))));
+    labelCells(body.querySelector('table'));
   }
   await load();
   return load;
