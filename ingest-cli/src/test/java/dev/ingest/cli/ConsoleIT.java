@@ -193,10 +193,15 @@ class ConsoleIT {
         Files.writeString(src.resolve("evil").resolve("p.txt"), "poison");
         Files.createDirectories(out.resolve("evil").resolve("p.txt"));
         Files.writeString(out.resolve("evil").resolve("p.txt").resolve("keep"), "in the way");
+        // A second one, whose dead letter is deleted.
+        Files.writeString(src.resolve("evil").resolve("q.txt"), "poison too");
+        Files.createDirectories(out.resolve("evil").resolve("q.txt"));
+        Files.writeString(out.resolve("evil").resolve("q.txt").resolve("keep"), "in the way");
         try (NatsServerProcess nats = NatsServerProcess.start(Files.createDirectories(dir.resolve("nats")))) {
             Launch ingest = service(nats, write("empty.yaml", "{}\n"), true);
             int port = healthPort(ingest);
             String base = "http://127.0.0.1:" + port;
+            pluginsAreListedWithTheirKeys(port);
 
             // 1. Log in: without the token the service answers nothing; with it, the workflows.
             browser.get(base + "/");
@@ -237,11 +242,11 @@ class ConsoleIT {
             open(port, "#/workflows");
             row("logs");
             ((JavascriptExecutor) browser).executeScript("window.sameDocument = true");
-            until(d -> cell("logs", "lastScan").contains("listed 6"));
-            await().atMost(UI).until(() -> countFinalFiles(out) == 5 + 1); // + the folder's file "keep"
+            until(d -> cell("logs", "lastScan").contains("listed 7"));
+            await().atMost(UI).until(() -> countFinalFiles(out) == 5 + 2); // + the folders' files "keep"
             files(src, "b", 5);
-            until(d -> cell("logs", "lastScan").contains("listed 11"));
-            await().atMost(UI).until(() -> countFinalFiles(out) == 10 + 1);
+            until(d -> cell("logs", "lastScan").contains("listed 12"));
+            await().atMost(UI).until(() -> countFinalFiles(out) == 10 + 2);
             assertThat(((JavascriptExecutor) browser).executeScript("return window.sameDocument")).isEqualTo(true);
             screenshot("workflows");
             assertThat(lowestContrast()).as("lowest text contrast on the workflows page").isGreaterThanOrEqualTo(7.0).isLessThan(21.0);
@@ -251,19 +256,20 @@ class ConsoleIT {
             until(d -> row("logs").findElement(By.cssSelector(".state")).getText().equals("paused"));
             files(src, "c", 3);
             Thread.sleep(1500); // several intervals: a running workflow would have copied them
-            assertThat(countFinalFiles(out)).isEqualTo(10 + 1);
+            assertThat(countFinalFiles(out)).isEqualTo(10 + 2);
             clickInRow("logs", "resume");
             until(d -> row("logs").findElement(By.cssSelector(".state")).getText().equals("running"));
-            await().atMost(UI).until(() -> countFinalFiles(out) == 13 + 1);
+            await().atMost(UI).until(() -> countFinalFiles(out) == 13 + 2);
 
             // 5. The poison object under events and dead letters; replayed once the destination is fixed.
-            until(d -> cell("logs", "deadLetters").equals("1"));
+            until(d -> cell("logs", "deadLetters").equals("2"));
             browser.findElement(By.cssSelector("nav a[href='#/events']")).click();
             textIn(By.cssSelector("#events tr.event-dead_letter"), "evil/p.txt");
             screenshot("events");
             open(port, "#/dead-letters/logs");
-            WebElement letter = shown(By.cssSelector("#dead-letters tbody tr"));
-            assertThat(letter.getText()).contains("evil/p.txt");
+            textIn(By.id("dead-letters"), "evil/q.txt");
+            WebElement letter = until(d -> d.findElements(By.cssSelector("#dead-letters tbody tr")).stream()
+                    .filter(r -> r.getText().contains("evil/p.txt")).findFirst().orElse(null));
             screenshot("dead-letters");
             Files.delete(out.resolve("evil").resolve("p.txt").resolve("keep"));
             Files.delete(out.resolve("evil").resolve("p.txt"));
@@ -272,7 +278,19 @@ class ConsoleIT {
             textIn(By.id("action-status"), "1 replayed");
             await().atMost(UI).until(() -> Files.isRegularFile(out.resolve("evil").resolve("p.txt")));
             assertThat(Files.readString(out.resolve("evil").resolve("p.txt"))).isEqualTo("poison");
+            // The other one is deleted, after a confirmation.
+            until(d -> d.findElements(By.cssSelector("#dead-letters tbody tr")).size() == 1);
+            until(d -> {
+                d.findElement(By.cssSelector("#dead-letters tbody tr button[aria-label^='delete']")).click();
+                return true;
+            });
+            until(d -> {
+                d.switchTo().alert().accept();
+                return true;
+            });
+            textIn(By.id("action-status"), "1 deleted");
             textIn(By.id("main"), "No dead letters.");
+            assertThat(Files.isDirectory(out.resolve("evil").resolve("q.txt"))).isTrue();
 
             // A one-time run, with its progress.
             open(port, "#/workflow/logs");
@@ -304,6 +322,35 @@ class ConsoleIT {
             shown(By.xpath("//button[text()='Search']")).click();
             textIn(By.id("results"), "does not answer queries");
         }
+    }
+
+    /** GET /v1/plugins: what the forms offer. */
+    private static void pluginsAreListedWithTheirKeys(int port) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        await().atMost(UI).until(() -> LauncherSupport.get(http, port, "/v1/openapi.json").statusCode() == 200);
+        java.net.http.HttpResponse<String> anonymous = LauncherSupport.get(http, port, "/v1/plugins");
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port + "/v1/plugins")).header("Authorization", "Bearer " + TOKEN)
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        com.fasterxml.jackson.databind.JsonNode plugins = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(r.body()).path("plugins");
+        java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> byType = new java.util.TreeMap<>();
+        plugins.forEach(p -> byType.put(p.path("type").asText(), p));
+        assertThat(byType).containsKeys("file", "http", "s3");
+        com.fasterxml.jackson.databind.JsonNode file = byType.get("file");
+        assertThat(file.path("roles").toString()).isEqualTo("[\"source\",\"destination\"]");
+        assertThat(file.path("keys").path("destination").findValuesAsText("name")).contains("path");
+        com.fasterxml.jackson.databind.JsonNode bearer = null;
+        for (com.fasterxml.jackson.databind.JsonNode k : byType.get("http").path("keys").path("destination")) {
+            if (k.path("name").asText().equals("bearerToken")) {
+                bearer = k;
+            }
+        }
+        assertThat(bearer).as("http destination's bearerToken key").isNotNull();
+        assertThat(bearer.path("secret").asBoolean()).isTrue();
+        assertThat(bearer.path("description").asText()).isNotBlank();
     }
 
     @Test

@@ -68,7 +68,8 @@ function time(t) {
   if (!t) {
     return '–';
   }
-  const d = new Date(t);
+  // Java's ZonedDateTime text ends with the zone's name in brackets: 2026-01-01T00:00:00Z[GMT].
+  const d = new Date(String(t).replace(/\[[^\]]*\]$/, ''));
   return isNaN(d) ? t : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
@@ -462,10 +463,11 @@ async function deadLettersPage(name) {
             'aria-label': `select dead letter ${l.sequence} (${l.object})` })),
           h('td', {}, l.sequence), h('td', {}, l.object), h('td', {}, l.reason),
           h('td', {}, typeof l.attempts === 'object' ? JSON.stringify(l.attempts) : String(l.attempts ?? '–')),
-          h('td', {}, time(l.time)), h('td', { class: 'reason' }, l.lastError || ''),
-          h('td', { class: 'actions' },
+          h('td', {}, time(l.time)),
+          h('td', { class: 'reason' }, l.lastError && l.lastError !== l.reason ? l.lastError : ''),
+          h('td', {}, h('span', { class: 'actions' },
             writeButton('Replay', () => replay([l.sequence], 'Replay'), { 'aria-label': `replay ${l.sequence}` }),
-            writeButton('Delete', () => remove([l.sequence], 'Delete'), { 'aria-label': `delete ${l.sequence}` }))))))));
+            writeButton('Delete', () => remove([l.sequence], 'Delete'), { 'aria-label': `delete ${l.sequence}` })))))))));
     labelCells(body.querySelector('table'));
   }
   await load();
@@ -481,7 +483,8 @@ function eventRow(e) {
   delete rest.time;
   return h('tr', { class: 'event-' + e.type },
     h('td', {}, time(e.time)), h('td', {}, e.type), h('td', {}, e.workflow || ''),
-    h('td', {}, h('code', {}, JSON.stringify(rest))));
+    h('td', {}, Object.entries(rest).map(([k, v]) => h('div', {}, h('b', {}, k + ': '),
+      typeof v === 'object' ? JSON.stringify(v) : String(v)))));
 }
 
 function eventsPage() {
