@@ -321,6 +321,21 @@ class ConsoleIT {
             type("value-1", "error");
             shown(By.xpath("//button[text()='Search']")).click();
             textIn(By.id("results"), "does not answer queries");
+
+            // Delete, after a confirmation: dismissed, nothing happens; accepted, the workflow is gone.
+            open(port, "#/workflows");
+            clickInRow("logs", "delete");
+            until(d -> {
+                d.switchTo().alert().dismiss();
+                return true;
+            });
+            row("logs");
+            clickInRow("logs", "delete");
+            until(d -> {
+                d.switchTo().alert().accept();
+                return true;
+            });
+            textIn(By.id("workflows"), "No workflows yet.");
         }
     }
 
