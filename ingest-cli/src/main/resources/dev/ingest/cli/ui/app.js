@@ -179,7 +179,8 @@ function connectEvents() {
     if (abort.signal.aborted) {
       return;
     }
-    state.textContent = 'events: ' + (err instanceof ApiError ? errorText(err) : 'disconnected, retrying');
+    state.textContent = 'events: ' + (err instanceof ApiError && err.status === 401 ? 'log in to follow them'
+      : err instanceof ApiError ? errorText(err) : 'disconnected, retrying');
     if (!(err instanceof ApiError && err.status === 401)) {
       setTimeout(() => streamAbort === abort && connectEvents(), 2000);
     }
@@ -500,12 +501,19 @@ function eventsPage() {
 
 const KINDS = { workflows: 'Workflow', sources: 'Source', destinations: 'Destination' };
 
-/** "true"/"false" and integers as JSON values; everything else as text. */
+/**
+ * A plugin key's value as typed: text (plugins read "true" or "8" as a boolean or number, and a prefix such as "007"
+ * stays text), or a JSON list or object when it is one.
+ */
 function typed(v) {
-  if (v === 'true' || v === 'false') {
-    return v === 'true';
+  if (/^[[{]/.test(v)) {
+    try {
+      return JSON.parse(v);
+    } catch (e) {
+      return v;
+    }
   }
-  return /^-?\d{1,15}$/.test(v) ? Number(v) : v;
+  return v;
 }
 
 function field(id, label, input, hint) {
