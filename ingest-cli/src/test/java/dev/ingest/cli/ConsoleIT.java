@@ -266,6 +266,12 @@ class ConsoleIT {
             browser.findElement(By.cssSelector("nav a[href='#/events']")).click();
             textIn(By.cssSelector("#events tr.event-dead_letter"), "evil/p.txt");
             screenshot("events");
+            until(d -> {
+                new Select(d.findElement(By.id("event-type"))).selectByValue("dead_letter");
+                return true;
+            });
+            until(d -> d.findElements(By.cssSelector("#events tbody tr")).size() == 2
+                    && d.findElements(By.cssSelector("#events tbody tr.event-dead_letter")).size() == 2);
             open(port, "#/dead-letters/logs");
             textIn(By.id("dead-letters"), "evil/q.txt");
             WebElement letter = until(d -> d.findElements(By.cssSelector("#dead-letters tbody tr")).stream()

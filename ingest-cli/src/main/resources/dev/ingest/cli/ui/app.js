@@ -489,12 +489,25 @@ function eventRow(e) {
 }
 
 function eventsPage() {
-  const tbody = h('tbody', {}, received.map(eventRow));
+  const tbody = h('tbody');
+  const filter = h('select', { id: 'event-type' }, h('option', { value: '' }, 'all'));
+  const draw = () => {
+    const types = [...new Set(received.map((e) => e.type))].sort();
+    const chosen = filter.value;
+    filter.replaceChildren(h('option', { value: '' }, 'all'),
+      ...types.map((t) => h('option', { value: t, selected: t === chosen }, t)));
+    filter.value = types.includes(chosen) ? chosen : '';
+    tbody.replaceChildren(...received.filter((e) => !filter.value || e.type === filter.value).map(eventRow));
+  };
+  filter.addEventListener('change', draw);
   page('Events', h('p', {}, 'Dead letters, failed scans and copies, state changes and runs, as they happen ',
-    '(since this page was opened).'), h('div', { class: 'scroll' }, h('table', { id: 'events' },
+    '(since this page was opened).'),
+  h('div', { class: 'field' }, h('label', { for: 'event-type' }, 'Type'), filter),
+  h('div', { class: 'scroll' }, h('table', { id: 'events' },
     h('thead', {}, h('tr', {}, ['Time', 'Type', 'Workflow', 'Details'].map((c) => h('th', { scope: 'col' }, c)))),
     tbody)));
-  return () => tbody.replaceChildren(...received.map(eventRow));
+  draw();
+  return draw;
 }
 
 // ------------------------------------------------------------------ create and edit
