@@ -9,6 +9,7 @@ import dev.ingest.core.config.ConfigProblem;
 import dev.ingest.core.config.EnvExpander;
 import dev.ingest.core.control.ConfigStore.Kind;
 import dev.ingest.core.control.ControlPlane;
+import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.queue.DeadLetters;
 import dev.ingest.core.queue.JetStreamQueue;
 import java.io.IOException;
@@ -59,16 +60,19 @@ final class ApiServer {
     private final ControlPlane control;
     private final JetStreamQueue queue;
     private final String token;
+    private final IngestMetrics metrics;
     private final List<Route> routes = new ArrayList<>();
 
     /**
      * @param control the runtime's control plane
      * @param queue the queue (status, dead letters)
      * @param token the bearer token that allows changes, or null: read-only
+     * @param metrics this process's metrics (a workflow's {@code copied} counts)
      */
-    ApiServer(ControlPlane control, JetStreamQueue queue, String token) {
+    ApiServer(ControlPlane control, JetStreamQueue queue, String token, IngestMetrics metrics) {
         this.control = control;
         this.queue = queue;
+        this.metrics = metrics;
         this.token = token == null || token.isBlank() ? null : token.strip();
         route("GET", "/v1/openapi.json", (ex, m) -> openApi(ex));
         route("GET", "/v1/workflows", (ex, m) -> listWorkflows(ex));
@@ -222,6 +226,8 @@ final class ApiServer {
         n.put("state", w.state().name().toLowerCase(Locale.ROOT));
         n.put("reason", w.reason());
         n.set("definition", JSON.valueToTree(w.definition()));
+        // What this process copied (each process counts its own, as ingest_objects_copied_total does).
+        n.putObject("copied").put("objects", metrics.objectsCopied(w.name())).put("bytes", metrics.bytesCopied(w.name()));
         try {
             ObjectNode status = StatusCommand.statusOf(JSON, queue, new DeadLetters(queue), counts, w.name());
             status.remove("workflow");

@@ -470,7 +470,7 @@ final class IngestCommand implements Callable<Integer> {
                         controlPlane.set(control);
                         control.start();
                         if (health != null) {
-                            health.api(new ApiServer(control, jetStream, runtime.apiToken()));
+                            health.api(new ApiServer(control, jetStream, runtime.apiToken(), metrics));
                         }
                     }
                     return runEngine(engine, out, err);

@@ -26,7 +26,7 @@ class ApiServerTest {
             assertThat(op.getValue().path("responses").size()).as(op.getKey() + " " + p.getKey()).isPositive();
             assertThat(op.getValue().path("operationId").asText()).isNotEmpty();
         }));
-        Set<String> served = new TreeSet<>(new ApiServer(null, null, null).routes());
+        Set<String> served = new TreeSet<>(new ApiServer(null, null, null, null).routes());
         // Path parameters are named alike: {name}, {id}, {seq}.
         assertThat(documented).isEqualTo(served);
     }

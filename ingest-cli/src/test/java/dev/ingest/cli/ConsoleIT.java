@@ -244,9 +244,12 @@ class ConsoleIT {
             ((JavascriptExecutor) browser).executeScript("window.sameDocument = true");
             until(d -> cell("logs", "lastScan").contains("listed 7"));
             await().atMost(UI).until(() -> countFinalFiles(out) == 5 + 2); // + the folders' files "keep"
+            until(d -> cell("logs", "copied").equals("5"));
             files(src, "b", 5);
             until(d -> cell("logs", "lastScan").contains("listed 12"));
             await().atMost(UI).until(() -> countFinalFiles(out) == 10 + 2);
+            until(d -> cell("logs", "copied").equals("10"));
+            assertThat(cell("logs", "bytes")).isEqualTo("30 B"); // "a 0" .. "b 4": 3 bytes each
             assertThat(((JavascriptExecutor) browser).executeScript("return window.sameDocument")).isEqualTo(true);
             screenshot("workflows");
             assertThat(lowestContrast()).as("lowest text contrast on the workflows page").isGreaterThanOrEqualTo(7.0).isLessThan(21.0);
@@ -260,6 +263,7 @@ class ConsoleIT {
             clickInRow("logs", "resume");
             until(d -> row("logs").findElement(By.cssSelector(".state")).getText().equals("running"));
             await().atMost(UI).until(() -> countFinalFiles(out) == 13 + 2);
+            until(d -> cell("logs", "copied").equals("13"));
 
             // 5. The poison object under events and dead letters; replayed once the destination is fixed.
             until(d -> cell("logs", "deadLetters").equals("2"));

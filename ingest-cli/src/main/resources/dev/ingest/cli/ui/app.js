@@ -246,9 +246,10 @@ async function workflowsPage() {
   const loadStatus = h('div', { id: 'load-status' });
   const tbody = h('tbody');
   const table = h('table', { id: 'workflows' },
-    h('caption', {}, 'Every workflow; the table follows the event stream and refreshes every 2 seconds.'),
-    h('thead', {}, h('tr', {}, ['Workflow', 'State', 'Source → destinations', 'Queued', 'Pending', 'In flight',
-      'Records', 'Bytes', 'Dead letters', 'Lag', 'Last scan', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('caption', {}, 'Every workflow (copied: by this process); the table follows the event stream and refreshes every 2 seconds.'),
+    h('thead', {}, h('tr', {}, ['Workflow', 'State', 'Source → destinations', 'Copied', 'Bytes', 'Records',
+      'Queued', 'Pending', 'In flight', 'Dead letters', 'Lag', 'Last scan', 'Actions'].map((c) =>
+      h('th', { scope: 'col' }, c)))),
     tbody);
   page('Workflows', status, loadStatus, h('div', { class: 'scroll' }, table),
     h('p', {}, h('a', { href: '#/new' }, 'Create a source, destination or workflow')));
@@ -273,7 +274,7 @@ async function workflowsPage() {
     }
     loadStatus.replaceChildren();
     if (!list.length) {
-      tbody.replaceChildren(h('tr', {}, h('td', { colspan: 12 }, 'No workflows yet.')));
+      tbody.replaceChildren(h('tr', {}, h('td', { colspan: 13 }, 'No workflows yet.')));
       return;
     }
     tbody.replaceChildren(...list.map((w) => {
@@ -286,11 +287,12 @@ async function workflowsPage() {
           w.origin === 'file' ? h('small', {}, ' (file)') : ''),
         h('td', {}, stateBadge(w), w.reason ? h('div', { class: 'reason' }, w.reason) : ''),
         h('td', {}, `${d.source || '?'} → ${(d.destinations || []).join(', ')}`),
+        h('td', { class: 'num', dataset: { field: 'copied' } }, w.copied ? number(w.copied.objects) : '–'),
+        h('td', { class: 'num', dataset: { field: 'bytes' } }, w.copied ? bytes(w.copied.bytes) : '–'),
+        h('td', { class: 'num', dataset: { field: 'records' } }, rec ? number(rec.records) : '–'),
         h('td', { class: 'num', dataset: { field: 'queued' } }, number(s.queued)),
         h('td', { class: 'num', dataset: { field: 'pending' } }, number(s.pending)),
         h('td', { class: 'num', dataset: { field: 'ackPending' } }, number(s.ackPending)),
-        h('td', { class: 'num', dataset: { field: 'records' } }, rec ? number(rec.records) : '–'),
-        h('td', { class: 'num', dataset: { field: 'bytes' } }, rec ? bytes(rec.recordBytes) : '–'),
         h('td', { class: 'num', dataset: { field: 'deadLetters' } },
           h('a', { href: '#/dead-letters/' + encodeURIComponent(w.name) }, number(s.deadLetters))),
         h('td', { class: 'num' }, lag(s)),
@@ -382,6 +384,8 @@ async function workflowPage(name) {
         w.origin === 'api' ? h('a', { href: '#/edit/workflows/' + encodeURIComponent(name) }, 'Edit') : '', ' ',
         h('a', { href: '#/dead-letters/' + encodeURIComponent(name) }, `Dead letters (${number(s.deadLetters)})`)),
       h('h3', {}, 'Configuration'), definitionList(d), ...entries,
+      h('h3', {}, 'Copied by the process that answers'), definitionList(w.copied ? { objects: w.copied.objects,
+        bytes: bytes(w.copied.bytes) } : {}),
       h('h3', {}, 'Queue'), definitionList({ queued: s.queued, pending: s.pending, 'in flight': s.ackPending,
         redelivered: s.redelivered, consumer: s.consumer }),
       h('h3', {}, 'Last scan'), s.lastScan ? definitionList(s.lastScan) : h('p', {}, 'No scan recorded yet.'),
