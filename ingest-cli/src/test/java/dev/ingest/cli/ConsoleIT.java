@@ -233,7 +233,16 @@ class ConsoleIT {
             assertThat(browser.switchTo().activeElement().getAttribute("id")).isEqualTo("f-source");
             screenshot("validation");
             assertThat(lowestContrast()).as("lowest text contrast of the form").isGreaterThanOrEqualTo(7.0).isLessThan(21.0);
+            // A problem of a key without a field of its own is listed above the form; malformed JSON at its field.
             new Select(shown(By.id("f-source"))).selectByValue("in");
+            type("f-extra", "{\"colour\": 1}");
+            shown(By.id("save")).click();
+            textIn(By.cssSelector("#form-status li"), "colour");
+            assertThat(browser.findElement(By.id("p-source")).isDisplayed()).isFalse();
+            type("f-extra", "{colour");
+            shown(By.id("save")).click();
+            textIn(By.id("p-extra"), "not JSON");
+            browser.findElement(By.id("f-extra")).clear();
             shown(By.id("save")).click();
             until(d -> d.getCurrentUrl().endsWith("#/workflow/logs"));
             textIn(By.id("main"), "Source in");
