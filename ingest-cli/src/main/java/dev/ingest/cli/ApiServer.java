@@ -9,6 +9,7 @@ import dev.ingest.core.config.ConfigProblem;
 import dev.ingest.core.config.EnvExpander;
 import dev.ingest.core.control.ConfigStore.Kind;
 import dev.ingest.core.control.ControlPlane;
+import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.queue.DeadLetters;
 import dev.ingest.core.queue.JetStreamQueue;
 import java.io.IOException;
@@ -59,6 +60,7 @@ final class ApiServer {
     private final ControlPlane control;
     private final JetStreamQueue queue;
     private final String token;
+    private final IngestMetrics metrics;
     private final List<Route> routes = new ArrayList<>();
     private final QueryRoute queries;
 
@@ -66,20 +68,23 @@ final class ApiServer {
      * @param control the runtime's control plane
      * @param queue the queue (status, dead letters)
      * @param token the bearer token that allows changes, or null: read-only
+     * @param metrics this process's metrics (a workflow's {@code copied} counts)
      */
     ApiServer(ControlPlane control, JetStreamQueue queue, String token) {
-        this(control, queue, token, null);
+        this(control, queue, token, null, null);
     }
 
     /**
      * @param control the runtime's control plane
      * @param queue the queue (status, dead letters)
      * @param token the bearer token that allows changes, or null: read-only
+     * @param metrics this process's counters (what a workflow copied here), or null
      * @param queries answers {@code POST /v1/destinations/{name}/query}; null: every query gets 404
      */
-    ApiServer(ControlPlane control, JetStreamQueue queue, String token, QueryRoute queries) {
+    ApiServer(ControlPlane control, JetStreamQueue queue, String token, IngestMetrics metrics, QueryRoute queries) {
         this.control = control;
         this.queue = queue;
+        this.metrics = metrics;
         this.token = token == null || token.isBlank() ? null : token.strip();
         this.queries = queries;
         route("GET", "/v1/openapi.json", (ex, m) -> openApi(ex));
@@ -126,6 +131,7 @@ final class ApiServer {
             queries.handle(ex);
         });
         route("GET", "/v1/events", (ex, m) -> events(ex));
+        route("GET", "/v1/plugins", (ex, m) -> plugins(ex));
     }
 
     /** @return every route, as {@code METHOD /template} (the OpenAPI test compares them with the document) */
@@ -241,6 +247,8 @@ final class ApiServer {
         n.put("state", w.state().name().toLowerCase(Locale.ROOT));
         n.put("reason", w.reason());
         n.set("definition", JSON.valueToTree(w.definition()));
+        // What this process copied (each process counts its own, as ingest_objects_copied_total does).
+        n.putObject("copied").put("objects", metrics.objectsCopied(w.name())).put("bytes", metrics.bytesCopied(w.name()));
         try {
             ObjectNode status = StatusCommand.statusOf(JSON, queue, new DeadLetters(queue), counts, w.name());
             status.remove("workflow");
@@ -274,6 +282,24 @@ final class ApiServer {
     private void delete(HttpExchange ex, Kind kind, String name) throws IOException, ControlPlane.Refused {
         control.delete(kind, name);
         ex.sendResponseHeaders(204, -1);
+    }
+
+    private void plugins(HttpExchange ex) throws IOException {
+        ArrayNode a = JSON.createArrayNode();
+        for (ControlPlane.PluginView p : control.plugins()) {
+            ObjectNode n = a.addObject();
+            n.put("type", p.type());
+            n.put("version", p.version());
+            ArrayNode roles = n.putArray("roles");
+            ObjectNode keys = n.putObject("keys");
+            p.keys().forEach((role, list) -> {
+                roles.add(role);
+                ArrayNode k = keys.putArray(role);
+                list.forEach(key -> k.addObject().put("name", key.name()).put("required", key.required())
+                        .put("secret", key.secret()).put("description", key.description()));
+            });
+        }
+        send(ex, 200, JSON.createObjectNode().set("plugins", a));
     }
 
     private void deadLetters(HttpExchange ex, String workflow) throws IOException, ControlPlane.Refused {

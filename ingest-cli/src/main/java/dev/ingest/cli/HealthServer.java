@@ -15,9 +15,10 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The operations endpoint on {@code --listen}: {@code /live} (the process is up), {@code /ready} (connected to
- * NATS and plugins configured; 503 otherwise), {@code /metrics} (Prometheus text format), in a service the REST API
- * under {@code /v1} ({@link ApiServer}), and {@code /}, which lists every endpoint registered with {@link #route}
- * (so that routes added later show up there too).
+ * NATS and plugins configured; 503 otherwise), {@code /metrics} (Prometheus text format), the web console under
+ * {@code /ui/} ({@link ConsoleAssets}), in a service the REST API under {@code /v1} ({@link ApiServer}), and
+ * {@code /}, which lists every endpoint registered with {@link #route} (so that routes added later show up there
+ * too): JSON, or an HTML page of links for a browser.
  *
  * <p>Every handler answers {@code HEAD} as {@code GET} without a body: the JDK's server otherwise logs a warning on
  * standard error for a {@code HEAD} answered with a body length.
@@ -84,6 +85,7 @@ final class HealthServer implements AutoCloseable {
                 metrics.writeTo(out);
             }
         });
+        health.route("/ui", "the web console (on the REST API)", ConsoleAssets::handle);
         server.createContext("/", health::index);
         server.start();
         return health;
@@ -91,14 +93,37 @@ final class HealthServer implements AutoCloseable {
 
     /** {@code /}: the registered endpoints as JSON; any other unregistered path: 404. */
     private void index(HttpExchange ex) throws IOException {
-        if (!ex.getRequestURI().getPath().equals("/")) {
+        String path = ex.getRequestURI().getPath();
+        if (path.startsWith("/v1")) {
+            // Before ApiServer took /v1 over: a service still connecting to NATS, or a --once run.
+            respond(ex, 404, "no REST API here (yet): a service serves /v1 once it has reached NATS; --once runs have "
+                    + "none\n");
+            return;
+        }
+        if (!path.equals("/")) {
             respond(ex, 404, "not found; GET / lists the endpoints\n");
+            return;
+        }
+        String accept = ex.getRequestHeaders().getFirst("Accept");
+        if (accept != null && accept.contains("text/html")) { // a browser: links, the console first
+            StringBuilder html = new StringBuilder("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                    + "<title>ingest</title></head><body><h1>ingest</h1><ul>"
+                    + "<li><a href=\"/ui/\">/ui/</a>: the web console</li>");
+            routes.forEach((p, description) -> {
+                if (!p.equals("/ui")) {
+                    html.append("<li><a href=\"").append(p).append("\">").append(p).append("</a>: ")
+                            .append(description.replace("&", "&amp;").replace("<", "&lt;")).append("</li>");
+                }
+            });
+            html.append("</ul></body></html>\n");
+            ex.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+            send(ex, 200, html.toString().getBytes(StandardCharsets.UTF_8));
             return;
         }
         com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
         var doc = mapper.createObjectNode();
         var list = doc.putArray("endpoints");
-        routes.forEach((path, description) -> list.addObject().put("path", path).put("description", description));
+        routes.forEach((p, description) -> list.addObject().put("path", p).put("description", description));
         byte[] bytes = (mapper.writeValueAsString(doc) + "\n").getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         send(ex, 200, bytes);

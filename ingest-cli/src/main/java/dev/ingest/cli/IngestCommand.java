@@ -588,7 +588,7 @@ final class IngestCommand implements Callable<Integer> {
                         controlPlane.set(control);
                         control.start();
                         if (health != null) {
-                            health.api(new ApiServer(control, jetStream, runtime.apiToken(),
+                            health.api(new ApiServer(control, jetStream, runtime.apiToken(), metrics,
                                     QueryRoute.of(configured, control)));
                         }
                     }

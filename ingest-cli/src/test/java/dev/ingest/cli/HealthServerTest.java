@@ -32,7 +32,7 @@ class HealthServerTest {
             assertThat(index.headers().firstValue("Content-Type")).hasValue("application/json");
             JsonNode endpoints = new ObjectMapper().readTree(index.body()).get("endpoints");
             assertThat(endpoints).extracting(n -> n.get("path").asText())
-                    .containsExactly("/live", "/metrics", "/ready", "/v1/example");
+                    .containsExactly("/live", "/metrics", "/ready", "/ui", "/v1/example");
             assertThat(endpoints).allSatisfy(n -> assertThat(n.get("description").asText()).isNotBlank());
             assertThat(send(server.port(), "GET", "/nothing").statusCode()).isEqualTo(404);
         }

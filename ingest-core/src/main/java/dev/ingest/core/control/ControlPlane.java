@@ -18,6 +18,7 @@ import dev.ingest.core.engine.IngestEngine;
 import dev.ingest.core.engine.ScanOutcome;
 import dev.ingest.core.engine.WorkflowPlugins;
 import dev.ingest.core.plugin.Configured;
+import dev.ingest.core.plugin.LoadedPlugin;
 import dev.ingest.core.plugin.PluginRegistry;
 import dev.ingest.core.plugin.PluginSetup;
 import dev.ingest.core.queue.DeadLetters;
@@ -343,6 +344,35 @@ public final class ControlPlane implements Closeable {
                 out.add(entryView(kind, name, "api", withName(name, value), workflows));
             }
         });
+        return out;
+    }
+
+    /** One plugin as the API shows it: its type, version, and the keys of each role it has ({@code source}, {@code destination}). */
+    public record PluginView(String type, String version, Map<String, List<ConfigKey>> keys) {
+        public PluginView {
+            Objects.requireNonNull(type, "type");
+            Objects.requireNonNull(version, "version");
+            keys = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(keys));
+        }
+    }
+
+    /** @return every plugin found, by type, with the configuration keys it declares for each of its roles */
+    public List<PluginView> plugins() {
+        List<PluginView> out = new ArrayList<>();
+        for (LoadedPlugin p : registry.plugins()) {
+            Map<String, List<ConfigKey>> keys = new LinkedHashMap<>();
+            for (PluginRole role : p.provider().roles().stream().sorted().toList()) {
+                List<ConfigKey> declared;
+                try {
+                    declared = List.copyOf(p.provider().keys(role));
+                } catch (RuntimeException e) {
+                    declared = List.of(); // a plugin that cannot list its keys for that role: nothing more is known
+                }
+                keys.put(role == PluginRole.SOURCE ? "source" : "destination", declared);
+            }
+            out.add(new PluginView(p.type(), String.valueOf(p.provider().version()), keys));
+        }
+        out.sort(java.util.Comparator.comparing(PluginView::type));
         return out;
     }
 

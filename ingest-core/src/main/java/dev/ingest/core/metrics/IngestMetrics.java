@@ -252,6 +252,32 @@ public final class IngestMetrics {
         bytesCopied.labelValues(workflow).inc(bytes);
     }
 
+    /**
+     * @param workflow a workflow
+     * @return the objects this process copied for it since it started ({@code ingest_objects_copied_total})
+     */
+    public long objectsCopied(String workflow) {
+        return (long) valueOf(objectsCopied, workflow);
+    }
+
+    /**
+     * @param workflow a workflow
+     * @return the bytes this process read from sources for objects it copied for it ({@code ingest_bytes_copied_total})
+     */
+    public long bytesCopied(String workflow) {
+        return (long) valueOf(bytesCopied, workflow);
+    }
+
+    /** Reads a workflow's series without creating it. */
+    private static double valueOf(Counter counter, String workflow) {
+        for (var point : counter.collect().getDataPoints()) {
+            if (workflow.equals(point.getLabels().get("workflow"))) {
+                return point.getValue();
+            }
+        }
+        return 0;
+    }
+
     /** @param workflow an object every destination already had */
     public void skipped(String workflow) {
         objectsSkipped.labelValues(workflow).inc();
