@@ -358,6 +358,70 @@ class ConsoleIT {
         }
     }
 
+    /** Case 6: logs POSTed to a push source, stored in PostgreSQL, searched with a combined filter. */
+    @Test
+    void logsStoredInPostgresAreSearchedWithACombinedFilter() throws Exception {
+        String table = unique("console_logs").toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        int pushPort;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            pushPort = free.getLocalPort();
+        }
+        Path config = write("search.yaml", """
+                sources: [{name: events, type: http-push, listen: '127.0.0.1:%d', path: /logs/ingest}]
+                destinations:
+                  - {name: db, type: postgres, url: 'jdbc:postgresql://127.0.0.1:5432/test', user: postgres,
+                     table: %s, columns: {level: /level}}
+                workflows: [{name: logs, source: events, destinations: [db], batch: {format: ndjson, maxAge: 1s}}]
+                """.formatted(pushPort, table));
+        try (NatsServerProcess nats = NatsServerProcess.start(Files.createDirectories(dir.resolve("nats")))) {
+            Launch ingest = service(nats, config, true);
+            int port = healthPort(ingest);
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            await().atMost(UI).until(() -> LauncherSupport.get(http, port, "/ready").statusCode() == 200);
+            StringBuilder ndjson = new StringBuilder();
+            String[][] logs = {{"error", "db timeout after 30s"}, {"error", "disk full"}, {"info", "request timeout"},
+                {"info", "ok"}, {"error", "upstream timeout"}, {"warn", "slow"}};
+            for (int i = 0; i < logs.length; i++) {
+                ndjson.append("{\"timestamp\": \"2026-12-03T10:00:0").append(i).append("Z\", \"level\": \"")
+                        .append(logs[i][0]).append("\", \"message\": \"").append(logs[i][1]).append("\"}\n");
+            }
+            var posted = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                            + pushPort + "/logs/ingest")).header("Content-Type", "application/x-ndjson")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(ndjson.toString())).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
+
+            browser.get("http://127.0.0.1:" + port + "/ui/");
+            type("token", TOKEN);
+            browser.findElement(By.id("token")).sendKeys(Keys.ENTER);
+            textIn(By.id("auth-state"), "Logged in");
+            open(port, "#/search");
+            new Select(shown(By.id("search-destination"))).selectByValue("db");
+            type("key-1", "level");
+            type("value-1", "error");
+            shown(By.xpath("//button[text()='Add filter']")).click();
+            type("key-2", "message");
+            new Select(shown(By.id("op-2"))).selectByValue("contains");
+            type("value-2", "timeout");
+            // The batch is stored within a second or so: search again until the rows are there.
+            until(d -> {
+                d.findElement(By.xpath("//button[text()='Search']")).click();
+                return d.findElement(By.id("results")).getText().contains("2 record(s) on this page");
+            });
+            textIn(By.id("results"), "upstream timeout");
+            screenshot("search");
+            new Select(shown(By.id("match"))).selectByValue("any");
+            shown(By.xpath("//button[text()='Search']")).click();
+            textIn(By.id("results"), "4 record(s) on this page"); // three errors, and the info timeout
+        } finally {
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test",
+                    "postgres", null); java.sql.Statement st = c.createStatement()) {
+                st.execute("DROP TABLE IF EXISTS " + table);
+                st.execute("DROP TABLE IF EXISTS " + table + "_batches");
+            }
+        }
+    }
+
     /** GET /v1/plugins: what the forms offer. */
     private static void pluginsAreListedWithTheirKeys(int port) throws Exception {
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();

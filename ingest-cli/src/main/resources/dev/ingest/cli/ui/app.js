@@ -843,7 +843,7 @@ async function searchPage() {
     try {
       r = await call('POST', path, body);
     } catch (e) {
-      if (e instanceof ApiError && (e.status === 404 || e.status === 405 || e.status === 400)) {
+      if (e instanceof ApiError && (e.status === 404 || e.status === 405 || e.status === 422)) {
         results.replaceChildren(message(`Destination ${dest.value} does not answer queries here: ${errorText(e)}`));
       } else {
         results.replaceChildren(message(errorText(e)));
