@@ -109,8 +109,14 @@ class ConsoleIT {
         until(d -> d.findElements(by).stream().anyMatch(e -> e.getText().contains(text)));
     }
 
+    /**
+     * Saves a screenshot: under target/console-screenshots/, or with INGEST_SCREENSHOTS=docs into docs/console/ (the
+     * README's), so that an ordinary test run leaves the working tree as it was.
+     */
     private void screenshot(String name) throws IOException {
-        Path out = LauncherSupport.repositoryRoot().resolve("docs").resolve("console");
+        Path out = "docs".equals(System.getenv("INGEST_SCREENSHOTS"))
+                ? LauncherSupport.repositoryRoot().resolve("docs").resolve("console")
+                : Paths.get("target", "console-screenshots").toAbsolutePath();
         Files.createDirectories(out);
         Files.write(out.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     }
