@@ -5,11 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ingest.core.queue.JetStreamQueue;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
-import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueOperation;
 import io.nats.client.api.KeyValueWatcher;
-import io.nats.client.api.StorageType;
 import io.nats.client.impl.NatsKeyValueWatchSubscription;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -85,13 +83,7 @@ public final class ConfigStore implements AutoCloseable {
      */
     public void ensure() throws IOException {
         try {
-            var kvm = queue.connection().keyValueManagement();
-            try {
-                kvm.getStatus(bucket);
-            } catch (JetStreamApiException e) {
-                kvm.create(KeyValueConfiguration.builder().name(bucket).maxHistoryPerKey(5)
-                        .storageType(StorageType.File).replicas(queue.settings().streamReplicas()).build());
-            }
+            queue.ensureBucket(bucket, 5, null);
         } catch (JetStreamApiException e) {
             throw new IOException("cannot create the key-value bucket " + bucket + " for the configuration at "
                     + queue.settings().endpoint() + ": " + e.getMessage(), e);

@@ -6,9 +6,7 @@ import io.nats.client.JetStreamManagement;
 import io.nats.client.KeyValue;
 import io.nats.client.PublishOptions;
 import io.nats.client.PurgeOptions;
-import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.MessageInfo;
-import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamInfo;
 import io.nats.client.api.StreamInfoOptions;
 import io.nats.client.api.Subject;
@@ -51,7 +49,6 @@ import java.util.stream.Collectors;
 public final class DeadLetters {
 
     /** JetStream's error code for a stream that does not exist. */
-    private static final int STREAM_NOT_FOUND = 10059;
     /** JetStream's error code of a message get that found nothing. */
     private static final int NO_MESSAGE_FOUND = 10037;
     /** JetStream's error code of a message delete that found nothing. */
@@ -373,7 +370,7 @@ public final class DeadLetters {
         try {
             kv = queue.connection().keyValue(bucket());
         } catch (IOException e) {
-            if (e.getCause() instanceof JetStreamApiException api && api.getApiErrorCode() == STREAM_NOT_FOUND) {
+            if (e.getCause() instanceof JetStreamApiException api && api.getApiErrorCode() == JetStreamQueue.STREAM_NOT_FOUND) {
                 return Set.of(); // nothing was ever marked
             }
             throw new IOException("cannot read key-value bucket " + bucket() + ": " + e.getMessage(), e);
@@ -394,16 +391,7 @@ public final class DeadLetters {
 
     private void mark(String workflow, long sequence, String what) throws IOException {
         try {
-            var kvm = queue.connection().keyValueManagement();
-            try {
-                kvm.getStatus(bucket());
-            } catch (JetStreamApiException e) {
-                if (e.getApiErrorCode() != STREAM_NOT_FOUND) {
-                    throw e;
-                }
-                kvm.create(KeyValueConfiguration.builder().name(bucket()).maxHistoryPerKey(1)
-                        .storageType(StorageType.File).replicas(queue.settings().streamReplicas()).build());
-            }
+            queue.ensureBucket(bucket(), 1, null);
             queue.connection().keyValue(bucket()).put(key(workflow, sequence), what.getBytes(StandardCharsets.UTF_8));
         } catch (JetStreamApiException e) {
             throw new IOException("cannot mark dead letter #" + sequence + " as " + what + " in key-value bucket "
@@ -422,7 +410,7 @@ public final class DeadLetters {
     }
 
     private IOException failure(String what, JetStreamApiException e) {
-        if (e.getApiErrorCode() == STREAM_NOT_FOUND) {
+        if (e.getApiErrorCode() == JetStreamQueue.STREAM_NOT_FOUND) {
             return new IOException("stream " + queue.settings().stream() + " does not exist at "
                     + queue.settings().endpoint() + " (nothing was queued there yet: check the stream name)", e);
         }

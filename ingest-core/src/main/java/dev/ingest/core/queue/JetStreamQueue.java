@@ -280,15 +280,40 @@ public final class JetStreamQueue implements AutoCloseable {
         return settings.stream() + "_scans";
     }
 
+    /** The server's error code for a stream (a key-value bucket's too) that does not exist. */
+    public static final int STREAM_NOT_FOUND = 10059;
+
+    /**
+     * Creates a key-value bucket of this queue when it does not exist: file storage, the stream's replicas. Every
+     * bucket of ingest's (scans, checkpoints, configuration, leases, dead-letter marks) is made here.
+     *
+     * @param bucket its name
+     * @param historyPerKey how many values a key keeps
+     * @param ttl how long a value lives, or null for ever
+     * @throws IOException if the server cannot be reached
+     * @throws JetStreamApiException if the server refuses the status request (for another reason than the bucket
+     *     missing) or the creation
+     */
+    public void ensureBucket(String bucket, int historyPerKey, Duration ttl) throws IOException, JetStreamApiException {
+        var kvm = connection.keyValueManagement();
+        try {
+            kvm.getStatus(bucket);
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() != STREAM_NOT_FOUND) {
+                throw e;
+            }
+            KeyValueConfiguration.Builder b = KeyValueConfiguration.builder().name(bucket).maxHistoryPerKey(historyPerKey)
+                    .storageType(StorageType.File).replicas(settings.streamReplicas());
+            if (ttl != null) {
+                b.ttl(ttl);
+            }
+            kvm.create(b.build());
+        }
+    }
+
     private void ensureScansBucket() {
         try {
-            var kvm = connection.keyValueManagement();
-            try {
-                kvm.getStatus(scansBucket());
-            } catch (JetStreamApiException e) {
-                kvm.create(KeyValueConfiguration.builder().name(scansBucket()).maxHistoryPerKey(1)
-                        .storageType(StorageType.File).replicas(settings.streamReplicas()).build());
-            }
+            ensureBucket(scansBucket(), 1, null);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             LOG.warn("cannot create key-value bucket {} for scan records; ingest status will not show scans: {}",
                     scansBucket(), e.toString());
@@ -457,8 +482,6 @@ public final class JetStreamQueue implements AutoCloseable {
         }
     }
 
-    /** JetStream's API error code for a stream that does not exist. */
-    private static final int STREAM_NOT_FOUND = 10059;
 
     /**
      * Creates or updates the durable pull consumer of a workflow.

@@ -5,13 +5,11 @@ import dev.ingest.core.queue.JetStreamQueue;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
-import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueOperation;
 import io.nats.client.api.KeyValueWatchOption;
 import io.nats.client.api.KeyValueWatcher;
 import io.nats.client.api.PublishAck;
-import io.nats.client.api.StorageType;
 import io.nats.client.impl.Headers;
 import io.nats.client.impl.NatsKeyValueWatchSubscription;
 import java.io.ByteArrayOutputStream;
@@ -66,13 +64,7 @@ public final class CheckpointStore {
      */
     public void ensure() throws IOException {
         try {
-            var kvm = queue.connection().keyValueManagement();
-            try {
-                kvm.getStatus(bucket);
-            } catch (JetStreamApiException e) {
-                kvm.create(KeyValueConfiguration.builder().name(bucket).maxHistoryPerKey(1)
-                        .storageType(StorageType.File).replicas(queue.settings().streamReplicas()).build());
-            }
+            queue.ensureBucket(bucket, 1, null);
         } catch (JetStreamApiException e) {
             throw new IOException("cannot create the key-value bucket " + bucket + " for checkpoints at "
                     + queue.settings().endpoint() + ": " + e.getMessage(), e);

@@ -6,10 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ingest.core.queue.JetStreamQueue;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.KeyValue;
-import io.nats.client.api.KeyValueConfiguration;
 import io.nats.client.api.KeyValueEntry;
 import io.nats.client.api.KeyValueOperation;
-import io.nats.client.api.StorageType;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -119,13 +117,7 @@ public final class ShardLeases implements AutoCloseable {
         }
         this.onChange = onChange;
         try {
-            var kvm = queue.connection().keyValueManagement();
-            try {
-                kvm.getStatus(bucket);
-            } catch (JetStreamApiException e) {
-                kvm.create(KeyValueConfiguration.builder().name(bucket).maxHistoryPerKey(1).ttl(PERIOD)
-                        .storageType(StorageType.File).replicas(queue.settings().streamReplicas()).build());
-            }
+            queue.ensureBucket(bucket, 1, PERIOD);
             kv = queue.connection().keyValue(bucket);
         } catch (JetStreamApiException e) {
             throw new IOException("cannot create the key-value bucket " + bucket + " for shard leases: "
