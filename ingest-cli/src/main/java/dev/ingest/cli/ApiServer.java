@@ -158,7 +158,7 @@ final class ApiServer {
                     pathKnown = true;
                     if (r.method().equals(method)) {
                         found = r;
-                        matched = decoded(m);
+                        matched = m; // names are [A-Za-z0-9_-]+: nothing in them is percent-encoded
                         break;
                     }
                 }
@@ -192,10 +192,6 @@ final class ApiServer {
                 error(ex, 500, e.getMessage() == null ? e.toString() : e.getMessage(), List.of());
             }
         }
-    }
-
-    private static Matcher decoded(Matcher m) {
-        return m; // groups are decoded where used (names are [A-Za-z0-9_-]+, never encoded)
     }
 
     private boolean authorized(HttpExchange ex) {

@@ -333,13 +333,14 @@ public final class ControlPlane implements Closeable {
      */
     public List<EntryView> entries(Kind kind) {
         String section = kind.plural();
+        Map<Kind, Map<String, Map<String, Object>>> kv = kvEntries();
         List<Map<String, Object>> workflows = new ArrayList<>(section(fileDocument, "workflows"));
-        kvEntries().get(Kind.WORKFLOW).forEach((n, v) -> workflows.add(withName(n, v)));
+        kv.get(Kind.WORKFLOW).forEach((n, v) -> workflows.add(withName(n, v)));
         List<EntryView> out = new ArrayList<>();
         for (Map<String, Object> e : section(fileDocument, section)) {
             out.add(entryView(kind, String.valueOf(e.get("name")), "file", e, workflows));
         }
-        kvEntries().get(kind).forEach((name, value) -> {
+        kv.get(kind).forEach((name, value) -> {
             if (out.stream().noneMatch(v -> v.name().equals(name))) {
                 out.add(entryView(kind, name, "api", withName(name, value), workflows));
             }

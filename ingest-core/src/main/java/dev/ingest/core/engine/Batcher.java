@@ -824,22 +824,8 @@ final class Batcher {
         return Optional.of("dead-" + queue.settings().stream() + "-" + sequence);
     }
 
-    @FunctionalInterface
-    private interface IoCall<T> {
-        T call() throws IOException;
-    }
-
-    private <T> T timed(Transfer.Named<Destination> d, String operation, IoCall<T> call) throws IOException {
-        long start = System.nanoTime();
-        boolean ok = false;
-        try {
-            T result = call.call();
-            ok = true;
-            return result;
-        } finally {
-            metrics.storageOperation(workflow.name(), d.name(), d.type(), operation, ok,
-                    (System.nanoTime() - start) / 1e9);
-        }
+    private <T> T timed(Transfer.Named<Destination> d, String operation, Transfer.IoCall<T> call) throws IOException {
+        return Transfer.timed(metrics, workflow.name(), d, operation, call);
     }
 
     private boolean nothingPending() {

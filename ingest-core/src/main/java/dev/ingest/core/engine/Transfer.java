@@ -268,12 +268,22 @@ final class Transfer {
         }
     }
 
+    /** A call into a plugin that may fail with an {@link IOException}. */
     @FunctionalInterface
-    private interface IoCall<T> {
+    interface IoCall<T> {
         T call() throws IOException;
     }
 
     private <T> T timed(Named<Destination> destination, String operation, IoCall<T> call) throws IOException {
+        return timed(metrics, workflow.name(), destination, operation, call);
+    }
+
+    /**
+     * Calls a destination, counting the call and its duration in the storage metrics (the dequeuer's and the
+     * batcher's calls alike).
+     */
+    static <T> T timed(IngestMetrics metrics, String workflow, Named<Destination> destination, String operation,
+                       IoCall<T> call) throws IOException {
         long start = System.nanoTime();
         boolean ok = false;
         try {
@@ -281,7 +291,7 @@ final class Transfer {
             ok = true;
             return result;
         } finally {
-            metrics.storageOperation(workflow.name(), destination.name(), destination.type(), operation, ok,
+            metrics.storageOperation(workflow, destination.name(), destination.type(), operation, ok,
                     (System.nanoTime() - start) / 1e9);
         }
     }

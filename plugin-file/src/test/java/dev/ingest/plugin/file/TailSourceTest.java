@@ -1,5 +1,6 @@
 package dev.ingest.plugin.file;
 
+import dev.ingest.testkit.CollectingContext;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

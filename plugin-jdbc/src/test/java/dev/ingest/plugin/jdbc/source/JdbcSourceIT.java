@@ -1,5 +1,6 @@
 package dev.ingest.plugin.jdbc.source;
 
+import dev.ingest.testkit.CollectingContext;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
