@@ -6,7 +6,9 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -108,6 +110,25 @@ final class S3Connection implements Closeable {
         return StaticCredentialsProvider.create(c.sessionToken() == null
                 ? AwsBasicCredentials.create(c.accessKeyId(), c.secretAccessKey())
                 : AwsSessionCredentials.create(c.accessKeyId(), c.secretAccessKey(), c.sessionToken()));
+    }
+
+    /**
+     * Threads for the plugin's own work (upload parts, listing ahead): daemon threads named {@code prefix} and a
+     * number, with the plugin's class loader as their context class loader, as the engine sets it for calls into
+     * the plugin.
+     *
+     * @param prefix the threads' names without their number, e.g. {@code s3-parts-dst-1-}
+     * @return the factory
+     */
+    static ThreadFactory daemonThreads(String prefix) {
+        ClassLoader loader = S3Connection.class.getClassLoader();
+        AtomicInteger count = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + count.incrementAndGet());
+            t.setDaemon(true);
+            t.setContextClassLoader(loader);
+            return t;
+        };
     }
 
     /** @return the client */

@@ -14,7 +14,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -116,15 +115,7 @@ final class S3Destination implements Destination {
     }
 
     private static ThreadFactory partThreadFactory(String name) {
-        ClassLoader loader = S3Destination.class.getClassLoader();
-        String prefix = "s3-parts-" + name + "-" + DESTINATIONS.incrementAndGet() + "-";
-        AtomicInteger count = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + count.incrementAndGet());
-            t.setDaemon(true);
-            t.setContextClassLoader(loader); // as the engine does for calls into the plugin
-            return t;
-        };
+        return S3Connection.daemonThreads("s3-parts-" + name + "-" + DESTINATIONS.incrementAndGet() + "-");
     }
 
     /** @return the settings it was created with */
@@ -241,21 +232,30 @@ final class S3Destination implements Destination {
             return Optional.empty();
         }
         String prefix = settings.prefix().isEmpty() ? "" : Keys.join(settings.prefix(), "");
-        Iterator<S3Object> objects = Listings.objects(connection.client(), settings, prefix, false, null);
-        return Optional.of(() -> {
-            try {
-                while (objects.hasNext()) {
-                    S3Object o = objects.next();
-                    String key = o.key();
-                    if (Listings.isFolder(key) || !key.startsWith(prefix) || key.length() == prefix.length()) {
-                        continue;
+        Listings.Listing objects = Listings.objects(connection.client(), settings, prefix, false, null);
+        return Optional.of(new Inventory() {
+            @Override
+            public Optional<Listed> next() throws IOException {
+                try {
+                    while (objects.hasNext()) {
+                        S3Object o = objects.next();
+                        String key = o.key();
+                        if (Listings.isFolder(key) || !key.startsWith(prefix) || key.length() == prefix.length()) {
+                            continue;
+                        }
+                        return Optional.of(new Listed(key.substring(prefix.length()), Listings.size(o),
+                                Listings.etag(o.eTag())));
                     }
-                    return Optional.of(new Listed(key.substring(prefix.length()), Listings.size(o),
-                            Listings.etag(o.eTag())));
+                    return Optional.empty();
+                } catch (SdkException e) {
+                    throw S3Errors.retryable("listing " + where(prefix), e);
                 }
-                return Optional.empty();
-            } catch (SdkException e) {
-                throw S3Errors.retryable("listing " + where(prefix), e);
+            }
+
+            /** Stops the listing's requests ahead (folder by folder) and their threads. */
+            @Override
+            public void close() {
+                objects.close();
             }
         });
     }

@@ -68,7 +68,9 @@ public final class S3PluginProvider implements PluginProvider {
             ConfigKey.optional("maxConnections", "size of the HTTP connection pool (default 64)"),
             ConfigKey.optional("listByPrefix", "list folder by folder rather than all keys at once: much faster on "
                     + "stores that keep folders as directories (MinIO, s3proxy), one more request per folder on AWS "
-                    + "(default false)"));
+                    + "(default false)"),
+            ConfigKey.optional("listConcurrency", "with listByPrefix: folders listed at once, the next ones in the "
+                    + "order listed ahead; 1 to 64, at most maxConnections (default 8; 1: one after another)"));
 
     private static final List<ConfigKey> SOURCE_KEYS = with(with(COMMON_KEYS,
             ConfigKey.optional("recursive", "list every key under the prefix (true, default) or only its first level"),

@@ -44,6 +44,9 @@ import java.util.regex.Pattern;
  *     https they are never signed, TLS protects them
  * @param listByPrefix list folder by folder ({@code /} as the delimiter, each common prefix on its own) rather than
  *     all keys in one listing; the same keys in the same order
+ * @param listConcurrency with {@code listByPrefix}: how many {@code ListObjectsV2} requests one listing has in flight
+ *     at once (the folders next in the order listed ahead); 1 lists one folder after another. At most
+ *     {@code maxConnections}
  */
 record S3Settings(
         String name,
@@ -62,7 +65,8 @@ record S3Settings(
         long copyPartSize,
         int maxConnections,
         boolean signPayload,
-        boolean listByPrefix) {
+        boolean listByPrefix,
+        int listConcurrency) {
 
     static final long KIB = 1024;
     static final long MIB = 1024 * KIB;
@@ -86,6 +90,8 @@ record S3Settings(
     static final int MAX_UPLOAD_CONCURRENCY = 64;
     static final int DEFAULT_MAX_CONNECTIONS = 64;
     static final int MAX_MAX_CONNECTIONS = 4096;
+    static final int DEFAULT_LIST_CONCURRENCY = 8;
+    static final int MAX_LIST_CONCURRENCY = 64;
     static final String DEFAULT_REGION = "us-east-1";
 
     private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]*[a-z0-9]");
@@ -129,6 +135,7 @@ record S3Settings(
         Credentials credentials = credentials(config);
 
         int maxConnections = (int) bounded(config, "maxConnections", DEFAULT_MAX_CONNECTIONS, 1, MAX_MAX_CONNECTIONS);
+        int listConcurrency = listConcurrency(config, maxConnections);
 
         String metafilesPrefix = null;
         int partSize = (int) DEFAULT_PART_SIZE;
@@ -150,7 +157,24 @@ record S3Settings(
         }
         return new S3Settings(config.name(), endpoint, region, pathStyle, bucket, prefix, recursive, credentials,
                 metafilesPrefix, partSize, threshold, uploadConcurrency, serverSideCopy, copyPartSize, maxConnections,
-                signPayload, listByPrefix);
+                signPayload, listByPrefix, listConcurrency);
+    }
+
+    /**
+     * {@code listConcurrency}: 1 to {@value #MAX_LIST_CONCURRENCY}, and no more than the connection pool holds (the
+     * default, {@value #DEFAULT_LIST_CONCURRENCY}, is lowered to {@code maxConnections} when the pool is smaller).
+     */
+    private static int listConcurrency(PluginConfig config, int maxConnections) {
+        if (!config.has("listConcurrency")) {
+            return Math.min(DEFAULT_LIST_CONCURRENCY, maxConnections);
+        }
+        int n = (int) bounded(config, "listConcurrency", DEFAULT_LIST_CONCURRENCY, 1, MAX_LIST_CONCURRENCY);
+        if (n > maxConnections) {
+            config.problem("listConcurrency", "must be at most maxConnections (" + maxConnections + "), got " + n
+                    + ": each request of a listing holds a connection");
+            return Math.min(DEFAULT_LIST_CONCURRENCY, maxConnections);
+        }
+        return n;
     }
 
     /** A whole number between {@code min} and {@code max}; records a problem otherwise. */

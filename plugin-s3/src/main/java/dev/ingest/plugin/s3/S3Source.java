@@ -21,7 +21,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.Iterator;
 import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -47,7 +46,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * {@link S3Settings#realm() realm}, so that an S3 destination reaching the same store with the same identity
  * copies the object within S3 ({@code CopyObject}) and only closes the blob, which aborts the download unread.
  *
- * <p>Thread-safety: safe for concurrent use. Each {@link #scan()} lists for itself (one thread at a time per scan),
+ * <p>Thread-safety: safe for concurrent use. Each {@link #scan()} lists for itself (one thread at a time per scan,
+ * and with {@code listByPrefix} up to {@code listConcurrency - 1} threads of its own listing folders ahead),
  * so several workflows may scan one source at once; {@link #download} and {@link #cleanUp} may run concurrently
  * with scans.
  */
@@ -161,7 +161,7 @@ final class S3Source implements Source {
      * the end of a complete listing to the last key listed (filtered out or not), so that the next scan starts there.
      */
     private final class CursorScan implements Scan {
-        private final Iterator<S3Object> objects;
+        private final Listings.Listing objects;
         private final String committed;
         private final boolean full;
         private final ScanContext context;
@@ -237,6 +237,12 @@ final class S3Source implements Source {
                 context.status(status(furthest));
             }
             return put.isEmpty() ? CheckpointUpdate.NONE : new CheckpointUpdate(put, Set.of());
+        }
+
+        /** Stops the listing's requests ahead (folder by folder) and their threads. */
+        @Override
+        public void close() {
+            objects.close();
         }
     }
 
