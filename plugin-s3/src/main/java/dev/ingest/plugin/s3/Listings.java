@@ -141,7 +141,7 @@ final class Listings {
     /** The listing of {@link #byFolder}. */
     private static final class FolderListing implements Listing {
         /** How long an idle thread of a listing waits for work before it ends. */
-        static final long IDLE_SECONDS = 5;
+        static final long IDLE_SECONDS = 60;
         private static final AtomicInteger LISTINGS = new AtomicInteger();
 
         /** A folder whose listing was started ahead. */
