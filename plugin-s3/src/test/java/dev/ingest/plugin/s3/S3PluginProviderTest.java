@@ -53,11 +53,11 @@ class S3PluginProviderTest {
     void declaresTheOriginalKeysAndMarksSecretsAsSecret() {
         assertThat(provider.keys(PluginRole.SOURCE)).extracting(ConfigKey::name).containsExactlyInAnyOrder(
                 "endpoint", "insecure", "bucket", "prefix", "recursive", "accessKeyID", "secretAccessKey",
-                "sessionToken", "region", "pathStyle", "maxConnections", "listByPrefix", "include", "exclude",
+                "sessionToken", "region", "pathStyle", "maxConnections", "listByPrefix", "listConcurrency", "include", "exclude",
                 "startAfter", "cursor", "fullScanInterval", "notifications");
         assertThat(provider.keys(PluginRole.DESTINATION)).extracting(ConfigKey::name).containsExactlyInAnyOrder(
                 "endpoint", "insecure", "bucket", "prefix", "recursive", "accessKeyID", "secretAccessKey",
-                "sessionToken", "region", "pathStyle", "maxConnections", "listByPrefix", "metafilesPrefix", "partSize",
+                "sessionToken", "region", "pathStyle", "maxConnections", "listByPrefix", "listConcurrency", "metafilesPrefix", "partSize",
                 "multipartThreshold", "uploadConcurrency", "serverSideCopy", "copyPartSize", "signPayload");
         for (PluginRole role : PluginRole.values()) {
             assertThat(provider.keys(role)).filteredOn(ConfigKey::secret).extracting(ConfigKey::name)
@@ -163,6 +163,26 @@ class S3PluginProviderTest {
             assertThat(parse(role, "bucket", "b").listByPrefix()).isFalse();
             assertThat(parse(role, "bucket", "b", "listByPrefix", true).listByPrefix()).isTrue();
             assertThat(parse(role, "bucket", "b", "listByPrefix", "true").listByPrefix()).isTrue();
+        }
+    }
+
+    @Test
+    void listConcurrencyIsEightByDefaultOneToSixtyFourAndAtMostTheConnectionPool() {
+        for (PluginRole role : PluginRole.values()) {
+            assertThat(parse(role, "bucket", "b").listConcurrency()).isEqualTo(8);
+            assertThat(parse(role, "bucket", "b", "listConcurrency", 1).listConcurrency()).isEqualTo(1);
+            assertThat(parse(role, "bucket", "b", "listConcurrency", "64").listConcurrency()).isEqualTo(64);
+            assertThat(parse(role, "bucket", "b", "maxConnections", 4).listConcurrency())
+                    .as("the default fits a smaller pool").isEqualTo(4);
+            assertThat(problems(role, "bucket", "b", "listConcurrency", 0))
+                    .containsExactly("listConcurrency: must be at least 1, got 0");
+            assertThat(problems(role, "bucket", "b", "listConcurrency", 65))
+                    .containsExactly("listConcurrency: must be at most 64, got 65");
+            assertThat(problems(role, "bucket", "b", "listConcurrency", "many"))
+                    .containsExactly("listConcurrency: must be a whole number, got 'many'");
+            assertThat(problems(role, "bucket", "b", "listConcurrency", 6, "maxConnections", 4)).containsExactly(
+                    "listConcurrency: must be at most maxConnections (4), got 6: each request of a listing holds a "
+                            + "connection");
         }
     }
 
