@@ -319,8 +319,9 @@ final class Listings {
 
         /**
          * Starts listing the nearest folders known ahead, up to {@link #ahead} at once, in the order they will be
-         * reached: the top level's sub-folders first, then its parent's, and so on. A folder nearer than the
-         * farthest one started takes its place when all places are taken.
+         * reached: the top level's sub-folders first, then its parent's, and so on, down to the first level with
+         * a page still to come. A folder nearer than the farthest one started takes its place when all places are
+         * taken.
          */
         private void listAhead() {
             if (ahead == 0) {
@@ -346,6 +347,9 @@ final class Listings {
                             start(level, i, folder);
                         }
                         level.aheadFrom = i + 1;
+                    }
+                    if (level.continuation != null) {
+                        return; // its next page, still unknown, comes before the folders of the levels below
                     }
                 }
             }
