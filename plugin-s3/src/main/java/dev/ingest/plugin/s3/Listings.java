@@ -246,13 +246,16 @@ final class Listings {
         }
 
         private void advance() {
+            if (closed) {
+                throw AbortedException.create("the listing of " + where(prefix) + " was closed");
+            }
             if (!opened) {
                 opened = true;
                 levels.push(new Level(prefix, 0, list(prefix, null)));
                 listAhead();
             }
             while (next == null && !levels.isEmpty()) {
-                if (closed) {
+                if (closed) { // from another thread
                     throw AbortedException.create("the listing of " + where(prefix) + " was closed");
                 }
                 Level top = levels.peek();
