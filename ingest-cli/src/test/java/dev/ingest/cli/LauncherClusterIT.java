@@ -38,8 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The real {@code bin/ingest} on a 3-node nats-server cluster with the stream at 3 replicas
  * ({@code --stream-replicas 3}, the nodes named in {@code --queue-endpoint} separated by commas): the node that leads
- * the stream is killed ({@code kill -9}) in the middle of a {@code --once} run, and the run still copies every object,
- * each checked by content, once the cluster has a new leader.
+ * the stream, and serves ingest's connection, is killed ({@code kill -9}) in the middle of a {@code --once} run, and
+ * the run still copies every object, each checked by content, once the cluster has a new leader.
  *
  * <p>The destination is an HTTP receiver in this test that keeps what it is sent and holds uploads at a gate once
  * a third of the objects arrived, so that the kill happens while copies are in flight and most messages are still
@@ -152,15 +152,26 @@ class LauncherClusterIT {
             assertThat(info.getConfiguration().getReplicas()).as("--stream-replicas 3").isEqualTo(3);
             assertThat(info.getStreamState().getMsgCount()).as("the held copies still queued").isPositive();
         }
+        // The node to kill leads the stream and serves ingest's connection: so the run loses both at once.
+        int serving = cluster.nodeOfClient("ingest").orElseThrow();
+        for (int i = 0; i < 30 && !cluster.name(serving).equals(cluster.streamLeader(name).orElse("")); i++) {
+            String before = cluster.streamLeader(name).orElseThrow();
+            cluster.stepDown(name);
+            await("another leader after a step-down").atMost(Duration.ofMinutes(1))
+                    .until(() -> cluster.streamLeader(name).filter(l -> !l.equals(before)).isPresent());
+        }
         String leader = cluster.streamLeader(name).orElseThrow();
+        assertThat(leader).as("the stream's leader, moved to the node ingest is connected to")
+                .isEqualTo(cluster.name(serving));
 
-        cluster.kill(cluster.indexOf(leader));
+        cluster.kill(serving);
         await("a new leader of the stream").atMost(Duration.ofMinutes(2))
                 .until(() -> cluster.streamLeader(name).filter(l -> !l.equals(leader)).isPresent());
         gate.countDown();
         Result done = run.await(Duration.ofMinutes(5));
 
         assertThat(done.exitCode()).as(done.describe()).isZero();
+        assertThat(done.stderr()).as(done.describe()).contains("lost the connection to NATS; reconnecting");
         assertThat(done.count("failed")).as(done.describe()).isZero();
         Map<String, String> got = new TreeMap<>();
         stored.forEach((n, bytes) -> got.put(n, sha256(bytes)));

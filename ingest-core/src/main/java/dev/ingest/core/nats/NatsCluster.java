@@ -1,14 +1,20 @@
 package dev.ingest.core.nats;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
+import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.nats.client.api.ClusterInfo;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,7 +27,7 @@ import java.util.stream.Collectors;
  * A cluster of real {@code nats-server} processes with JetStream on loopback, for tests and the benchmark: each
  * node a {@link NatsServerProcess} (the same binary discovery and process handling) with its own store directory,
  * client port and route port, named {@code n1}, {@code n2}, ... (the server names JetStream reports as leaders),
- * routes to every other node. {@link #start(int)} returns once the cluster's JetStream can place a stream on every
+ * routes to every other node, and a monitoring port (for {@link #nodeOfClient}). {@link #start(int)} returns once the cluster's JetStream can place a stream on every
  * node. A node can be killed ({@code kill -9}) and restarted on the same ports and store.
  *
  * <p>Not thread-safe.
@@ -34,6 +40,7 @@ public final class NatsCluster implements AutoCloseable {
     private final Path root;
     private final List<NatsServerProcess> nodes = new ArrayList<>();
     private final List<String> names = new ArrayList<>();
+    private final List<Integer> monitorPorts = new ArrayList<>();
 
     private NatsCluster(Path root) {
         this.root = root;
@@ -58,6 +65,7 @@ public final class NatsCluster implements AutoCloseable {
             for (int i = 0; i < size; i++) {
                 clientPorts[i] = NatsServerProcess.freePort();
                 routePorts[i] = NatsServerProcess.freePort();
+                cluster.monitorPorts.add(NatsServerProcess.freePort());
             }
             String clusterName = "ingest-" + cluster.root.getFileName().toString().replaceAll("[^A-Za-z0-9]", "");
             for (int i = 0; i < size; i++) {
@@ -69,7 +77,8 @@ public final class NatsCluster implements AutoCloseable {
                     }
                 }
                 List<String> args = new ArrayList<>(List.of("--server_name", name, "--cluster_name", clusterName,
-                        "--cluster", "nats://127.0.0.1:" + routePorts[i]));
+                        "--cluster", "nats://127.0.0.1:" + routePorts[i],
+                        "-m", cluster.monitorPorts.get(i).toString()));
                 if (!routes.isEmpty()) {
                     args.addAll(List.of("--routes", String.join(",", routes)));
                 }
@@ -159,6 +168,53 @@ public final class NatsCluster implements AutoCloseable {
             Thread.currentThread().interrupt();
             return Optional.empty();
         }
+    }
+
+    /**
+     * Asks the leader of a stream to step down, so that another node is elected (JetStream's
+     * {@code $JS.API.STREAM.LEADER.STEPDOWN}).
+     *
+     * @param stream the stream
+     * @throws IOException if the request fails or is refused
+     */
+    public void stepDown(String stream) throws IOException {
+        try (Connection nc = connect()) {
+            Message reply = nc.request("$JS.API.STREAM.LEADER.STEPDOWN." + stream, null, Duration.ofSeconds(5));
+            String body = reply == null ? "no reply" : new String(reply.getData(), StandardCharsets.UTF_8);
+            if (reply == null || body.contains("\"error\"")) {
+                throw new IOException("stream " + stream + " did not step down: " + body);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    /**
+     * Finds the running node a client is connected to, by its connection name, from the nodes' monitoring
+     * endpoints ({@code /connz}).
+     *
+     * @param connectionName the name the client gave its connection (ingest's is {@code ingest})
+     * @return the index of the first node with such a connection, or empty
+     */
+    public Optional<Integer> nodeOfClient(String connectionName) {
+        for (int i = 0; i < nodes.size(); i++) {
+            if (!nodes.get(i).isRunning()) {
+                continue;
+            }
+            try (InputStream in = URI.create("http://127.0.0.1:" + monitorPorts.get(i) + "/connz?limit=1024")
+                    .toURL().openStream()) {
+                JsonNode connections = new ObjectMapper().readTree(in).path("connections");
+                for (JsonNode c : connections) {
+                    if (connectionName.equals(c.path("name").asText())) {
+                        return Optional.of(i);
+                    }
+                }
+            } catch (IOException e) {
+                // not answering: not this one
+            }
+        }
+        return Optional.empty();
     }
 
     /**
