@@ -131,6 +131,12 @@ class LauncherClusterIT {
         }
     }
 
+    /** @return the stream's leader, once it has one */
+    private String leaderOf(String stream) {
+        return await("a leader of stream " + stream).atMost(Duration.ofMinutes(1))
+                .until(() -> cluster.streamLeader(stream), java.util.Optional::isPresent).orElseThrow();
+    }
+
     @Test
     void killingTheStreamLeaderMidRunLosesNothingAndTheRunCompletesOnceThereIsANewLeader() throws Exception {
         Path src = dir.resolve("source");
@@ -153,14 +159,15 @@ class LauncherClusterIT {
             assertThat(info.getStreamState().getMsgCount()).as("the held copies still queued").isPositive();
         }
         // The node to kill leads the stream and serves ingest's connection: so the run loses both at once.
-        int serving = cluster.nodeOfClient("ingest").orElseThrow();
-        for (int i = 0; i < 30 && !cluster.name(serving).equals(cluster.streamLeader(name).orElse("")); i++) {
-            String before = cluster.streamLeader(name).orElseThrow();
+        int serving = await("the node serving ingest's connection").atMost(Duration.ofSeconds(30))
+                .until(() -> cluster.nodeOfClient("ingest"), java.util.Optional::isPresent).orElseThrow();
+        for (int i = 0; i < 30 && !cluster.name(serving).equals(leaderOf(name)); i++) {
+            String before = leaderOf(name);
             cluster.stepDown(name);
             await("another leader after a step-down").atMost(Duration.ofMinutes(1))
                     .until(() -> cluster.streamLeader(name).filter(l -> !l.equals(before)).isPresent());
         }
-        String leader = cluster.streamLeader(name).orElseThrow();
+        String leader = leaderOf(name);
         assertThat(leader).as("the stream's leader, moved to the node ingest is connected to")
                 .isEqualTo(cluster.name(serving));
 
