@@ -15,10 +15,14 @@ import io.nats.client.JetStreamManagement;
 import io.nats.client.api.Replica;
 import io.nats.client.api.StreamInfo;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -93,6 +97,33 @@ class JetStreamQueueClusterIT {
                                 + "nats stream edit --replicas, or set --stream-replicas 3)",
                         "key-value bucket rkept_config has 3 replica(s) but --stream-replicas is 1: it is left as it "
                                 + "is (change it with nats stream edit --replicas, or set --stream-replicas 3)");
+    }
+
+    @Test
+    void theEmbeddingBuilderCreatesTheStreamWithItsReplicasAndCopiesThroughTheCluster(@TempDir Path tmp)
+            throws Exception {
+        Path in = Files.createDirectories(tmp.resolve("in"));
+        for (int i = 0; i < 20; i++) {
+            Files.writeString(in.resolve("f" + i + ".txt"), "object " + i);
+        }
+        String config = """
+                sources: [{name: in, type: dir, path: '${IN}'}]
+                destinations: [{name: out, type: dir, path: '${OUT}'}]
+                workflows: [{name: copy, source: in, destinations: [out]}]
+                """;
+        try (Ingest ingest = Ingest.builder().config(config)
+                .variables(Map.of("IN", in.toString(), "OUT", tmp.resolve("out").toString()))
+                .natsUrl(cluster.url()).stream("rembed").subject("rembed").consumer("rembed").streamReplicas(3)
+                .build()) {
+            assertThat(ingest.runOnce().failed()).isZero();
+        }
+        try (Connection nc = cluster.connect()) {
+            assertThat(nc.jetStreamManagement().getStreamInfo("rembed").getConfiguration().getReplicas())
+                    .isEqualTo(3);
+        }
+        for (int i = 0; i < 20; i++) {
+            assertThat(tmp.resolve("out").resolve("f" + i + ".txt")).hasContent("object " + i);
+        }
     }
 
     @Test
