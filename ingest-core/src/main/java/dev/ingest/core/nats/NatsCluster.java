@@ -27,8 +27,9 @@ import java.util.stream.Collectors;
  * A cluster of real {@code nats-server} processes with JetStream on loopback, for tests and the benchmark: each
  * node a {@link NatsServerProcess} (the same binary discovery and process handling) with its own store directory,
  * client port and route port, named {@code n1}, {@code n2}, ... (the server names JetStream reports as leaders),
- * routes to every other node, and a monitoring port (for {@link #nodeOfClient}). {@link #start(int)} returns once the cluster's JetStream can place a stream on every
- * node. A node can be killed ({@code kill -9}) and restarted on the same ports and store.
+ * routes to every other node, and a monitoring port (for {@link #nodeOfClient}). {@link #start(int)} returns once
+ * the cluster's JetStream can place a stream on every node. A node can be killed ({@code kill -9}) and restarted on
+ * the same ports and store.
  *
  * <p>Not thread-safe.
  */
