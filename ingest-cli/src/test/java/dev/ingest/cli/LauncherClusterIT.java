@@ -131,6 +131,26 @@ class LauncherClusterIT {
         }
     }
 
+    /**
+     * Moves the stream's leadership (by step-downs) to the node ingest's connection is on, so that killing that node
+     * makes the run lose both at once.
+     *
+     * @return the index of that node
+     */
+    private int leaderOnIngestsNode(String stream) throws IOException {
+        int serving = await("the node serving ingest's connection").atMost(Duration.ofSeconds(30))
+                .until(() -> cluster.nodeOfClient("ingest"), java.util.Optional::isPresent).orElseThrow();
+        for (int i = 0; i < 30 && !cluster.name(serving).equals(leaderOf(stream)); i++) {
+            String before = leaderOf(stream);
+            cluster.stepDown(stream);
+            await("another leader after a step-down").atMost(Duration.ofMinutes(1))
+                    .until(() -> cluster.streamLeader(stream).filter(l -> !l.equals(before)).isPresent());
+        }
+        assertThat(leaderOf(stream)).as("the stream's leader, moved to the node ingest is connected to")
+                .isEqualTo(cluster.name(serving));
+        return serving;
+    }
+
     /** @return the stream's leader, once it has one */
     private String leaderOf(String stream) {
         return await("a leader of stream " + stream).atMost(Duration.ofMinutes(1))
@@ -158,18 +178,8 @@ class LauncherClusterIT {
             assertThat(info.getConfiguration().getReplicas()).as("--stream-replicas 3").isEqualTo(3);
             assertThat(info.getStreamState().getMsgCount()).as("the held copies still queued").isPositive();
         }
-        // The node to kill leads the stream and serves ingest's connection: so the run loses both at once.
-        int serving = await("the node serving ingest's connection").atMost(Duration.ofSeconds(30))
-                .until(() -> cluster.nodeOfClient("ingest"), java.util.Optional::isPresent).orElseThrow();
-        for (int i = 0; i < 30 && !cluster.name(serving).equals(leaderOf(name)); i++) {
-            String before = leaderOf(name);
-            cluster.stepDown(name);
-            await("another leader after a step-down").atMost(Duration.ofMinutes(1))
-                    .until(() -> cluster.streamLeader(name).filter(l -> !l.equals(before)).isPresent());
-        }
-        String leader = leaderOf(name);
-        assertThat(leader).as("the stream's leader, moved to the node ingest is connected to")
-                .isEqualTo(cluster.name(serving));
+        int serving = leaderOnIngestsNode(name);
+        String leader = cluster.name(serving);
 
         cluster.kill(serving);
         await("a new leader of the stream").atMost(Duration.ofMinutes(2))
@@ -183,6 +193,95 @@ class LauncherClusterIT {
         Map<String, String> got = new TreeMap<>();
         stored.forEach((n, bytes) -> got.put(n, sha256(bytes)));
         assertThat(got).as("every object at the destination, by content").isEqualTo(expected);
+        try (Connection nc = cluster.connect()) {
+            assertThat(nc.jetStreamManagement().getStreamInfo(name).getStreamState().getMsgCount())
+                    .as("nothing left queued").isZero();
+        }
+    }
+
+    /**
+     * The kill while the scan publishes: an HTTP source whose listing's second page is held until the node that leads
+     * the stream and serves ingest's connection was killed, then handed over at once, before a new leader is elected.
+     * Its publishes meet the election; those not confirmed are retried, and every object arrives once, by content.
+     */
+    @Test
+    void killingTheStreamLeaderWhileTheScanPublishesLosesNothing() throws Exception {
+        int perPage = OBJECTS / 2;
+        Map<String, byte[]> objects = new TreeMap<>();
+        Map<String, String> expected = new TreeMap<>();
+        java.util.Random random = new java.util.Random(22);
+        for (int i = 0; i < OBJECTS; i++) {
+            byte[] bytes = new byte[1024];
+            random.nextBytes(bytes);
+            String objectName = "page " + (i / perPage) + "/objet " + i + ".bin";
+            objects.put(Integer.toString(i), bytes);
+            expected.put(objectName, sha256(bytes));
+        }
+        CountDownLatch secondPage = new CountDownLatch(1);
+        AtomicInteger secondPageAsked = new AtomicInteger();
+        receiver.createContext("/list", ex -> {
+            try (ex) {
+                int page = ex.getRequestURI().getQuery() != null && ex.getRequestURI().getQuery().contains("page=2") ? 1 : 0;
+                if (page == 1) {
+                    secondPageAsked.incrementAndGet();
+                    try {
+                        secondPage.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        ex.sendResponseHeaders(503, -1);
+                        return;
+                    }
+                }
+                StringBuilder json = new StringBuilder("{\"items\":[");
+                for (int i = page * perPage; i < (page + 1) * perPage; i++) {
+                    json.append(i == page * perPage ? "" : ",").append("{\"id\":\"").append(i)
+                            .append("\",\"name\":\"page ").append(page).append("/objet ").append(i)
+                            .append(".bin\",\"url\":\"/obj/").append(i).append("\"}");
+                }
+                json.append("]").append(page == 0 ? ",\"next\":\"/list?page=2\"" : "").append('}');
+                byte[] body = json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                ex.getResponseHeaders().set("Content-Type", "application/json");
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body);
+            }
+        });
+        receiver.createContext("/obj/", ex -> {
+            try (ex) {
+                byte[] body = objects.get(ex.getRequestURI().getPath().substring("/obj/".length()));
+                if (body == null) {
+                    ex.sendResponseHeaders(404, -1);
+                    return;
+                }
+                ex.sendResponseHeaders(200, body.length);
+                if (!"HEAD".equals(ex.getRequestMethod())) {
+                    ex.getResponseBody().write(body);
+                }
+            }
+        });
+        Path dst = dir.resolve("destination");
+        String name = unique("clusterscan");
+        Path config = dir.resolve(name + ".yaml");
+        Files.writeString(config, "sources: [{name: api, type: http, url: 'http://127.0.0.1:"
+                + receiver.getAddress().getPort() + "/list', items: /items, nextField: /next}]\n"
+                + "destinations: [{name: dst, type: file, path: " + LauncherSupport.quote(dst) + "}]\n"
+                + "workflows: [{name: " + name + ", source: api, destinations: [dst], batchSize: 16, concurrency: 8}]\n");
+
+        Launch run = launcher.start(dir, Map.of(), queueArgs(cluster.url(), name, config, "--mode=all", "--once",
+                "--stream-replicas", "3", "--ack-wait", "10s"));
+        await("the second page of the listing asked for").atMost(Duration.ofMinutes(3))
+                .failFast("the launcher exited", () -> !run.process().isAlive())
+                .until(() -> secondPageAsked.get() > 0);
+        int serving = leaderOnIngestsNode(name);
+
+        cluster.kill(serving);
+        secondPage.countDown();
+        Result done = run.await(Duration.ofMinutes(5));
+
+        assertThat(done.exitCode()).as(done.describe()).isZero();
+        assertThat(done.stderr()).as(done.describe()).contains("lost the connection to NATS; reconnecting");
+        assertThat(done.counts()).as(done.describe()).containsEntry("listed", (long) OBJECTS)
+                .containsEntry("failed", 0L);
+        assertThat(LauncherSupport.hashTree(dst)).as("every object at the destination, by content").isEqualTo(expected);
         try (Connection nc = cluster.connect()) {
             assertThat(nc.jetStreamManagement().getStreamInfo(name).getStreamState().getMsgCount())
                     .as("nothing left queued").isZero();
