@@ -221,7 +221,8 @@ class LauncherClusterIT {
         AtomicInteger secondPageAsked = new AtomicInteger();
         receiver.createContext("/list", ex -> {
             try (ex) {
-                int page = ex.getRequestURI().getQuery() != null && ex.getRequestURI().getQuery().contains("page=2") ? 1 : 0;
+                String query = ex.getRequestURI().getQuery();
+                int page = query != null && query.contains("page=2") ? 1 : 0;
                 if (page == 1) {
                     secondPageAsked.incrementAndGet();
                     try {
