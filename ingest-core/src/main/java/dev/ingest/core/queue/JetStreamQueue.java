@@ -281,6 +281,29 @@ public final class JetStreamQueue implements AutoCloseable {
         return settings.stream() + "_scans";
     }
 
+    /**
+     * How long a publish the server did not confirm is retried, synchronously with growing pauses (0.4 s doubling to
+     * 5 s), before it fails: long enough for the connection to move to another server and for a NATS cluster that
+     * lost a node to elect new leaders (seconds, more on a loaded machine), while publishes meet "no responders" or
+     * time out.
+     */
+    public static final Duration PUBLISH_RETRY_PERIOD = Duration.ofSeconds(60);
+
+    /**
+     * The pause before the next attempt of a publish that failed, the one schedule of the enqueuer's and the record
+     * runner's retries.
+     *
+     * @param attempt the attempt that failed, from 1
+     * @param startNanos {@link System#nanoTime()} at the first attempt
+     * @return the pause in milliseconds, or -1 when {@link #PUBLISH_RETRY_PERIOD} is over: give up
+     */
+    public static long publishRetryPause(int attempt, long startNanos) {
+        if (System.nanoTime() - startNanos >= PUBLISH_RETRY_PERIOD.toNanos()) {
+            return -1;
+        }
+        return Math.min(5000, 200L << Math.min(attempt, 5));
+    }
+
     /** The server's error code for a stream (a key-value bucket's too) that does not exist. */
     public static final int STREAM_NOT_FOUND = 10059;
 
