@@ -50,7 +50,7 @@ public final class BenchMain {
                    String ingestJavaOpts, String logLevel, boolean serve, boolean tls, int repeat, boolean flatListing) {
 
         static Options parse(String[] args) {
-            TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10));
+            TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12));
             boolean quick = false;
             Path root = Paths.get(System.getProperty("bench.root", ".")).toAbsolutePath().normalize();
             boolean rclone = true;
@@ -81,11 +81,11 @@ public final class BenchMain {
                             try {
                                 n = Integer.parseInt(c.trim());
                             } catch (NumberFormatException e) {
-                                throw new IllegalArgumentException("--cases takes numbers from 1 to 10, such as 1,2,5; got '"
+                                throw new IllegalArgumentException("--cases takes numbers from 1 to 12, such as 1,2,5; got '"
                                         + c + "'");
                             }
-                            if (n < 1 || n > 10) {
-                                throw new IllegalArgumentException("there are cases 1 to 10, not " + n);
+                            if (n < 1 || n > 12) {
+                                throw new IllegalArgumentException("there are cases 1 to 12, not " + n);
                             }
                             cases.add(n);
                         }
@@ -146,6 +146,7 @@ public final class BenchMain {
               9  cases 1 and 2 as one-time runs (ingest run WORKFLOW) on a warm service, whole command time
               10 jdbc: 1,000,000 rows of about 200 bytes (--quick: 100,000) from PostgreSQL (127.0.0.1:5432, db test)
                  to a file destination as gzip NDJSON, vs psql \\copy ... | gzip
+              12 NATS R3 vs R1: case 1's copy (c=16) through a 3-node nats-server cluster, --stream-replicas 3 and 1
               --quick  smaller data (a smoke run); --ingest-java-opts  appended to every ingest run's JAVA_OPTS
               --repeat N  run every measured step N times and report the median (the note shows min-max)
               --flat-listing  ingest lists all keys in one listing (listByPrefix: false) rather than folder by folder
@@ -245,6 +246,7 @@ public final class BenchMain {
                         case 8 -> case8();
                         case 9 -> case9();
                         case 10 -> case10();
+                        case 12 -> case12();
                         default -> throw new IllegalStateException();
                     }
                 } catch (Exception e) {
@@ -440,7 +442,7 @@ public final class BenchMain {
 
     /** Deletes the shared sources no later case needs, to free the server's memory. */
     private void releaseSources(int finished) {
-        Map<String, List<Integer>> users = Map.of("src-small", List.of(1, 9), "src-big", List.of(2, 4, 6, 9),
+        Map<String, List<Integer>> users = Map.of("src-small", List.of(1, 9, 12), "src-big", List.of(2, 4, 6, 9),
                 "src-many", List.of(3, 5, 7));
         for (Map.Entry<String, List<Integer>> e : users.entrySet()) {
             boolean needed = e.getValue().stream().anyMatch(c -> c > finished && options.cases().contains(c));
@@ -726,6 +728,25 @@ public final class BenchMain {
         add(sdkByFolder, lsf);
         if (lsf != null) {
             add(lsf, lsf);
+        }
+    }
+
+    /** Case 12 ({@link ClusterCase}): case 1's copy through a 3-node cluster at 1 and at 3 replicas. */
+    private void case12() throws Exception {
+        String c = "12 R3 vs R1 " + count(sizes.smallCount()) + "x" + human(sizes.smallSize()).replace(" ", "");
+        String src = smallSource();
+        IngestRunner usual = ingest;
+        try {
+            for (Row r : ClusterCase.run(out, ingest, (runner, tool, label) -> {
+                ingest = runner; // ingestCopy runs through this.ingest
+                Row row = repeat(() -> ingestCopy(c, tool, label, src, List.of("c12-i"), streaming(), 16, 16, ""));
+                deleteBuckets("c12-i");
+                return row;
+            })) {
+                add(r, null);
+            }
+        } finally {
+            ingest = usual;
         }
     }
 

@@ -109,6 +109,25 @@ final class IngestRunner {
         return dirs;
     }
 
+    /** Further arguments of every {@link #run} (after the queue's), such as {@code --stream-replicas 3}. */
+    private List<String> queueArgs = List.of();
+
+    /**
+     * A runner of the same distribution, S3 server and settings against another NATS server (a cluster), whose
+     * {@link #run runs} also take {@code moreArgs}.
+     *
+     * @param otherNatsUrl the server, or several separated by commas
+     * @param moreArgs further arguments of every run
+     * @return the runner
+     */
+    IngestRunner on(String otherNatsUrl, List<String> moreArgs) {
+        IngestRunner r = new IngestRunner(launcher, pluginsDir, otherNatsUrl, s3Endpoint, workDir, extraJavaOpts,
+                logLevel);
+        r.listByPrefix = listByPrefix;
+        r.queueArgs = List.copyOf(moreArgs);
+        return r;
+    }
+
     /** @return the nats-server's URL */
     String natsUrl() {
         return natsUrl;
@@ -295,6 +314,7 @@ final class IngestRunner {
                 "--config", config.toString(), "--queue-endpoint", natsUrl,
                 "--stream", stream, "--subject", subject, "--consumer", subject,
                 "--listen", "127.0.0.1:0", "--log-level", logLevel));
+        cmd.addAll(queueArgs);
         if (pluginsDir != null) {
             cmd.add("--plugins");
             cmd.add(pluginsDir.toString());

@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 final class StreamOptions {
 
     @Option(names = "--stream-replicas", defaultValue = "1",
-            description = "Replicas of the stream when ingest creates it (default: ${DEFAULT-VALUE}).")
+            description = "How many servers of a NATS cluster hold the stream and the key-value buckets when "
+                    + "ingest creates them, 1 to 5 (default: ${DEFAULT-VALUE}); an existing one keeps its replicas.")
     int streamReplicas = 1;
 
     @Option(names = "--max-msgs", defaultValue = "-1",
@@ -36,6 +37,11 @@ final class StreamOptions {
                 .orElseThrow(() -> new IllegalArgumentException("--ack-wait '" + ackWait + "' must be a duration of at least 1s"));
         if (streamReplicas < 1 || streamReplicas > 5) {
             throw new IllegalArgumentException("--stream-replicas must be between 1 and 5, got " + streamReplicas);
+        }
+        if (streamReplicas > 1 && IngestCommand.EMBEDDED.equals(queue.endpoint)) {
+            throw new IllegalArgumentException("--stream-replicas " + streamReplicas + " needs a NATS cluster of at "
+                    + "least " + streamReplicas + " servers, and --queue-endpoint=embedded is a single server: use "
+                    + "--stream-replicas 1, or name the cluster's servers in --queue-endpoint");
         }
         return new QueueSettings(endpointUrl, queue.stream, queue.subject, queue.consumer, streamReplicas, maxMsgs,
                 Duration.ofMinutes(2), wait);

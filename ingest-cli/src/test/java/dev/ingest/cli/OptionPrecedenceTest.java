@@ -103,6 +103,26 @@ class OptionPrecedenceTest {
     }
 
     @Test
+    void streamReplicasOutOfRangeOrAboveOneOnTheEmbeddedServerAreUsageErrorsThatSayWhy() throws Exception {
+        write("streamReplicas: 3");
+        for (String bad : List.of("0", "6")) {
+            CliRun r = CliRun.run("--mode=all", "--once", "--config", config.toString(), "--stream-replicas", bad,
+                    "--queue-endpoint", "nats://127.0.0.1:1");
+            assertThat(r.exitCode()).as(r.describe()).isEqualTo(ExitCode.USAGE);
+            assertThat(r.err()).as(r.describe())
+                    .startsWith("ingest: --stream-replicas must be between 1 and 5, got " + bad + "\n");
+        }
+
+        CliRun embedded = CliRun.run("--mode=all", "--once", "--config", config.toString(), "--queue-endpoint",
+                "embedded");
+        assertThat(embedded.exitCode()).as(embedded.describe()).isEqualTo(ExitCode.USAGE);
+        assertThat(embedded.err()).as(embedded.describe()).startsWith("ingest: --stream-replicas 3 needs a NATS "
+                + "cluster of at least 3 servers, and --queue-endpoint=embedded is a single server: use "
+                + "--stream-replicas 1, or name the cluster's servers in --queue-endpoint (from key "
+                + "ingest.streamReplicas of " + config + " (line 2))");
+    }
+
+    @Test
     void theLogLevelComesFromItsVariable() {
         CliRun r = CliRun.run(Map.of("INGEST_LOG_LEVEL", "loud"), "plugins");
 

@@ -159,6 +159,7 @@ public final class Ingest implements AutoCloseable {
         private String subject = "ingest";
         private String consumer = "ingest";
         private Duration ackWait = Duration.ofSeconds(60);
+        private int streamReplicas = 1;
         private Mode mode = Mode.ALL;
         private boolean strictWorkflows = true;
         private Duration grace = Duration.ofSeconds(25);
@@ -328,6 +329,21 @@ public final class Ingest implements AutoCloseable {
         }
 
         /**
+         * @param replicas how many servers of a NATS cluster hold the stream and the key-value buckets ingest creates
+         *     (default 1, as {@code --stream-replicas}; 1 to 5, at most the cluster's size). An existing stream or
+         *     bucket keeps its replicas (a warning is logged when they differ).
+         * @return this
+         * @throws IllegalArgumentException if not between 1 and 5
+         */
+        public Builder streamReplicas(int replicas) {
+            if (replicas < 1 || replicas > 5) {
+                throw new IllegalArgumentException("streamReplicas must be between 1 and 5, got " + replicas);
+            }
+            this.streamReplicas = replicas;
+            return this;
+        }
+
+        /**
          * @param mode {@link Mode#ENQUEUE} (scan sources), {@link Mode#DEQUEUE} (copy objects) or {@link Mode#ALL}
          *     (both; the default)
          * @return this
@@ -390,7 +406,7 @@ public final class Ingest implements AutoCloseable {
             }
             String endpoint = natsUrl != null ? natsUrl : Optional.ofNullable(connection.getConnectedUrl())
                     .orElse("the application's NATS connection");
-            QueueSettings settings = new QueueSettings(endpoint, stream, subject, consumer, 1, -1,
+            QueueSettings settings = new QueueSettings(endpoint, stream, subject, consumer, streamReplicas, -1,
                     Duration.ofMinutes(2), ackWait);
 
             ConfigLoader loader = ConfigLoader.create(env);

@@ -40,7 +40,6 @@ final class Enqueuer {
     static final int WINDOW = 1024;
     /** How many dead-lettered objects a scan's warning names. */
     private static final int DEAD_EXAMPLES = 5;
-    private static final int SYNC_RETRIES = 5;
 
     private final JetStreamQueue queue;
     private final WorkflowConfig workflow;
@@ -305,9 +304,10 @@ final class Enqueuer {
         (duplicate ? alreadyQueued : queued).incrementAndGet();
     }
 
+    /** Publishes synchronously, retrying for {@link JetStreamQueue#PUBLISH_RETRY_PERIOD} (a cluster's election). */
     private void publishWithRetries(Codec codec) throws IOException, InterruptedException {
-        IOException last = null;
-        for (int attempt = 1; attempt <= SYNC_RETRIES; attempt++) {
+        long start = System.nanoTime();
+        for (int attempt = 1; ; attempt++) {
             try {
                 var ack = queue.publish(workflow.name(), dedupScope, codec);
                 countQueued(ack.isDuplicate());
@@ -317,12 +317,16 @@ final class Enqueuer {
                 return;
             } catch (IOException | RuntimeException e) {
                 metrics.queueOperation(workflow.name(), "publish", false);
-                last = e instanceof IOException io ? io : new IOException(e.toString(), e);
-                Thread.sleep(Math.min(5000, 200L << attempt));
+                IOException last = e instanceof IOException io ? io : new IOException(e.toString(), e);
+                long pause = JetStreamQueue.publishRetryPause(attempt, start);
+                if (pause < 0) {
+                    metrics.enqueued(workflow.name(), workflow.source(), false);
+                    throw new IOException("could not queue object '" + codec.name() + "' of workflow "
+                            + workflow.name() + " after " + attempt + " attempts in "
+                            + (System.nanoTime() - start) / 1_000_000_000 + "s: " + last.getMessage(), last);
+                }
+                Thread.sleep(pause);
             }
         }
-        metrics.enqueued(workflow.name(), workflow.source(), false);
-        throw new IOException("could not queue object '" + codec.name() + "' of workflow " + workflow.name()
-                + " after " + SYNC_RETRIES + " attempts: " + last.getMessage(), last);
     }
 }

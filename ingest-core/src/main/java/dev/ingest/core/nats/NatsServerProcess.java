@@ -31,15 +31,18 @@ public final class NatsServerProcess implements AutoCloseable {
     private final Path storeDir;
     private final boolean ownsStore;
     private final int port;
+    /** Further arguments of every start (a cluster node's name and routes), after the usual ones. */
+    private final List<String> extraArgs;
     private Path logFile;
     private int starts;
     private Process process;
 
-    private NatsServerProcess(Path binary, Path storeDir, boolean ownsStore, int port) {
+    private NatsServerProcess(Path binary, Path storeDir, boolean ownsStore, int port, List<String> extraArgs) {
         this.binary = binary;
         this.storeDir = storeDir;
         this.ownsStore = ownsStore;
         this.port = port;
+        this.extraArgs = List.copyOf(extraArgs);
     }
 
     /**
@@ -97,15 +100,28 @@ public final class NatsServerProcess implements AutoCloseable {
     }
 
     private static NatsServerProcess start(Path storeDir, boolean owns) throws IOException {
-        Path binary = findBinary().orElseThrow(() -> new IOException(
-                "nats-server is not installed: install it (Debian/Ubuntu: apt-get install -y nats-server), put it on "
-                        + "PATH, or set INGEST_NATS_SERVER to its path"));
-        NatsServerProcess server = new NatsServerProcess(binary, storeDir, owns, freePort());
+        NatsServerProcess server = new NatsServerProcess(requireBinary(), storeDir, owns, freePort(), List.of());
         server.startProcess();
         return server;
     }
 
-    private static int freePort() throws IOException {
+    /**
+     * Starts a server with further arguments (a node of a {@link NatsCluster}) on a given port; its store is kept on
+     * {@link #close()}.
+     */
+    static NatsServerProcess start(Path storeDir, int port, List<String> extraArgs) throws IOException {
+        NatsServerProcess server = new NatsServerProcess(requireBinary(), storeDir, false, port, extraArgs);
+        server.startProcess();
+        return server;
+    }
+
+    private static Path requireBinary() throws IOException {
+        return findBinary().orElseThrow(() -> new IOException(
+                "nats-server is not installed: install it (Debian/Ubuntu: apt-get install -y nats-server), put it on "
+                        + "PATH, or set INGEST_NATS_SERVER to its path"));
+    }
+
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
             s.setReuseAddress(true);
             return s.getLocalPort();
@@ -117,6 +133,7 @@ public final class NatsServerProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(binary.toString(),
                 "-a", "127.0.0.1", "-p", Integer.toString(port),
                 "-js", "-sd", storeDir.resolve("jetstream").toString()));
+        cmd.addAll(extraArgs);
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
@@ -251,7 +268,7 @@ public final class NatsServerProcess implements AutoCloseable {
         }
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }

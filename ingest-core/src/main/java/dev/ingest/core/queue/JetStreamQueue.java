@@ -245,6 +245,7 @@ public final class JetStreamQueue implements AutoCloseable {
         try {
             StreamInfo info = jsm.getStreamInfo(settings.stream());
             StreamConfiguration current = info.getConfiguration();
+            warnOfReplicas("stream " + settings.stream(), current.getReplicas());
             if (!current.getSubjects().contains(subjects)) {
                 List<String> all = new ArrayList<>(current.getSubjects());
                 all.add(subjects);
@@ -280,12 +281,52 @@ public final class JetStreamQueue implements AutoCloseable {
         return settings.stream() + "_scans";
     }
 
+    /**
+     * How long a publish the server did not confirm is retried, synchronously with growing pauses (0.4 s doubling to
+     * 5 s), before it fails: long enough for the connection to move to another server and for a NATS cluster that
+     * lost a node to elect new leaders (seconds, more on a loaded machine), while publishes meet "no responders" or
+     * time out.
+     */
+    public static final Duration PUBLISH_RETRY_PERIOD = Duration.ofSeconds(60);
+
+    /**
+     * The pause before the next attempt of a publish that failed, the one schedule of the enqueuer's and the record
+     * runner's retries.
+     *
+     * @param attempt the attempt that failed, from 1
+     * @param startNanos {@link System#nanoTime()} at the first attempt
+     * @return the pause in milliseconds, or -1 when {@link #PUBLISH_RETRY_PERIOD} is over: give up
+     */
+    public static long publishRetryPause(int attempt, long startNanos) {
+        if (System.nanoTime() - startNanos >= PUBLISH_RETRY_PERIOD.toNanos()) {
+            return -1;
+        }
+        return Math.min(5000, 200L << Math.min(attempt, 5));
+    }
+
     /** The server's error code for a stream (a key-value bucket's too) that does not exist. */
     public static final int STREAM_NOT_FOUND = 10059;
 
+    /** The streams and buckets whose replicas were warned of (once each). */
+    private final java.util.Set<String> replicasWarned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * An existing stream or bucket keeps its replicas: changing them moves its data between servers, which is the
+     * operator's decision ({@code nats stream edit --replicas}), not a side effect of starting ingest. A difference
+     * from {@code --stream-replicas} is logged.
+     */
+    private void warnOfReplicas(String what, int replicas) {
+        if (replicas != settings.streamReplicas() && replicasWarned.add(what)) {
+            LOG.warn("{} has {} replica(s) but --stream-replicas is {}: it is left as it is (change it with "
+                    + "nats stream edit --replicas, or set --stream-replicas {})", what, replicas,
+                    settings.streamReplicas(), replicas);
+        }
+    }
+
     /**
      * Creates a key-value bucket of this queue when it does not exist: file storage, the stream's replicas. Every
-     * bucket of ingest's (scans, checkpoints, configuration, leases, dead-letter marks) is made here.
+     * bucket of ingest's (scans, checkpoints, configuration, leases, dead-letter marks) is made here. An existing
+     * bucket with other replicas is left as it is, with a warning.
      *
      * @param bucket its name
      * @param historyPerKey how many values a key keeps
@@ -297,7 +338,7 @@ public final class JetStreamQueue implements AutoCloseable {
     public void ensureBucket(String bucket, int historyPerKey, Duration ttl) throws IOException, JetStreamApiException {
         var kvm = connection.keyValueManagement();
         try {
-            kvm.getStatus(bucket);
+            warnOfReplicas("key-value bucket " + bucket, kvm.getStatus(bucket).getReplicas());
         } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() != STREAM_NOT_FOUND) {
                 throw e;

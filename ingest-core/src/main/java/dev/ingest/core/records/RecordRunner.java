@@ -53,7 +53,6 @@ public final class RecordRunner implements RecordContext {
     /** Chunks published and not yet confirmed, at most. */
     static final int WINDOW = 256;
     static final long COMMIT_MILLIS = 100;
-    private static final int SYNC_RETRIES = 5;
 
     /** What the runner reports as it goes. */
     public interface Listener {
@@ -341,22 +340,28 @@ public final class RecordRunner implements RecordContext {
                        Throwable first) {
         CompletableFuture.runAsync(() -> {
             Throwable last = first;
-            for (int attempt = 1; attempt <= SYNC_RETRIES && !Thread.currentThread().isInterrupted(); attempt++) {
+            long start = System.nanoTime();
+            int attempt = 1;
+            for (; !Thread.currentThread().isInterrupted(); attempt++) {
                 try {
                     queue.publishRecords(workflow.name(), chunk, id, run);
                     settled(p, confirmed, null);
                     return;
                 } catch (IOException | RuntimeException e) {
                     last = e;
+                    long pause = JetStreamQueue.publishRetryPause(attempt, start);
+                    if (pause < 0) {
+                        break;
+                    }
                     try {
-                        Thread.sleep(Math.min(5000, 200L << attempt));
+                        Thread.sleep(pause);
                     } catch (InterruptedException ie) {
                         Thread.currentThread().interrupt();
                     }
                 }
             }
             settled(p, confirmed, new IOException("could not queue " + chunk.length + " bytes of records of workflow "
-                    + workflow.name() + " after " + SYNC_RETRIES + " attempts: " + last, last));
+                    + workflow.name() + " after " + attempt + " attempts: " + last, last));
         });
     }
 
