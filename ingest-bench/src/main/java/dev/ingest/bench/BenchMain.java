@@ -50,7 +50,7 @@ public final class BenchMain {
                    String ingestJavaOpts, String logLevel, boolean serve, boolean tls, int repeat, boolean flatListing) {
 
         static Options parse(String[] args) {
-            TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12));
+            TreeSet<Integer> cases = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12));
             boolean quick = false;
             Path root = Paths.get(System.getProperty("bench.root", ".")).toAbsolutePath().normalize();
             boolean rclone = true;
@@ -130,7 +130,7 @@ public final class BenchMain {
     }
 
     static final String USAGE = """
-            usage: scripts/bench.sh [--cases 1,2,3,4,5,6,7,8,9,10] [--quick] [--repeat N] [--tls] [--no-rclone]
+            usage: scripts/bench.sh [--cases 1,2,3,4,5,6,7,8,9,10,11,12] [--quick] [--repeat N] [--tls] [--no-rclone]
                                     [--no-warmup] [--ingest-java-opts OPTS] [--log-level LEVEL] [--serve]
                                     [--flat-listing]
               0  (with the warm-up, skipped by --no-warmup) an empty source: what a run costs with nothing to do
@@ -140,12 +140,15 @@ public final class BenchMain {
               4  fan-out of 8 x 64 MiB to three destinations, ingest at JAVA_OPTS=-Xmx256m
               5  rescan of an unchanged 20,000-object source (second run copies nothing)
               6  8 x 64 MiB with serverSideCopy true vs false (when the s3 plugin has the key)
-              7  steady state: case 5's copy again and again in one long-running JVM (5 rounds; --quick: 3)
+              7  steady state in one long-running JVM: 3 warm-up rounds of 20,000 x 1 KiB (--quick: 2), then
+                 7a 20,000 x 1 KiB, 7b 2,000 x 4 KiB, 7c 8 x 64 MiB, each against rclone, CPU per object compared
               8  records: 3,000,000 log lines of 100 bytes (--quick: 300,000) tailed from 4 files into gzip batches at
                  a file destination, against gzip -6 over the same bytes on one core
               9  cases 1 and 2 as one-time runs (ingest run WORKFLOW) on a warm service, whole command time
               10 jdbc: 1,000,000 rows of about 200 bytes (--quick: 100,000) from PostgreSQL (127.0.0.1:5432, db test)
                  to a file destination as gzip NDJSON, vs psql \\copy ... | gzip
+              11 scale-out: 1, 2 and 4 dequeuer processes on one workflow (20,000 x 1 KiB after a warm-up): each
+                 object copied once, CPU per object of the dequeuers
               12 NATS R3 vs R1: case 1's copy (c=16) through a 3-node nats-server cluster, --stream-replicas 3 and 1
               --quick  smaller data (a smoke run); --ingest-java-opts  appended to every ingest run's JAVA_OPTS
               --repeat N  run every measured step N times and report the median (the note shows min-max)
@@ -246,6 +249,7 @@ public final class BenchMain {
                         case 8 -> case8();
                         case 9 -> case9();
                         case 10 -> case10();
+                        case 11 -> case11();
                         case 12 -> case12();
                         default -> throw new IllegalStateException();
                     }
@@ -442,8 +446,8 @@ public final class BenchMain {
 
     /** Deletes the shared sources no later case needs, to free the server's memory. */
     private void releaseSources(int finished) {
-        Map<String, List<Integer>> users = Map.of("src-small", List.of(1, 9, 12), "src-big", List.of(2, 4, 6, 9),
-                "src-many", List.of(3, 5, 7));
+        Map<String, List<Integer>> users = Map.of("src-small", List.of(1, 7, 9, 12), "src-big", List.of(2, 4, 6, 7, 9),
+                "src-many", List.of(3, 5, 7, 11));
         for (Map.Entry<String, List<Integer>> e : users.entrySet()) {
             boolean needed = e.getValue().stream().anyMatch(c -> c > finished && options.cases().contains(c));
             if (!needed && sources.remove(e.getKey()) != null) {
@@ -491,7 +495,7 @@ public final class BenchMain {
         IngestRunner.Run run = ingest.run(label, "all", config, javaOpts);
         Data.Listing expected = sources.get(source);
         Row row = new Row(benchCase, tool, run.result().seconds(), expected.objects(), expected.bytes(), Double.NaN,
-                run.result().peakRssBytes(), run.describe());
+                run.result().peakRssBytes(), run.describe()).withCpu(run.result().cpuSeconds());
         row = verify(row, destBuckets, expected);
         if (!run.ok()) {
             row = row.withNote("FAILED: see " + run.result().stderr());
@@ -503,6 +507,7 @@ public final class BenchMain {
     private Row rcloneCopy(String benchCase, String tool, String label, String source, List<String> destBuckets,
                            int transfers, boolean serverSide) throws Exception {
         double seconds = 0;
+        double cpu = 0;
         long peak = -1;
         String failure = null;
         for (String b : destBuckets) {
@@ -514,6 +519,7 @@ public final class BenchMain {
             Measured.Result r = rclone.copy(label + (destBuckets.size() > 1 ? "-" + (++n) : ""), source, b,
                     transfers, serverSide);
             seconds += r.seconds();
+            cpu += r.cpuSeconds();
             peak = Math.max(peak, r.peakRssBytes());
             if (r.exitCode() != 0) {
                 failure = "FAILED: exit " + r.exitCode() + " (log " + r.stderr() + ")";
@@ -521,7 +527,7 @@ public final class BenchMain {
         }
         Data.Listing expected = sources.get(source);
         Row row = new Row(benchCase, tool, seconds, expected.objects(), expected.bytes(), Double.NaN, peak,
-                failure == null ? "" : failure);
+                failure == null ? "" : failure).withCpu(cpu);
         row = verify(row, destBuckets, expected);
         report(row);
         return row;
@@ -693,7 +699,8 @@ public final class BenchMain {
         Row enqueue = repeat(() -> {
             IngestRunner.Run run = ingest.run("c3-enqueue", "enqueue", config, "");
             Row row = new Row(c, "ingest --mode=enqueue", run.result().seconds(), objects, 0, Double.NaN,
-                    run.result().peakRssBytes(), run.describe() + (run.result().exitCode() == 0 ? "" : "; FAILED"));
+                    run.result().peakRssBytes(), run.describe() + (run.result().exitCode() == 0 ? "" : "; FAILED"))
+                    .withCpu(run.result().cpuSeconds());
             report(row);
             return row;
         });
@@ -718,7 +725,7 @@ public final class BenchMain {
                 long lines = r.out().lines().count();
                 Row row = new Row(c, "rclone lsf", r.seconds(), lines, 0, Double.NaN, r.peakRssBytes(),
                         r.exitCode() != 0 ? "FAILED: exit " + r.exitCode()
-                                : lines != objects ? "INCOMPLETE: listed " + lines : "");
+                                : lines != objects ? "INCOMPLETE: listed " + lines : "").withCpu(r.cpuSeconds());
                 report(row);
                 return row;
             });
@@ -786,7 +793,8 @@ public final class BenchMain {
                 Measured.Result r = Measured.run(List.of("sh", "-c", copy), Map.of(), logDir.resolve("c8-psql-copy"),
                         java.time.Duration.ofMinutes(10));
                 Row row = new Row(c, "psql \\copy | gzip", r.seconds(), rowCount, Files.size(copied), Double.NaN,
-                        r.peakRssBytes(), r.exitCode() == 0 ? "" : "FAILED: exit " + r.exitCode() + " " + r.errTail(3));
+                        r.peakRssBytes(), r.exitCode() == 0 ? "" : "FAILED: exit " + r.exitCode() + " " + r.errTail(3))
+                        .withCpu(r.cpuSeconds());
                 report(row);
                 return row;
             });
@@ -829,7 +837,7 @@ public final class BenchMain {
                 String note = run.result().exitCode() != 0 ? "FAILED: exit " + run.result().exitCode() + " "
                         + run.result().errTail(3) : records != rowCount ? "INCOMPLETE: " + records + " records" : "";
                 Row row = new Row(c, "ingest jdbc -> file", run.result().seconds(), records, bytes, Double.NaN,
-                        run.result().peakRssBytes(), note);
+                        run.result().peakRssBytes(), note).withCpu(run.result().cpuSeconds());
                 report(row);
                 return row;
             });
@@ -861,14 +869,14 @@ public final class BenchMain {
         deleteBuckets(dst.toArray(String[]::new));
         // ingest copied each byte three times: count the bytes stored, like rclone's three copies
         r = new Row(r.benchCase(), r.tool(), r.seconds(), r.objects() * 3, r.bytes() * 3, r.ratio(), r.peakRssBytes(),
-                r.note());
+                r.note(), r.cpuSeconds());
         Row ref = null;
         if (rclone != null) {
             List<String> rdst = List.of("c4-r1", "c4-r2", "c4-r3");
             ref = repeat(() -> rcloneCopy(c, "rclone copy t=8, 3 runs", "c4-rclone", src, rdst, 8, false));
             deleteBuckets(rdst.toArray(String[]::new));
             ref = new Row(ref.benchCase(), ref.tool(), ref.seconds(), ref.objects() * 3, ref.bytes() * 3, ref.ratio(),
-                    ref.peakRssBytes(), ref.note());
+                    ref.peakRssBytes(), ref.note(), ref.cpuSeconds());
         }
         add(r, ref);
         if (ref != null) {
@@ -891,7 +899,8 @@ public final class BenchMain {
             rescanRef = repeat(() -> {
                 Measured.Result again = rclone.copy("c5-rclone-rescan", src, "c5-r", 16, false);
                 Row row = new Row(c5, "rclone copy (again)", again.seconds(), objects, 0, Double.NaN,
-                        again.peakRssBytes(), again.exitCode() == 0 ? "" : "FAILED: exit " + again.exitCode());
+                        again.peakRssBytes(), again.exitCode() == 0 ? "" : "FAILED: exit " + again.exitCode())
+                        .withCpu(again.cpuSeconds());
                 report(row);
                 return row;
             });
@@ -905,7 +914,7 @@ public final class BenchMain {
         Row rescan = repeat(() -> {
             IngestRunner.Run run = ingest.run("c5-ingest-rescan", "all", config, "");
             Row row = new Row(c5, "ingest b=16 c=16 (again)", run.result().seconds(), objects, 0, Double.NaN,
-                    run.result().peakRssBytes(), run.describe());
+                    run.result().peakRssBytes(), run.describe()).withCpu(run.result().cpuSeconds());
             if (!run.ok() || run.summary().copied() != 0) {
                 row = row.withNote("FAILED: expected to copy nothing");
             }
@@ -986,7 +995,7 @@ public final class BenchMain {
                         "run", w[0], server[0], server[1]);
                 Row row = new Row(c, "ingest run (warm service)", r.seconds(), expected.objects(), expected.bytes(),
                         Double.NaN, -1, r.out().lines().filter(l -> l.startsWith("ingest: run")).findFirst()
-                        .orElse("no summary"));
+                        .orElse("no summary")).withCpu(r.cpuSeconds());
                 if (r.exitCode() != 0) {
                     row = row.withNote("FAILED: exit " + r.exitCode() + " (log " + r.stderr() + ")");
                 }
@@ -1032,7 +1041,7 @@ public final class BenchMain {
             cmd.addAll(files);
             Measured.Result r = Measured.run(cmd, Map.of(), logDir.resolve("c8-gzip"), Duration.ofMinutes(10));
             Row row = new Row(c, "gzip -6 (1 core)", r.seconds(), lines, bytes, Double.NaN, r.peakRssBytes(),
-                    r.exitCode() == 0 ? "" : "FAILED: exit " + r.exitCode());
+                    r.exitCode() == 0 ? "" : "FAILED: exit " + r.exitCode()).withCpu(r.cpuSeconds());
             report(row);
             return row;
         });
@@ -1047,7 +1056,7 @@ public final class BenchMain {
                     + "  batch: {format: lines, compression: gzip, maxRecords: 500000, maxBytes: 64MiB}\n");
             IngestRunner.Run run = ingest.run("c8-ingest", "all", config, "");
             Row row = new Row(c, "ingest tail -> file, gzip", run.result().seconds(), lines, bytes, Double.NaN,
-                    run.result().peakRssBytes(), run.describe());
+                    run.result().peakRssBytes(), run.describe()).withCpu(run.result().cpuSeconds());
             if (run.summary() != null && run.summary().engineSeconds() > 0) {
                 row = row.withNote(String.format(Locale.ROOT, "%.0f lines/s in the engine's own time",
                         lines / run.summary().engineSeconds()));
@@ -1071,34 +1080,42 @@ public final class BenchMain {
         add(gzip, gzip);
     }
 
+    /** One workload of the steady state (case 7): a data set, how ingest and rclone copy it. */
+    private record Steady(String letter, String source, int batchSize, int concurrency, int transfers) {
+    }
+
     /**
-     * Steady state: the 20,000-object copy of case 5, again and again in one JVM that keeps running, as a service
-     * does (the launcher's JVM options for a service, the distribution's class path and plugins; each round on a
-     * fresh stream, into a fresh bucket). The last round is the row; the note lists every round.
+     * Steady state: ingest kept running in one JVM, as a service is (the launcher's JVM options for a service, the
+     * distribution's class path and plugins), copying new work round after round: three rounds of 20,000 x 1 KiB to
+     * warm it up, then each workload once more (7a 20,000 x 1 KiB, 7b 2,000 x 4 KiB, 7c 8 x 64 MiB), each round on a
+     * fresh stream into a fresh bucket. A workload's last round is its row, with the CPU time the JVM spent in that
+     * round (every thread: copies, JIT compilers, GC); rclone copies the same data, its CPU time from GNU time.
      */
     private void case7() throws Exception {
-        String c = "7 steady " + count(sizes.manyCount()) + "x" + human(sizes.manySize()).replace(" ", "");
-        String src = manySource();
-        Data.Listing expected = sources.get(src);
-        int rounds = options.quick() ? 3 : 5;
-        Row ref = null;
-        if (rclone != null) {
-            ref = repeat(() -> rcloneCopy(c, "rclone copy t=16", "c7-rclone", src, List.of("c7-r"), 16, false));
-            data.deleteBucket("c7-r");
+        List<Steady> workloads = List.of(
+                new Steady("a", manySource(), 16, 16, 16),
+                new Steady("b", smallSource(), 16, 32, 16),
+                new Steady("c", bigSource(), 8, 8, 8));
+        int warmUp = options.quick() ? 2 : 3;
+        List<Steady> rounds = new ArrayList<>();
+        for (int i = 0; i < warmUp; i++) {
+            rounds.add(workloads.get(0));
         }
+        rounds.addAll(workloads);
         List<String> cmd = ingest.serviceJvm(options.root().resolve("ingest-bench/target/classes"),
                 SteadyMain.class.getName());
         cmd.add(ingest.natsUrl());
         cmd.add(ingest.pluginDirs().stream().map(Path::toString)
                 .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator)));
         List<String> buckets = new ArrayList<>();
-        for (int r = 1; r <= rounds; r++) {
+        for (int r = 1; r <= rounds.size(); r++) {
+            Steady w = rounds.get(r - 1);
             String b = "c7-i" + r;
             data.deleteBucket(b);
             data.createBucket(b);
             buckets.add(b);
-            cmd.add(ingest.writeConfig(logDir.resolve("c7-round-" + r + ".yaml"), src,
-                    List.of(new IngestRunner.Dest("dst1", b, streaming())), 16, 16).toString());
+            cmd.add(ingest.writeConfig(logDir.resolve("c7-round-" + r + ".yaml"), w.source(),
+                    List.of(new IngestRunner.Dest("dst1", b, streaming())), w.batchSize(), w.concurrency()).toString());
         }
         Measured.Result result = Measured.run(cmd, Map.of(), logDir.resolve("c7-ingest"), java.time.Duration.ofMinutes(30));
         List<double[]> done = new ArrayList<>();
@@ -1108,35 +1125,196 @@ public final class BenchMain {
                 done.add(new double[] {Double.parseDouble(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4])});
             }
         }
-        for (int r = 1; r <= rounds; r++) {
+        for (int r = 1; r <= rounds.size(); r++) {
             ingest.deleteStream("STEADY_" + r);
         }
-        Row row;
-        if (done.size() < rounds) {
-            row = new Row(c, "ingest, round " + rounds + " in one JVM", Double.NaN, expected.objects(),
-                    expected.bytes(), Double.NaN, result.peakRssBytes(), "FAILED: " + done.size() + " of " + rounds
-                    + " rounds ran (exit " + result.exitCode() + ", see " + result.stderr() + ")");
-        } else {
-            double[] last = done.get(rounds - 1);
-            StringBuilder note = new StringBuilder("rounds");
-            for (double[] d : done) {
-                note.append(String.format(Locale.ROOT, " %.1f", d[0]));
+        StringBuilder warm = new StringBuilder("warm-up rounds (" + count(sizes.manyCount()) + " x 1 KiB)");
+        for (int r = 0; r < Math.min(warmUp, done.size()); r++) {
+            warm.append(String.format(Locale.ROOT, " %.1f s (CPU %.1f s)", done.get(r)[0], done.get(r)[1]));
+        }
+        for (int i = 0; i < workloads.size(); i++) {
+            Steady w = workloads.get(i);
+            int round = warmUp + i; // 0-based
+            Data.Listing expected = sources.get(w.source());
+            String c = "7" + w.letter() + " steady " + count(expected.objects()) + "x"
+                    + human(expected.bytes() / Math.max(1, expected.objects())).replace(" ", "");
+            String tool = "ingest b=" + w.batchSize() + " c=" + w.concurrency() + ", one JVM";
+            Row row;
+            if (done.size() <= round) {
+                row = new Row(c, tool, Double.NaN, expected.objects(), expected.bytes(), Double.NaN,
+                        result.peakRssBytes(), "FAILED: " + done.size() + " of " + rounds.size()
+                        + " rounds ran (exit " + result.exitCode() + ", see " + result.stderr() + ")");
+            } else {
+                double[] d = done.get(round);
+                row = new Row(c, tool, d[0], expected.objects(), expected.bytes(), Double.NaN, result.peakRssBytes(),
+                        "round " + (round + 1) + " of " + rounds.size() + " in one JVM; " + warm
+                                + String.format(Locale.ROOT, "; whole process %.1f s", result.seconds()))
+                        .withCpu(d[1]);
+                row = verify(row, List.of(buckets.get(round)), expected);
+                if (result.exitCode() != 0 || d[2] != expected.objects()) {
+                    row = row.withNote("FAILED: exit " + result.exitCode() + ", copied " + (long) d[2]
+                            + " (see " + result.stderr() + ")");
+                }
             }
-            note.append(String.format(Locale.ROOT, " s, CPU of the last %.1f s; whole process %.1f s", last[1],
-                    result.seconds()));
-            row = new Row(c, "ingest, round " + rounds + " in one JVM", last[0], expected.objects(), expected.bytes(),
-                    Double.NaN, result.peakRssBytes(), note.toString());
-            row = verify(row, List.of(buckets.get(rounds - 1)), expected);
-            if (result.exitCode() != 0 || last[2] != expected.objects()) {
-                row = row.withNote("FAILED: exit " + result.exitCode() + ", copied " + (long) last[2]
-                        + " in the last round (see " + result.stderr() + ")");
+            report(row);
+            Row ref = null;
+            if (rclone != null) {
+                String rb = "c7-r" + w.letter();
+                ref = repeat(() -> rcloneCopy(c, "rclone copy t=" + w.transfers(), "c7-rclone-" + w.letter(),
+                        w.source(), List.of(rb), w.transfers(), false));
+                data.deleteBucket(rb);
+            }
+            add(row, ref);
+            if (ref != null) {
+                add(ref, ref);
             }
         }
-        report(row);
         deleteBuckets(buckets.toArray(String[]::new));
-        add(row, ref);
-        if (ref != null) {
-            add(ref, ref);
+    }
+
+    /**
+     * Scale-out: 1, 2 and 4 dequeuer processes (services, {@code --mode=dequeue}) on one workflow, fed by
+     * {@code --mode=enqueue --once} runs. The processes are warmed up first (20,000 x 1 KiB per process, through
+     * warm-up workflows of their own), then the measured workflow queues case 5's 20,000 objects once. The row's CPU
+     * time is the dequeuers' own (user plus system from {@code /proc/<pid>/stat}, summed) from the measured enqueue's
+     * start until the consumer has nothing pending or unacknowledged; its seconds are that span. Each object must
+     * be copied once: the dequeuers' {@code ingest_objects_copied_total} of the workflow add up to the object count,
+     * and the destination holds every object.
+     */
+    private void case11() throws Exception {
+        String src = manySource();
+        Data.Listing expected = sources.get(src);
+        String c = "11 dequeuers " + count(expected.objects()) + "x"
+                + human(expected.bytes() / Math.max(1, expected.objects())).replace(" ", "");
+        for (int k : List.of(1, 2, 4)) {
+            String stream = "SCALE_" + k;
+            String subject = "scale" + k;
+            Map<String, String> workflows = new LinkedHashMap<>();
+            for (int w = 1; w <= k; w++) {
+                workflows.put("warm" + w, "c11-k" + k + "-w" + w);
+            }
+            workflows.put("bench", "c11-k" + k + "-bench");
+            workflows.values().forEach(b -> {
+                data.deleteBucket(b);
+                data.createBucket(b);
+            });
+            Path all = ingest.writeWorkflows(logDir.resolve("c11-k" + k + ".yaml"), src, workflows, 16, 16);
+            List<Process> dequeuers = new ArrayList<>();
+            List<Integer> ports = new ArrayList<>();
+            Row row;
+            try {
+                for (int d = 1; d <= k; d++) {
+                    int port = freePort();
+                    ports.add(port);
+                    dequeuers.add(ingest.startDequeuer("c11-k" + k + "-dequeuer" + d, all, stream, subject, port));
+                }
+                for (int w = 1; w <= k; w++) {
+                    String name = "warm" + w;
+                    Path one = ingest.writeWorkflows(logDir.resolve("c11-k" + k + "-" + name + ".yaml"), src,
+                            Map.of(name, workflows.get(name)), 16, 16);
+                    IngestRunner.Run warm = ingest.run("c11-k" + k + "-enqueue-" + name, "enqueue", one, "", stream,
+                            subject);
+                    if (!warm.ok()) {
+                        throw new IOException("case 11: the warm-up enqueue failed: " + warm.describe());
+                    }
+                    awaitDrained(stream, subject, name, dequeuers);
+                }
+                Path bench = ingest.writeWorkflows(logDir.resolve("c11-k" + k + "-bench.yaml"), src,
+                        Map.of("bench", workflows.get("bench")), 16, 16);
+                double cpu0 = cpuSeconds(dequeuers);
+                long t0 = System.nanoTime();
+                IngestRunner.Run run = ingest.run("c11-k" + k + "-enqueue-bench", "enqueue", bench, "", stream,
+                        subject);
+                awaitDrained(stream, subject, "bench", dequeuers);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                double cpu = cpuSeconds(dequeuers) - cpu0;
+                long copied = 0;
+                for (int port : ports) {
+                    copied += copiedByMetrics(port, "bench");
+                }
+                row = new Row(c, k + (k == 1 ? " dequeuer" : " dequeuers") + " c=16", seconds, expected.objects(),
+                        expected.bytes(), Double.NaN, -1, String.format(Locale.ROOT,
+                        "CPU of the dequeuers only, from the enqueue's start to a drained consumer; copied %d (%s)",
+                        copied, run.describe())).withCpu(cpu);
+                row = verify(row, List.of(workflows.get("bench")), expected);
+                if (copied != expected.objects()) {
+                    row = row.withNote("INCOMPLETE: copied " + copied + " times for " + expected.objects() + " objects");
+                }
+                if (!run.ok()) {
+                    row = row.withNote("FAILED: the enqueue (see " + run.result().stderr() + ")");
+                }
+            } finally {
+                for (Process p : dequeuers) {
+                    p.destroy();
+                }
+                for (Process p : dequeuers) {
+                    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                        p.destroyForcibly();
+                    }
+                }
+                ingest.deleteStream(stream);
+                deleteBuckets(workflows.values().toArray(String[]::new));
+            }
+            report(row);
+            add(row, null);
+        }
+    }
+
+    /** Waits until the workflow's consumer has nothing pending or awaiting an ack (or a dequeuer died). */
+    private void awaitDrained(String stream, String subject, String workflow, List<Process> dequeuers)
+            throws Exception {
+        try (io.nats.client.Connection nc = io.nats.client.Nats.connect(ingest.natsUrl())) {
+            io.nats.client.JetStreamManagement jsm = nc.jetStreamManagement();
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(20);
+            while (true) {
+                for (Process p : dequeuers) {
+                    if (!p.isAlive()) {
+                        throw new IOException("case 11: a dequeuer exited with " + p.exitValue());
+                    }
+                }
+                io.nats.client.api.ConsumerInfo info = jsm.getConsumerInfo(stream, subject + "__" + workflow);
+                if (info.getNumPending() == 0 && info.getNumAckPending() == 0 && info.getNumWaiting() >= 0
+                        && info.getDelivered().getStreamSequence() > 0) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("case 11: workflow " + workflow + " not drained in 20 minutes: " + info);
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /** @return the user plus system CPU seconds of the processes so far ({@code /proc/<pid>/stat}) */
+    private static double cpuSeconds(List<Process> processes) throws IOException {
+        double sum = 0;
+        for (Process p : processes) {
+            String stat = Files.readString(Paths.get("/proc", Long.toString(p.pid()), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            sum += (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in clock ticks (USER_HZ)
+        }
+        return sum;
+    }
+
+    /** @return {@code ingest_objects_copied_total} of the workflow at a process's metrics endpoint */
+    private static long copiedByMetrics(int port, String workflow) throws IOException {
+        java.net.URL url = java.net.URI.create("http://127.0.0.1:" + port + "/metrics").toURL();
+        String text;
+        try (InputStream in = url.openStream()) {
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        double total = 0;
+        for (String line : text.lines().toList()) {
+            if (line.startsWith("ingest_objects_copied_total{") && line.contains("workflow=\"" + workflow + "\"")) {
+                total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return (long) total;
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
         }
     }
 

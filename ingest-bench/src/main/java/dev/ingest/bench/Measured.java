@@ -37,8 +37,10 @@ final class Measured {
      * @param peakRssBytes peak resident memory, children included; -1 if nothing could be read
      * @param stdout where its standard output went
      * @param stderr where its standard error went
+     * @param cpuSeconds user plus system CPU time of the process and the children it waited for (GNU time's
+     *     {@code %U + %S}); NaN when {@code /usr/bin/time} is missing
      */
-    record Result(int exitCode, double seconds, long peakRssBytes, Path stdout, Path stderr) {
+    record Result(int exitCode, double seconds, long peakRssBytes, Path stdout, Path stderr, double cpuSeconds) {
         String out() {
             return read(stdout);
         }
@@ -89,7 +91,7 @@ final class Measured {
         List<String> cmd = new ArrayList<>();
         boolean wrapped = Files.isExecutable(GNU_TIME);
         if (wrapped) {
-            cmd.addAll(List.of(GNU_TIME.toString(), "-f", "%M", "-o", timeFile.toString()));
+            cmd.addAll(List.of(GNU_TIME.toString(), "-f", "%M %U %S", "-o", timeFile.toString()));
         }
         cmd.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(cmd)
@@ -121,26 +123,33 @@ final class Measured {
         sampler.stop();
         t.join();
         long peak = sampler.peak();
+        double cpu = Double.NaN;
         if (wrapped) {
-            peak = Math.max(peak, gnuTimeMaxRss(timeFile)); // GNU time exits with the command's status
+            double[] time = gnuTime(timeFile); // GNU time exits with the command's status
+            peak = Math.max(peak, (long) time[0]);
+            cpu = time[1];
         }
-        return new Result(exit, seconds, peak, out, err);
+        return new Result(exit, seconds, peak, out, err, cpu);
     }
 
-    /** @return bytes; -1 when the file is missing or not a number (GNU time writes kilobytes) */
-    private static long gnuTimeMaxRss(Path file) {
+    /**
+     * @return {peak RSS in bytes or -1, user + system CPU seconds or NaN}, from GNU time's {@code %M %U %S} line
+     *     (its last line: a killed command is preceded by a "Command terminated" line)
+     */
+    static double[] gnuTime(Path file) {
         try {
             List<String> lines = Files.readAllLines(file);
             for (int i = lines.size() - 1; i >= 0; i--) {
-                String s = lines.get(i).trim();
-                if (s.matches("\\d+")) {
-                    return Long.parseLong(s) * 1024;
+                String[] f = lines.get(i).trim().split("\\s+");
+                if (f.length == 3 && f[0].matches("\\d+")) {
+                    return new double[] {Long.parseLong(f[0]) * 1024.0,
+                            Double.parseDouble(f[1]) + Double.parseDouble(f[2])};
                 }
             }
         } catch (IOException | NumberFormatException e) {
             // not measured
         }
-        return -1;
+        return new double[] {-1, Double.NaN};
     }
 
     /** Samples the memory of a process tree until stopped. */

@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Case 7's child process: ingest kept running in one JVM, as a service is, copying the same workload round after
- * round. It runs on the distribution's own class path ({@code lib/*}) and plugins ({@code plugins/}) with the
+ * Case 7's child process: ingest kept running in one JVM, as a service is, copying one workload after another
+ * (each its own configuration). It runs on the distribution's own class path ({@code lib/*}) and plugins ({@code plugins/}) with the
  * launcher's JVM options for a service, and knows nothing of the benchmark's other classes.
  *
  * <p>{@code SteadyMain NATS_URL PLUGIN_DIRS CONFIG...} (plugin directories separated by {@code :}): for each configuration, one {@link Ingest#runOnce()} on a

@@ -9,7 +9,8 @@ import java.util.Locale;
  */
 public final class Table {
 
-    static final String[] HEADERS = {"case", "tool", "seconds", "objects/s", "MB/s", "vs rclone", "peak RSS MiB"};
+    static final String[] HEADERS = {"case", "tool", "seconds", "objects/s", "MB/s", "vs rclone", "CPU s", "CPU ms/object",
+        "CPU ms/MB", "peak RSS MiB"};
 
     private Table() {
     }
@@ -23,7 +24,8 @@ public final class Table {
         cells.add(HEADERS);
         for (Row r : rows) {
             cells.add(new String[] {r.benchCase(), r.tool(), seconds(r.seconds()), number(r.objectsPerSecond()),
-                    number(r.megabytesPerSecond()), ratio(r.ratio()), mib(r.peakRssBytes())});
+                    number(r.megabytesPerSecond()), ratio(r.ratio()), number(r.cpuSeconds()), number(r.cpuMillisPerObject()),
+                    number(r.cpuMillisPerMegabyte()), mib(r.peakRssBytes())});
         }
         int[] widths = new int[HEADERS.length];
         for (String[] line : cells) {

@@ -12,7 +12,12 @@ import java.util.function.Predicate;
  * figures it is judged on and whether this run meets it. Cases that did not run are left out.
  *
  * <ul>
- *   <li>cases 1 and 2: ingest's best time at most rclone's;</li>
+ *   <li>case 0: an empty {@code --once} run within 0.6 s;</li>
+ *   <li>cases 1 and 2 (one-off {@code --once} processes): ingest's best time at most 1.5 times rclone's;</li>
+ *   <li>case 7 (steady state in one JVM): 7a and 7b at least 1.25 times rclone's speed, 7c at least rclone's; on
+ *       each, CPU time per object at most rclone's;</li>
+ *   <li>case 11 (several dequeuer processes): every object copied once, and the CPU time per object of 2 and 4
+ *       processes within 10% of one process's;</li>
  *   <li>case 3: queueing within 1.5x of listing (rclone's {@code lsf}, and the SDK's listing in the benchmark's
  *       JVM);</li>
  *   <li>case 4: the fan-out at {@code -Xmx256m} completes (its peak RSS shown);</li>
@@ -33,9 +38,42 @@ final class Targets {
 
     static List<String> check(List<Row> rows) {
         List<String> lines = new ArrayList<>();
-        asFastAsRclone(rows, "1 ", lines);
-        asFastAsRclone(rows, "2 ", lines);
-        asFastAsRclone(rows, "9 ingest run " , lines, true);
+        find(rows, "0 ", t -> t.startsWith("ingest")).ifPresent(empty -> lines.add(line(
+                "case 0: an empty --once run within 0.6 s", fmt(empty.seconds()) + " s",
+                completed(empty) && empty.seconds() <= 0.6)));
+        withinOfRclone(rows, "1 ", lines, 1.5, false);
+        withinOfRclone(rows, "2 ", lines, 1.5, false);
+        for (String w : List.of("7a ", "7b ", "7c ")) {
+            double speedUp = w.equals("7c ") ? 1.0 : 1.25;
+            Optional<Row> steady = find(rows, w, t -> t.startsWith("ingest"));
+            Optional<Row> rclone = find(rows, w, t -> t.startsWith("rclone"));
+            if (steady.isPresent() && rclone.isPresent()) {
+                Row i = steady.get();
+                Row r = rclone.get();
+                lines.add(line(i.benchCase() + ": steady state at least " + fmt(speedUp) + "x rclone's speed",
+                        fmt(r.seconds() / i.seconds()) + "x (" + ratio(i, r) + ")",
+                        completed(i) && i.seconds() * speedUp <= r.seconds()));
+                if (!Double.isNaN(i.cpuMillisPerObject()) && !Double.isNaN(r.cpuMillisPerObject())) {
+                    lines.add(line(i.benchCase() + ": CPU per object at most rclone's",
+                            fmt(i.cpuMillisPerObject()) + " ms vs " + fmt(r.cpuMillisPerObject()) + " ms = "
+                                    + fmt(i.cpuMillisPerObject() / r.cpuMillisPerObject()),
+                            completed(i) && i.cpuMillisPerObject() <= r.cpuMillisPerObject()));
+                }
+            }
+        }
+        Optional<Row> one = find(rows, "11 ", t -> t.startsWith("1 dequeuer"));
+        for (String n : List.of("2", "4")) {
+            Optional<Row> many = find(rows, "11 ", t -> t.startsWith(n + " dequeuers"));
+            if (one.isPresent() && many.isPresent()) {
+                Row m = many.get();
+                double r = m.cpuMillisPerObject() / one.get().cpuMillisPerObject();
+                lines.add(line("case 11: " + n + " dequeuers copy each object once, CPU per object within 10% of one's",
+                        (completed(m) ? "each once" : "NOT each once") + "; " + fmt(m.cpuMillisPerObject()) + " ms vs "
+                                + fmt(one.get().cpuMillisPerObject()) + " ms = " + fmt(r),
+                        completed(m) && completed(one.get()) && r <= 1.10));
+            }
+        }
+        withinOfRclone(rows, "9 ingest run ", lines, 1.0, true);
         Optional<Row> enqueue = find(rows, "3 ", t -> t.startsWith("ingest"));
         if (enqueue.isPresent()) {
             Optional<Row> lsf = find(rows, "3 ", t -> t.equals("rclone lsf"));
@@ -96,12 +134,12 @@ final class Targets {
         return lines;
     }
 
-    private static void asFastAsRclone(List<Row> rows, String benchCase, List<String> lines) {
-        asFastAsRclone(rows, benchCase, lines, false);
-    }
-
-    /** @param perCase judge each case starting with {@code benchCase} on its own (case 9 holds two copies) */
-    private static void asFastAsRclone(List<Row> rows, String benchCase, List<String> lines, boolean perCase) {
+    /**
+     * @param factor ingest's best time may be this many times rclone's
+     * @param perCase judge each case starting with {@code benchCase} on its own (case 9 holds two copies)
+     */
+    private static void withinOfRclone(List<Row> rows, String benchCase, List<String> lines, double factor,
+                                       boolean perCase) {
         List<String> cases = rows.stream().map(Row::benchCase).filter(c -> c.startsWith(benchCase)).distinct()
                 .toList();
         for (String c : perCase ? cases : cases.stream().limit(1).toList()) {
@@ -111,9 +149,10 @@ final class Targets {
             Optional<Row> rclone = rows.stream().filter(r -> r.benchCase().equals(c) && r.tool().startsWith("rclone")
                     && !Double.isNaN(r.seconds())).findFirst();
             if (best.isPresent() && rclone.isPresent()) {
-                lines.add(line(best.get().benchCase() + ": ingest at most rclone's time",
+                lines.add(line(best.get().benchCase() + ": ingest at most "
+                                + (factor == 1.0 ? "" : fmt(factor) + " times ") + "rclone's time",
                         best.get().tool() + " " + ratio(best.get(), rclone.get()),
-                        best.get().seconds() <= rclone.get().seconds()));
+                        best.get().seconds() <= factor * rclone.get().seconds()));
             }
         }
     }

@@ -9,20 +9,25 @@ class TableTest {
 
     @Test
     void formatsAlignedColumnsWithRatiosAndNotes() {
-        Row rclone = new Row("1 2,000x4KiB", "rclone copy t=16", 4.0, 2000, 8_192_000, Double.NaN, 48L << 20, "");
+        Row rclone = new Row("1 2,000x4KiB", "rclone copy t=16", 4.0, 2000, 8_192_000, Double.NaN, 48L << 20, "")
+                .withCpu(1.2);
         Row ingest = new Row("1 2,000x4KiB", "ingest b=16 c=16", 3.0, 2000, 8_192_000, Double.NaN, 310L << 20,
-                "engine 2.1s").comparedTo(rclone);
+                "engine 2.1s").withCpu(2.5).comparedTo(rclone);
         String table = Table.format(List.of(ingest, rclone.comparedTo(rclone)));
         List<String> lines = table.lines().toList();
 
         assertThat(lines.get(0)).isEqualTo(
-                "| case         | tool             | seconds | objects/s | MB/s | vs rclone | peak RSS MiB |");
+                "| case         | tool             | seconds | objects/s | MB/s | vs rclone | CPU s | CPU ms/object "
+                        + "| CPU ms/MB | peak RSS MiB |");
         assertThat(lines.get(1)).isEqualTo(
-                "| ------------ | ---------------- | ------: | --------: | ---: | --------: | -----------: |");
+                "| ------------ | ---------------- | ------: | --------: | ---: | --------: | ----: | ------------: "
+                        + "| --------: | -----------: |");
         assertThat(lines.get(2)).isEqualTo(
-                "| 1 2,000x4KiB | ingest b=16 c=16 |    3.00 |       667 | 2.73 |      0.75 |          310 |");
+                "| 1 2,000x4KiB | ingest b=16 c=16 |    3.00 |       667 | 2.73 |      0.75 |  2.50 |          1.25 "
+                        + "|       305 |          310 |");
         assertThat(lines.get(3)).isEqualTo(
-                "| 1 2,000x4KiB | rclone copy t=16 |    4.00 |       500 | 2.05 |      1.00 |           48 |");
+                "| 1 2,000x4KiB | rclone copy t=16 |    4.00 |       500 | 2.05 |      1.00 |  1.20 |         0.600 "
+                        + "|       146 |           48 |");
         assertThat(lines.get(4)).isEmpty();
         assertThat(lines.get(5)).isEqualTo("  1 2,000x4KiB / ingest b=16 c=16: engine 2.1s");
         assertThat(lines).hasSize(6);
@@ -35,8 +40,10 @@ class TableTest {
 
         String table = Table.format(List.of(listing, failed));
 
-        assertThat(table).contains("| 3    | ListObjectsV2 |    0.50 |     40000 |    - |         - |            - |");
-        assertThat(table).contains("| 6    | (error)       |       - |         - |    - |         - |            - |");
+        assertThat(table).contains("| 3    | ListObjectsV2 |    0.50 |     40000 |    - |         - |     - |"
+                + "             - |         - |            - |");
+        assertThat(table).contains("| 6    | (error)       |       - |         - |    - |         - |     - |"
+                + "             - |         - |            - |");
         assertThat(table).endsWith("  6 / (error): boom\n");
     }
 
