@@ -25,7 +25,7 @@ function h(tag, attrs, ...children) {
       el.setAttribute(k, v === true ? '' : v);
     }
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c !== undefined && c !== null && c !== false) {
       el.append(c instanceof Node ? c : String(c));
     }
@@ -458,8 +458,8 @@ async function workflowPage(name) {
       h('h3', {}, 'Queue'), definitionList({ queued: s.queued, pending: s.pending, 'in flight': s.ackPending,
         redelivered: s.redelivered, consumer: s.consumer }),
       h('h3', {}, 'Last scan'), s.lastScan ? definitionList(s.lastScan) : h('p', {}, 'No scan recorded yet.'),
-      s.records ? recordsSection(s.records, d.batch) : '',
-      s.shards ? shardsSection(s.shards) : '',
+      s.records ? h('section', { id: 'records' }, recordsSection(s.records, d.batch)) : '',
+      s.shards ? h('section', { id: 'shard-leases' }, shardsSection(s.shards)) : '',
       h('h3', {}, 'Current and recent runs'),
       runsError ? message('Runs: ' + errorText(runsError)) : runs.length
         ? table('runs', 'One-time runs kept by the process that answers (the newest first); the page follows them every second.',
