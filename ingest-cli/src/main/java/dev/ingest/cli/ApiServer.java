@@ -47,6 +47,9 @@ final class ApiServer {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The largest body accepted. */
     private static final int MAX_BODY = 1 << 20;
+    /** Runs listed by {@code GET /v1/runs} unless {@code limit} says otherwise, and the most it may ask for. */
+    static final int RUNS_LISTED = 20;
+    static final int RUNS_LISTED_MAX = 200;
 
     /** One route: a method, a path pattern, what it does. */
     record Route(String method, String template, Pattern pattern, Handler handler) {
@@ -105,6 +108,7 @@ final class ApiServer {
             ex.getResponseHeaders().set("Location", "/v1/runs/" + run.id());
             send(ex, 202, JSON.valueToTree(run.toMap()));
         });
+        route("GET", "/v1/runs", (ex, m) -> listRuns(ex));
         route("GET", "/v1/runs/{id}", (ex, m) -> send(ex, 200, JSON.valueToTree(control.run(m.group(1))
                 .orElseThrow(() -> new ControlPlane.Refused(404, "no run '" + m.group(1) + "' (runs are kept by the "
                         + "process that started them, until it stops)", List.of())).toMap())));
@@ -221,6 +225,44 @@ final class ApiServer {
             a.add(workflowJson(w, counts));
         }
         send(ex, 200, JSON.createObjectNode().set("workflows", a));
+    }
+
+    /** {@code GET /v1/runs[?workflow=NAME][&limit=N]}: the runs this process remembers, newest first. */
+    private void listRuns(HttpExchange ex) throws IOException, ControlPlane.Refused {
+        Map<String, String> query = query(ex);
+        String workflow = query.get("workflow");
+        int limit = RUNS_LISTED;
+        if (query.containsKey("limit")) {
+            try {
+                limit = Integer.parseInt(query.get("limit"));
+            } catch (NumberFormatException e) {
+                limit = 0;
+            }
+            if (limit < 1 || limit > RUNS_LISTED_MAX) {
+                throw new ControlPlane.Refused(400, "limit must be a number from 1 to " + RUNS_LISTED_MAX + ", not '"
+                        + query.get("limit") + "'", List.of(new ConfigProblem("limit", 0, "must be 1 to "
+                        + RUNS_LISTED_MAX)));
+            }
+        }
+        ArrayNode a = JSON.createArrayNode();
+        control.runs(workflow, limit).forEach(r -> a.add(JSON.valueToTree(r.toMap())));
+        send(ex, 200, JSON.createObjectNode().set("runs", a));
+    }
+
+    /** @return the query string's parameters, decoded (the last of a repeated name wins) */
+    private static Map<String, String> query(HttpExchange ex) {
+        Map<String, String> out = new LinkedHashMap<>();
+        String raw = ex.getRequestURI().getRawQuery();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            out.put(k, v);
+        }
+        return out;
     }
 
     private void getWorkflow(HttpExchange ex, String name) throws IOException, ControlPlane.Refused {

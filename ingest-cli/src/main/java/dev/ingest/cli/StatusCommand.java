@@ -134,35 +134,70 @@ final class StatusCommand implements Callable<Integer> {
         }
         Optional<com.fasterxml.jackson.databind.JsonNode> records = RecordStatus.read(q, workflow);
         if (records.isPresent()) {
-            n.set("records", recordsOf(mapper, records.get()));
+            n.set("records", recordsOf(mapper, records.get(), Instant.now()));
         }
-        java.util.Map<Integer, String> holders = ShardLeases.holders(q, workflow);
-        if (!holders.isEmpty()) {
-            ObjectNode shards = n.putObject("shards");
-            holders.forEach((shard, holder) -> shards.put(Integer.toString(shard), holder));
+        Map<Integer, ShardLeases.Lease> leases = ShardLeases.holders(q, workflow);
+        if (!leases.isEmpty()) {
+            n.set("shards", shardsOf(mapper, leases));
         }
         return n;
     }
 
-    /** The record workflow's totals, the oldest record not yet stored and its source's report. */
-    private static ObjectNode recordsOf(ObjectMapper mapper, com.fasterxml.jackson.databind.JsonNode doc) {
+    /** Each shard's lease by shard number: holder, since (or null), renewed and expires. */
+    static ObjectNode shardsOf(ObjectMapper mapper, Map<Integer, ShardLeases.Lease> leases) {
+        ObjectNode shards = mapper.createObjectNode();
+        leases.forEach((shard, lease) -> {
+            ObjectNode l = shards.putObject(Integer.toString(shard));
+            l.put("holder", lease.holder());
+            if (lease.since().isPresent()) {
+                l.put("since", DlqCommand.rfc3339(lease.since().get()));
+            } else {
+                l.putNull("since");
+            }
+            l.put("renewed", DlqCommand.rfc3339(lease.renewed()));
+            l.put("expires", DlqCommand.rfc3339(lease.expires()));
+        });
+        return shards;
+    }
+
+    /**
+     * The record workflow's totals, the oldest record not yet stored, the open batches of every process that reported
+     * lately (the oldest record first) and its source's report.
+     *
+     * @param doc the workflow's {@link RecordStatus} document
+     * @param now what "lately" is measured from
+     */
+    static ObjectNode recordsOf(ObjectMapper mapper, com.fasterxml.jackson.databind.JsonNode doc, Instant now) {
         ObjectNode r = mapper.createObjectNode();
         for (String f : List.of("records", "recordBytes", "batches", "batchBytes", "batchRecords")) {
             r.put(f, doc.path(f).asLong(0));
         }
-        Instant now = Instant.now();
         Instant oldest = null;
+        List<com.fasterxml.jackson.databind.JsonNode> open = new java.util.ArrayList<>();
+        long openCount = 0;
         var held = doc.path("held");
         for (var it = held.fields(); it.hasNext(); ) {
             var e = it.next();
             String reported = e.getValue().path("reported").asText("");
+            if (reported.isEmpty() || !Instant.parse(reported).isAfter(now.minusSeconds(RecordStatus.LAG_STALE_SECONDS))) {
+                continue; // a process that stopped reporting
+            }
             String o = e.getValue().path("oldest").asText("");
-            if (!reported.isEmpty() && !o.isEmpty() && !o.equals("null")
-                    && Instant.parse(reported).isAfter(now.minusSeconds(RecordStatus.LAG_STALE_SECONDS))) {
+            if (!o.isEmpty() && !o.equals("null")) {
                 Instant t = Instant.parse(o);
                 oldest = oldest == null || t.isBefore(oldest) ? t : oldest;
             }
+            openCount += e.getValue().path("openCount").asLong(0);
+            for (var b : e.getValue().path("open")) {
+                ObjectNode batch = ((ObjectNode) b).deepCopy();
+                batch.put("process", e.getKey());
+                open.add(batch);
+            }
         }
+        open.sort(java.util.Comparator.comparing((com.fasterxml.jackson.databind.JsonNode b) ->
+                b.path("oldestRecord").asText()));
+        r.put("openBatchCount", openCount);
+        r.putArray("openBatches").addAll(open);
         if (oldest == null) {
             r.putNull("oldestNotStored");
             r.put("lagSeconds", 0.0);
@@ -205,6 +240,15 @@ final class StatusCommand implements Callable<Integer> {
                 out.printf("  lag:                %s%n", r.get("oldestNotStored").isNull() ? "none (every record held is stored)"
                         : String.format(java.util.Locale.ROOT, "%.1f s (oldest record not yet stored: %s)",
                                 r.get("lagSeconds").asDouble(), r.get("oldestNotStored").asText()));
+                var open = r.get("openBatches");
+                if (open != null && r.path("openBatchCount").asLong() > 0) {
+                    out.printf("  open batches:       %d%s%n", r.get("openBatchCount").asLong(),
+                            r.get("openBatchCount").asLong() > open.size() ? " (the " + open.size() + " oldest:)" : "");
+                    open.forEach(b -> out.printf("    %s: %d records, %s, oldest record %s, cut at %s%n",
+                            b.path("object").asText(), b.path("records").asLong(),
+                            RunSummary.humanBytes(b.path("bytes").asLong()), b.path("oldestRecord").asText(),
+                            b.path("cutAt").asText()));
+                }
                 var source = r.get("source");
                 if (source.size() > 0) {
                     out.println("  source reports:");
@@ -214,7 +258,10 @@ final class StatusCommand implements Callable<Integer> {
             var shards = n.get("shards");
             if (shards != null) {
                 out.printf("  shard leases:       %d held%n", shards.size());
-                shards.fields().forEachRemaining(e -> out.printf("    shard %s: %s%n", e.getKey(), e.getValue().asText()));
+                shards.fields().forEachRemaining(e -> out.printf("    shard %s: %s (%sexpires %s unless renewed)%n",
+                        e.getKey(), e.getValue().path("holder").asText(), e.getValue().path("since").isTextual()
+                                ? "since " + e.getValue().path("since").asText() + ", " : "",
+                        e.getValue().path("expires").asText()));
             }
             var s = n.get("lastScan");
             if (s == null || s.isNull()) {

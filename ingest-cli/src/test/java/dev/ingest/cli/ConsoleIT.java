@@ -41,8 +41,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The web console in headless Chromium (Debian's chromium and chromium-driver, installed by scripts/ensure-chromium.sh)
  * against a real ingest service and nats-server: log in, create a source, destination and workflow through the form,
  * a validation problem at its field, counters rising live, pause and resume, a poison object under events and dead
- * letters replayed after the destination is fixed, and the read-only console without a token. Screenshots go to
- * docs/console/ (the README's "Console" section shows them).
+ * letters replayed after the destination is fixed, one-time runs listed from the API, a record workflow's open batch
+ * and tail offsets, a sharded jdbc workflow's shard holders, and the read-only console without a token. Screenshots
+ * go to target/console-screenshots/, or to docs/console/ (the README's "Console" section shows them).
  */
 @ExtendWith(LauncherSupport.RequiresDistribution.class)
 class ConsoleIT {
@@ -103,6 +104,15 @@ class ConsoleIT {
 
     private WebElement shown(By by) {
         return until(d -> d.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null));
+    }
+
+    /** The text of an element of a page that redraws itself: read again if it was redrawn meanwhile. */
+    private String text(By by) {
+        return until(d -> d.findElement(by).getText());
+    }
+
+    private String attribute(By by, String name) {
+        return until(d -> d.findElement(by).getAttribute(name));
     }
 
     private void textIn(By by, String text) {
@@ -323,6 +333,17 @@ class ConsoleIT {
             textIn(By.cssSelector("#runs tbody tr"), "done");
             WebElement progress = browser.findElement(By.cssSelector("#runs progress"));
             assertThat(progress.getAttribute("value")).isEqualTo(progress.getAttribute("max"));
+            // A run started elsewhere (here: by another API client) shows up too, the newest first.
+            java.net.http.HttpResponse<String> started = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/workflows/logs/runs"))
+                            .header("Authorization", "Bearer " + TOKEN)
+                            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+            String id = new com.fasterxml.jackson.databind.ObjectMapper().readTree(started.body()).path("id").asText();
+            until(d -> d.findElements(By.cssSelector("#runs tbody tr")).size() == 2);
+            until(d -> d.findElement(By.cssSelector("#runs tbody tr")).getAttribute("data-run").equals(id));
+            textIn(By.cssSelector("#runs tbody tr[data-run='" + id + "'] td[data-field='state']"), "done");
             ((JavascriptExecutor) browser).executeScript("document.getElementById('runs').scrollIntoView()");
             screenshot("workflow");
 
@@ -483,6 +504,82 @@ class ConsoleIT {
             open(port, "#/new");
             assertThat(shown(By.id("save")).isEnabled()).isFalse();
             assertThat(browser.findElement(By.id("save")).getAttribute("aria-describedby")).isEqualTo("read-only");
+        }
+    }
+
+    /**
+     * A record workflow's page: its open batch (maxAge long enough to stay open), the offset of the file it tails; a
+     * sharded jdbc workflow's page: who holds each shard.
+     */
+    @Test
+    void recordWorkflowsShowTheirOpenBatchesTailOffsetsAndShardHolders() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("logs"));
+        Files.writeString(src.resolve("app.log"), "one\ntwo\nthree\n");
+        long size = Files.size(src.resolve("app.log"));
+        String table = unique("console_rows").toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        String url = "jdbc:postgresql://127.0.0.1:5432/test";
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "postgres", null);
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE " + table + " (id bigint PRIMARY KEY, host text NOT NULL)");
+            st.execute("INSERT INTO " + table + " SELECT i, 'h' || (i % 3) FROM generate_series(1, 4) i");
+        }
+        Path config = write("records.yaml", """
+                sources:
+                - {name: logs, type: file, path: '%s', tail: true}
+                - {name: rows, type: jdbc, url: '%s', user: postgres, table: %s, cursor: [id], shards: 2,
+                   shardColumn: host, pollInterval: 200ms}
+                destinations:
+                - {name: out, type: file, path: '%s'}
+                - {name: copies, type: file, path: '%s'}
+                workflows:
+                - {name: tail, source: logs, destinations: [out], batch: {maxAge: 10m, key: 'app/{first}.{ext}'}}
+                - {name: rows, source: rows, destinations: [copies], batch: {maxAge: 10m}}
+                """.formatted(src, url, table, dir.resolve("out"), dir.resolve("copies")));
+        try (NatsServerProcess nats = NatsServerProcess.start(Files.createDirectories(dir.resolve("nats")))) {
+            Launch ingest = service(nats, config, false);
+            int port = healthPort(ingest);
+
+            open(port, "#/workflow/tail");
+            // The batch of the three lines stays open: its records, bytes, oldest record and when maxAge cuts it.
+            shown(By.cssSelector("#open-batches tbody tr"));
+            assertThat(attribute(By.cssSelector("#open-batches tbody tr"), "data-batch"))
+                    .matches("app/\\d{20}\\.log\\.gz");
+            until(d -> d.findElement(By.cssSelector("#open-batches td[data-field='records']")).getText().equals("3"));
+            assertThat(text(By.cssSelector("#open-batches td[data-field='bytes']"))).matches("\\d+ B");
+            assertThat(text(By.cssSelector("#open-batches td[data-field='oldestRecord']"))).contains(" ago)");
+            assertThat(text(By.cssSelector("#open-batches td[data-field='cutAt']"))).matches("(?s).*\\(in (9|10) min\\)");
+            textIn(By.cssSelector("#open-batches caption"), "cut at its time (maxAge) or sooner");
+            // The file's offset: read to its end.
+            textIn(By.cssSelector("#tail-offsets tr[data-file='app.log'] td[data-field='offset']"), Long.toString(size));
+            assertThat(text(By.cssSelector("#tail-offsets tr[data-file='app.log'] td[data-field='size']")))
+                    .isEqualTo(Long.toString(size));
+            assertThat(attribute(By.cssSelector("#tail-offsets progress"), "value")).isEqualTo(Long.toString(size));
+            textIn(By.id("source-report"), "1 followed");
+            textIn(By.id("main"), "None kept by the process that answers");
+            assertThat(countFinalFiles(dir.resolve("out"))).isZero(); // nothing stored while the batch is open
+            ((JavascriptExecutor) browser).executeScript("document.getElementById('records').scrollIntoView()");
+            screenshot("record-workflow");
+
+            // Who holds which shard: this one process holds both, and the page says what the API says.
+            open(port, "#/workflow/rows");
+            until(d -> d.findElements(By.cssSelector("#shards tbody tr")).size() == 2);
+            java.net.http.HttpResponse<String> status = LauncherSupport.get(java.net.http.HttpClient.newHttpClient(),
+                    port, "/v1/workflows/rows");
+            var shards = new com.fasterxml.jackson.databind.ObjectMapper().readTree(status.body()).path("status")
+                    .path("shards");
+            String holder = shards.path("0").path("holder").asText();
+            assertThat(holder).isNotBlank().isEqualTo(shards.path("1").path("holder").asText());
+            java.util.List<String> shown = until(d -> d.findElements(By.cssSelector("#shards td[data-field='holder']"))
+                    .stream().map(WebElement::getText).toList());
+            assertThat(shown).containsExactly(holder, holder);
+            textIn(By.cssSelector("#shards tbody tr[data-shard='0']"), " ago)"); // held since
+            until(d -> d.findElements(By.cssSelector("#open-batches td[data-field='records']")).stream()
+                    .mapToLong(e -> Long.parseLong(e.getText())).sum() == 4);
+        } finally {
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "postgres", null);
+                 java.sql.Statement st = c.createStatement()) {
+                st.execute("DROP TABLE IF EXISTS " + table);
+            }
         }
     }
 }

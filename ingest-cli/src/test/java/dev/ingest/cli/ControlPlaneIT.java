@@ -318,6 +318,22 @@ class ControlPlaneIT {
             assertThat(run.exitCode()).as(run.stderr()).isZero();
             assertThat(run.stdout()).contains("workflow daily done: listed 42, queued 12");
             assertThat(countFinalFiles(out)).isEqualTo(42); // every object of the run is stored when it returns
+            // The runs the service remembers, newest first: the one just done, with its summary.
+            JsonNode runs = ok(port, "GET", "/v1/runs?workflow=daily", null).path("runs");
+            assertThat(runs.size()).isEqualTo(1);
+            assertThat(runs.get(0).path("state").asText()).isEqualTo("done");
+            assertThat(runs.get(0).path("listed").asLong()).isEqualTo(42);
+            assertThat(runs.get(0).path("queued").asLong()).isEqualTo(12);
+            assertThat(runs.get(0).path("workflow").asText()).isEqualTo("daily");
+            JsonNode second = ok(port, "POST", "/v1/workflows/daily/runs", null);
+            JsonNode newest = ok(port, "GET", "/v1/runs?workflow=daily&limit=1", null).path("runs");
+            assertThat(newest.size()).isEqualTo(1);
+            assertThat(newest.get(0).path("id").asText()).isEqualTo(second.path("id").asText());
+            assertThat(ok(port, "GET", "/v1/runs", null).path("runs").size()).isEqualTo(2);
+            assertThat(ok(port, "GET", "/v1/runs?workflow=other", null).path("runs").size()).isZero();
+            HttpResponse<String> badLimit = call(port, "GET", "/v1/runs?limit=0", null, TOKEN);
+            assertThat(badLimit.statusCode()).isEqualTo(400);
+            assertThat(badLimit.body()).contains("limit must be a number from 1 to 200");
 
             Result missing = launcher.run(dir, Duration.ofSeconds(60), Map.of("INGEST_API_TOKEN", TOKEN), "run", "nope",
                     "--server", "http://127.0.0.1:" + port);

@@ -435,7 +435,9 @@ class LauncherJdbcIT {
             assertThat(json.exitCode()).as(json.describe()).isZero();
             var shards = JSON.readTree(json.stdout()).get(0).get("shards");
             assertThat(shards.size()).isEqualTo(8);
-            assertThat(Set.copyOf(now.values())).contains(shards.get("0").asText(), shards.get("7").asText());
+            assertThat(Set.copyOf(now.values())).contains(shards.get("0").path("holder").asText(),
+                    shards.get("7").path("holder").asText());
+            assertThat(shards.get("0").path("expires").asText()).isGreaterThan(shards.get("0").path("since").asText());
 
             writer.join(RUN.toMillis());
             assertThat(writerFailed.get()).isNull();

@@ -126,6 +126,56 @@ class RecordsIT {
     }
 
     @Test
+    void aServiceReportsEachBatchItHoldsOpenWithItsRecordsBytesOldestRecordAndWhenMaxAgeCutsIt() throws Exception {
+        Ingest ingest = build("{maxAge: 10m, compression: none, format: lines, key: 'g{attr.group}/{first}.{ext}'}",
+                90);
+        try (io.nats.client.Connection nc = io.nats.client.Nats.connect(nats.url())) {
+            java.time.Instant started = java.time.Instant.now();
+            ingest.start(); // the source hands over 90 records in 3 groups, then waits: 3 batches stay open
+            com.fasterxml.jackson.databind.JsonNode[] open = new com.fasterxml.jackson.databind.JsonNode[1];
+            org.awaitility.Awaitility.await("3 open batches of 30 records in the status").atMost(Duration.ofSeconds(30))
+                    .until(() -> {
+                        open[0] = openBatches(nc);
+                        return open[0].size() == 3 && open[0].findValues("records").stream()
+                                .allMatch(r -> r.asLong() == 30);
+                    });
+            for (var batch : open[0]) {
+                String group = batch.path("key").asText();
+                assertThat(group).matches("g[012]/");
+                assertThat(batch.path("object").asText()).matches(java.util.regex.Pattern.quote(group)
+                        + "\\d{20}(-\\d+)?\\.log");
+                java.time.Instant opened = java.time.Instant.parse(batch.path("opened").asText());
+                assertThat(opened).isAfterOrEqualTo(started.minusSeconds(1));
+                assertThat(java.time.Instant.parse(batch.path("cutAt").asText())).isEqualTo(opened.plus(
+                        Duration.ofMinutes(10)));
+                assertThat(java.time.Instant.parse(batch.path("oldestRecord").asText())).isAfterOrEqualTo(
+                        started.minusSeconds(1));
+            }
+            // "line-0\n" .. "line-89\n", uncompressed: the bytes as written so far.
+            assertThat(open[0].findValues("bytes").stream().mapToLong(b -> b.asLong()).sum()).isEqualTo(10 * 7 + 80 * 8);
+            assertThat(objects(tmp.resolve("out"))).isEmpty(); // nothing is stored while they are open
+        } finally {
+            ingest.close();
+        }
+    }
+
+    /** The open batches of the one process batching, from the workflow's record status document. */
+    private com.fasterxml.jackson.databind.JsonNode openBatches(io.nats.client.Connection nc) throws Exception {
+        io.nats.client.api.KeyValueEntry e;
+        try {
+            e = nc.keyValue(name + "_scans").get("records.logs");
+        } catch (io.nats.client.JetStreamApiException | IllegalArgumentException missing) {
+            return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        }
+        if (e == null || e.getValue() == null) {
+            return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        }
+        var held = new com.fasterxml.jackson.databind.ObjectMapper().readTree(e.getValue()).path("held");
+        return held.size() == 1 ? held.elements().next().path("open") : com.fasterxml.jackson.databind.node
+                .MissingNode.getInstance();
+    }
+
+    @Test
     void whenMoreBatchesWouldBeOpenThanMaxOpenBatchesTheOldestIsClosed() throws Exception {
         // Records cycle through 3 groups with room for 2 open batches: each record after the second opens a batch
         // and closes the oldest one, so every batch holds one record.

@@ -25,7 +25,7 @@ function h(tag, attrs, ...children) {
       el.setAttribute(k, v === true ? '' : v);
     }
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c !== undefined && c !== null && c !== false) {
       el.append(c instanceof Node ? c : String(c));
     }
@@ -71,6 +71,32 @@ function time(t) {
   // Java's ZonedDateTime text ends with the zone's name in brackets: 2026-01-01T00:00:00Z[GMT].
   const d = new Date(String(t).replace(/\[[^\]]*\]$/, ''));
   return isNaN(d) ? t : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+/** How far a time is from now: '12 s ago', 'in 3 min'. */
+function fromNow(t) {
+  const d = new Date(String(t || '').replace(/\[[^\]]*\]$/, ''));
+  if (!t || isNaN(d)) {
+    return '';
+  }
+  const s = Math.round((d.getTime() - Date.now()) / 1000);
+  const a = Math.abs(s);
+  const text = a < 120 ? a + ' s' : a < 7200 ? Math.round(a / 60) + ' min' : Math.round(a / 3600) + ' h';
+  return s < 0 ? text + ' ago' : 'in ' + text;
+}
+
+/** A time with how far it is from now. */
+function when(t) {
+  return t ? [time(t), h('small', {}, ` (${fromNow(t)})`)] : '–';
+}
+
+/** A table with a caption, column headers and rows (arrays of cells), labelled for narrow screens. */
+function table(id, caption, columns, rows) {
+  const t = h('table', { id }, caption ? h('caption', {}, caption) : '',
+    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, rows));
+  labelCells(t);
+  return h('div', { class: 'scroll' }, t);
 }
 
 function message(text, kind) {
@@ -234,13 +260,6 @@ function workflowActions(w, after) {
   return h('span', { class: 'actions' }, buttons);
 }
 
-function rememberRun(workflow, run) {
-  const key = 'ingest.runs.' + workflow;
-  const ids = JSON.parse(sessionStorage.getItem(key) || '[]');
-  ids.unshift(run.id);
-  sessionStorage.setItem(key, JSON.stringify(ids.slice(0, 10)));
-}
-
 async function workflowsPage() {
   const status = h('div', { id: 'action-status', 'aria-live': 'polite' });
   const loadStatus = h('div', { id: 'load-status' });
@@ -257,9 +276,6 @@ async function workflowsPage() {
     if (err) {
       status.replaceChildren(message(`${label}: ${errorText(err)}`));
     } else {
-      if (answer && answer.id && answer.workflow) {
-        rememberRun(answer.workflow, answer);
-      }
       status.replaceChildren(message(`${label}: done`, 'ok'));
     }
     load();
@@ -321,11 +337,69 @@ function runRow(run) {
   const left = run.pending === null || run.pending === undefined ? total : run.pending;
   const done = run.state === 'done' ? total : Math.max(0, total - left);
   return h('tr', { dataset: { run: run.id } },
-    h('td', {}, run.id), h('td', {}, run.state), h('td', {}, time(run.started)),
+    h('td', {}, run.id), h('td', { dataset: { field: 'state' } }, run.state), h('td', {}, time(run.started)),
     h('td', {}, h('progress', { max: Math.max(total, 1), value: run.state === 'done' ? Math.max(total, 1) : done,
       'aria-label': `run ${run.id}: ${done} of ${total}` }), ` ${done} / ${total}`),
     h('td', {}, `listed ${number(run.listed)}, queued ${number(run.queued)}, already stored ${number(run.alreadyStored)}`
       + `, failed ${number(run.failed)}`, run.error ? h('div', { class: 'reason' }, run.error) : ''));
+}
+
+const TAIL_OFFSET = /^offset (\d+) of (\d+) bytes(.*)$/;
+
+/** A record workflow: totals, the open batches of every process, tail offsets per file and the source's report. */
+function recordsSection(r, batchBlock) {
+  const totals = Object.fromEntries(Object.entries(r).filter(([k]) => !['source', 'openBatches', 'openBatchCount',
+    'oldestNotStored', 'lagSeconds'].includes(k)).map(([k, v]) => [k, k.endsWith('Bytes') ? bytes(v) : number(v)]));
+  totals.lag = r.oldestNotStored ? `${Number(r.lagSeconds).toFixed(1)} s (oldest record not yet stored: ${time(r.oldestNotStored)})`
+    : 'none: every record held is stored';
+  const open = r.openBatches || [];
+  const limits = batchBlock && typeof batchBlock === 'object'
+    ? ['maxRecords', 'maxBytes'].filter((k) => batchBlock[k] !== undefined).map((k) => `${k} ${batchBlock[k]}`) : [];
+  const source = Object.entries(r.source || {});
+  const files = [];
+  const others = {};
+  for (const [k, v] of source) {
+    const m = k.startsWith('file ') ? TAIL_OFFSET.exec(String(v)) : null;
+    if (m) {
+      files.push([k.slice(5), Number(m[1]), Number(m[2]), m[3].trim()]);
+    } else {
+      others[k] = v;
+    }
+  }
+  return [h('h3', {}, 'Records'), definitionList(totals),
+    h('h4', {}, `Open batches (${number(r.openBatchCount || 0)})`),
+    open.length ? table('open-batches', 'Batches held open by each dequeuer (reported every 5 s); a batch is cut at its '
+      + 'time (maxAge) or sooner, when it reaches ' + (limits.length ? limits.join(' or ') : 'maxRecords or maxBytes')
+      + (r.openBatchCount > open.length ? `; the ${open.length} oldest of ${r.openBatchCount} are shown` : '') + '.',
+    ['Batch key', 'Object', 'Records', 'Bytes', 'Oldest record', 'Cut at', 'Process'],
+    open.map((b) => h('tr', { dataset: { batch: b.object } },
+      h('td', {}, b.key === '' ? '(none)' : b.key), h('td', {}, b.object),
+      h('td', { class: 'num', dataset: { field: 'records' } }, number(b.records)),
+      h('td', { class: 'num', dataset: { field: 'bytes' } }, bytes(b.bytes)),
+      h('td', { dataset: { field: 'oldestRecord' } }, when(b.oldestRecord)),
+      h('td', { dataset: { field: 'cutAt' } }, when(b.cutAt)), h('td', {}, b.process))))
+      : h('p', { id: 'no-open-batches' }, 'No batch is open.'),
+    files.length ? [h('h4', {}, 'Tail offsets'), table('tail-offsets',
+      'How far each followed file is read (the files furthest behind first), as the source last reported it.',
+      ['File', 'Offset', 'Size', 'Read'], files.map(([f, offset, size, note]) => h('tr', { dataset: { file: f } },
+        h('td', {}, f, note ? h('small', {}, ' ' + note) : ''),
+        h('td', { class: 'num', dataset: { field: 'offset' } }, number(offset)),
+        h('td', { class: 'num', dataset: { field: 'size' } }, number(size)),
+        h('td', {}, h('progress', { max: Math.max(size, 1), value: size === 0 ? 1 : offset,
+          'aria-label': `${f}: ${offset} of ${size} bytes read` }), ` ${size ? Math.floor(100 * offset / size) : 100} %`))))]
+      : '',
+    Object.keys(others).length ? [h('h4', {}, 'Source report'),
+      h('div', { id: 'source-report' }, definitionList(others))] : ''];
+}
+
+/** Who holds which shard of a sharded record source. */
+function shardsSection(shards) {
+  const rows = Object.entries(shards).sort(([a], [b]) => Number(a) - Number(b)).map(([n, lease]) =>
+    h('tr', { dataset: { shard: n } }, h('td', { class: 'num' }, n),
+      h('td', { dataset: { field: 'holder' } }, lease.holder),
+      h('td', {}, lease.since ? when(lease.since) : '–'), h('td', {}, when(lease.expires))));
+  return [h('h3', {}, 'Shard leases'), table('shards', `${rows.length} shard(s) held; a lease is renewed every second `
+    + 'and expires 5 s after its last renewal.', ['Shard', 'Holder', 'Held since', 'Lease expires'], rows)];
 }
 
 async function workflowPage(name) {
@@ -354,23 +428,18 @@ async function workflowPage(name) {
         entries.push(message(`${kind} ${n}: ${errorText(err)}`));
       }
     }
-    const runIds = JSON.parse(sessionStorage.getItem('ingest.runs.' + name) || '[]');
-    const runs = [];
-    for (const id of runIds) {
-      try {
-        runs.push(await get('/v1/runs/' + encodeURIComponent(id)));
-      } catch (e) {
-        // a run of a process that stopped: gone
-      }
+    let runs = [];
+    let runsError = null;
+    try {
+      runs = (await get('/v1/runs?workflow=' + encodeURIComponent(name) + '&limit=10')).runs;
+    } catch (e) {
+      runsError = e;
     }
     const s = w.status || {};
     const after = (label, answer, err) => {
       if (err) {
         status.replaceChildren(message(`${label}: ${errorText(err)}`));
       } else {
-        if (answer && answer.id && answer.workflow) {
-          rememberRun(answer.workflow, answer);
-        }
         status.replaceChildren(message(`${label}: done`, 'ok'));
         if (label === 'Delete') {
           location.hash = '#/workflows';
@@ -389,13 +458,13 @@ async function workflowPage(name) {
       h('h3', {}, 'Queue'), definitionList({ queued: s.queued, pending: s.pending, 'in flight': s.ackPending,
         redelivered: s.redelivered, consumer: s.consumer }),
       h('h3', {}, 'Last scan'), s.lastScan ? definitionList(s.lastScan) : h('p', {}, 'No scan recorded yet.'),
-      s.records ? [h('h3', {}, 'Records'), definitionList(Object.fromEntries(Object.entries(s.records)
-        .filter(([k]) => k !== 'source'))),
-      h('h4', {}, 'Source (tail offsets, open batches)'), h('pre', {}, JSON.stringify(s.records.source, null, 2))] : '',
-      h('h3', {}, 'Runs started from this browser tab'),
-      runs.length ? h('div', { class: 'scroll' }, h('table', { id: 'runs' }, h('thead', {}, h('tr', {},
-        ['Run', 'State', 'Started', 'Progress', 'Counts'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, runs.map(runRow)))) : h('p', {}, 'None: "Run now" starts one.'));
+      s.records ? h('section', { id: 'records' }, recordsSection(s.records, d.batch)) : '',
+      s.shards ? h('section', { id: 'shard-leases' }, shardsSection(s.shards)) : '',
+      h('h3', {}, 'Current and recent runs'),
+      runsError ? message('Runs: ' + errorText(runsError)) : runs.length
+        ? table('runs', 'One-time runs kept by the process that answers (the newest first); the page follows them every second.',
+          ['Run', 'State', 'Started', 'Progress', 'Counts'], runs.map(runRow))
+        : h('p', { id: 'no-runs' }, 'None kept by the process that answers: "Run now" starts one.'));
   }
   await load();
   every(1000, load);

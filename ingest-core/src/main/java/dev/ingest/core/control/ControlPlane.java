@@ -769,6 +769,27 @@ public final class ControlPlane implements Closeable {
         return Optional.ofNullable(runs.get(id));
     }
 
+    /**
+     * The runs started here that are remembered (the last {@value #RUNS_KEPT} finished ones, and every one going on).
+     *
+     * @param workflow only this workflow's, or null: every workflow's
+     * @param limit at most this many
+     * @return newest first
+     */
+    public List<RunTracker> runs(String workflow, int limit) {
+        List<RunTracker> all;
+        synchronized (runs) {
+            all = new ArrayList<>(runs.values());
+        }
+        List<RunTracker> out = new ArrayList<>();
+        for (int i = all.size() - 1; i >= 0 && out.size() < limit; i--) {
+            if (workflow == null || all.get(i).workflow.equals(workflow)) {
+                out.add(all.get(i));
+            }
+        }
+        return out;
+    }
+
     private long deadLetters(String workflow) {
         try {
             return new DeadLetters(queue).count(workflow);

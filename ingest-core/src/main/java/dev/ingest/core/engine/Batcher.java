@@ -126,6 +126,12 @@ final class Batcher {
                 }
             });
     private volatile boolean stopping;
+    /** The open batches as the puller last described them, for {@link #reportHeld()} (other threads read it). */
+    private volatile List<RecordStatus.OpenBatch> openNow = List.of();
+    /** When the puller last described them ({@link System#nanoTime()}); only the puller touches it. */
+    private long describedNanos;
+    /** How often, at most, the puller describes its open batches. */
+    private static final long DESCRIBE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     /** A message held until every batch holding its records is stored. */
     private static final class Held {
@@ -151,7 +157,10 @@ final class Batcher {
         final String first;
         final BatchFile file;
         final long openedNanos = System.nanoTime();
+        final Instant opened = Instant.now();
         final Set<Held> messages = new LinkedHashSet<>();
+        /** When the oldest of its messages was queued. */
+        Instant oldest;
         long firstSequence;
         long lastSequence;
 
@@ -231,6 +240,7 @@ final class Batcher {
                     continue;
                 }
                 closeExpired();
+                describeOpen();
                 if (draining && got == 0) {
                     if (nothingPending()) {
                         closeAll("the run has read everything");
@@ -250,6 +260,7 @@ final class Batcher {
                 keepAlive.cancel(false);
                 unsubscribe(sub);
                 discardOpen();
+                openNow = List.of();
             }
         }
     }
@@ -466,11 +477,30 @@ final class Batcher {
             synchronized (h) {
                 h.batches++;
             }
+            if (o.oldest == null || h.queuedAt.isBefore(o.oldest)) {
+                o.oldest = h.queuedAt;
+            }
         }
         if (o.full()) {
             open.remove(key);
             close(o, o.file.records() >= batch.maxRecords() ? "maxRecords" : "maxBytes");
         }
+    }
+
+    /** Describes the open batches for the status, at most every {@link #DESCRIBE_NANOS} (puller thread only). */
+    private void describeOpen() {
+        long now = System.nanoTime();
+        if (now - describedNanos < DESCRIBE_NANOS) {
+            return;
+        }
+        describedNanos = now;
+        List<RecordStatus.OpenBatch> list = new ArrayList<>(open.size());
+        for (Open o : open.values()) {
+            list.add(new RecordStatus.OpenBatch(o.prefix, batch.key().name(o.prefix, o.first, batch.extension()),
+                    o.file.records(), o.file.written(), o.oldest == null ? o.opened : o.oldest, o.opened,
+                    o.opened.plus(batch.maxAge())));
+        }
+        openNow = List.copyOf(list);
     }
 
     private long untilNextDeadline() {
@@ -737,7 +767,7 @@ final class Batcher {
                 oldest = h.queuedAt;
             }
         }
-        status.held(workflow.name(), oldest);
+        status.held(workflow.name(), oldest, openNow);
     }
 
     private double lagSeconds() {

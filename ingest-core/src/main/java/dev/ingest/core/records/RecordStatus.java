@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What record workflows have done, for {@code ingest status}: totals over every process and restart (records handed
- * over, batches stored and their bytes), the age of the oldest record a batcher holds, and what the record source
- * last reported. Kept as one JSON document per workflow under {@code records.<workflow>} in the {@code <stream>_scans}
+ * over, batches stored and their bytes), the age of the oldest record a batcher holds, the batches each process has
+ * open, and what the record source last reported. Kept as one JSON document per workflow under {@code records.<workflow>} in the {@code <stream>_scans}
  * key-value bucket; each process adds what it did since its last {@link #flush()} with a compare-and-set update, so
  * several processes (an enqueuer pod, dequeuer pods) add up.
  *
@@ -32,6 +32,30 @@ public final class RecordStatus {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Lag entries of processes that have not reported for this long are ignored by readers. */
     public static final long LAG_STALE_SECONDS = 120;
+    /** Open batches reported per process, at most (the oldest first); {@code openCount} says how many there are. */
+    public static final int OPEN_BATCHES_REPORTED = 100;
+
+    /**
+     * A batch a batcher holds open, as {@code ingest status} and the API show it.
+     *
+     * @param key the batch's resolved key prefix (records of different prefixes go to different batches)
+     * @param object the name its object will be stored under
+     * @param records records in it so far
+     * @param bytes its bytes so far, as written (compressed)
+     * @param oldestRecord when the oldest record in it was queued
+     * @param opened when its first record was added
+     * @param cutAt when {@code maxAge} closes it, unless {@code maxRecords} or {@code maxBytes} does so first
+     */
+    public record OpenBatch(String key, String object, long records, long bytes, Instant oldestRecord, Instant opened,
+                            Instant cutAt) {
+        public OpenBatch {
+            java.util.Objects.requireNonNull(key, "key");
+            java.util.Objects.requireNonNull(object, "object");
+            java.util.Objects.requireNonNull(oldestRecord, "oldestRecord");
+            java.util.Objects.requireNonNull(opened, "opened");
+            java.util.Objects.requireNonNull(cutAt, "cutAt");
+        }
+    }
 
     private final JetStreamQueue queue;
     private final String process = ManagementFactory.getRuntimeMXBean().getName();
@@ -46,6 +70,7 @@ public final class RecordStatus {
         final AtomicLong batchRecords = new AtomicLong();
         volatile Map<String, String> source;
         volatile Instant oldestHeld;
+        volatile java.util.List<OpenBatch> open = java.util.List.of();
         volatile boolean batching;
     }
 
@@ -94,11 +119,13 @@ public final class RecordStatus {
     /**
      * @param workflow the workflow, batched in this process
      * @param oldest when the oldest record this process holds in a batch not yet stored was queued, or null
+     * @param open the batches this process has open for it now
      */
-    public void held(String workflow, Instant oldest) {
+    public void held(String workflow, Instant oldest, java.util.List<OpenBatch> open) {
         Counts c = of(workflow);
         c.batching = true;
         c.oldestHeld = oldest;
+        c.open = java.util.List.copyOf(open);
     }
 
     /** Adds what was done since the last flush to the stored documents. */
@@ -154,6 +181,15 @@ public final class RecordStatus {
                         mine.putNull("oldest");
                     } else {
                         mine.put("oldest", c.oldestHeld.toString());
+                    }
+                    java.util.List<OpenBatch> open = new java.util.ArrayList<>(c.open);
+                    open.sort(java.util.Comparator.comparing(OpenBatch::oldestRecord));
+                    mine.put("openCount", open.size());
+                    var list = mine.putArray("open");
+                    for (OpenBatch b : open.subList(0, Math.min(open.size(), OPEN_BATCHES_REPORTED))) {
+                        list.addObject().put("key", b.key()).put("object", b.object()).put("records", b.records())
+                                .put("bytes", b.bytes()).put("oldestRecord", b.oldestRecord().toString())
+                                .put("opened", b.opened().toString()).put("cutAt", b.cutAt().toString());
                     }
                     java.util.List<String> stale = new java.util.ArrayList<>();
                     held.fieldNames().forEachRemaining(name -> {

@@ -61,6 +61,8 @@ public final class ShardLeases implements AutoCloseable {
     private final Object lock = new Object();
     /** Held shards and the revision of our last write; guarded by {@link #lock}. */
     private final TreeMap<Integer, Long> held = new TreeMap<>();
+    /** When this replica took each shard it holds or held (written into the lease as {@code since}); guarded by {@link #lock}. */
+    private final Map<Integer, Instant> takenAt = new HashMap<>();
     /** Held shards to give back once the current run has committed; guarded by {@link #lock}. */
     private final Set<Integer> toRelease = new TreeSet<>();
     /** Incremented on every change of what the current run should own; guarded by {@link #lock}. */
@@ -202,10 +204,24 @@ public final class ShardLeases implements AutoCloseable {
     }
 
     private byte[] value() {
+        return value(null);
+    }
+
+    /** A member's entry, or a lease's: its holder, when it was renewed and, for a lease, since when it is held. */
+    private byte[] value(Instant since) {
         ObjectNode n = JSON.createObjectNode();
         n.put("holder", holder);
         n.put("renewed", Instant.now().toString());
+        if (since != null) {
+            n.put("since", since.toString());
+        }
         return n.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private Instant takenAt(int shard) {
+        synchronized (lock) {
+            return takenAt.get(shard);
+        }
     }
 
     private void loop() {
@@ -261,7 +277,7 @@ public final class ShardLeases implements AutoCloseable {
         }
         for (Map.Entry<Integer, Long> e : renew.entrySet()) {
             try {
-                long rev = kv.update(shardKey(e.getKey()), value(), e.getValue());
+                long rev = kv.update(shardKey(e.getKey()), value(takenAt(e.getKey())), e.getValue());
                 synchronized (lock) {
                     if (held.containsKey(e.getKey())) {
                         held.put(e.getKey(), rev);
@@ -324,9 +340,11 @@ public final class ShardLeases implements AutoCloseable {
                 continue;
             }
             try {
-                long rev = kv.create(shardKey(s), value());
+                Instant since = Instant.now();
+                long rev = kv.create(shardKey(s), value(since));
                 synchronized (lock) {
                     held.put(s, rev);
+                    takenAt.put(s, since);
                 }
                 LOG.info("workflow {}: took shard {} ({} replicas, share {})", workflow, s, members.size(), share);
                 want--;
@@ -381,15 +399,32 @@ public final class ShardLeases implements AutoCloseable {
     }
 
     /**
+     * A shard's lease, as {@code ingest status} and the API show it.
+     *
+     * @param holder the replica that holds it (host name, process id and a random part)
+     * @param since when that replica took it, if its lease says (leases written by older versions do not)
+     * @param renewed when the holder last renewed it, by the server's clock
+     * @param expires when it expires unless renewed again ({@link #PERIOD} after {@code renewed})
+     */
+    public record Lease(String holder, java.util.Optional<Instant> since, Instant renewed, Instant expires) {
+        public Lease {
+            java.util.Objects.requireNonNull(holder, "holder");
+            java.util.Objects.requireNonNull(since, "since");
+            java.util.Objects.requireNonNull(renewed, "renewed");
+            java.util.Objects.requireNonNull(expires, "expires");
+        }
+    }
+
+    /**
      * Who holds each shard of a workflow, for {@code ingest status}.
      *
      * @param queue the connected queue
      * @param workflow the workflow
-     * @return holder by shard, sorted; empty when the workflow has no leases (or no bucket)
+     * @return the lease by shard, sorted; empty when the workflow has no leases (or no bucket)
      * @throws IOException if the bucket cannot be read
      */
-    public static Map<Integer, String> holders(JetStreamQueue queue, String workflow) throws IOException {
-        Map<Integer, String> out = new TreeMap<>();
+    public static Map<Integer, Lease> holders(JetStreamQueue queue, String workflow) throws IOException {
+        Map<Integer, Lease> out = new TreeMap<>();
         try {
             KeyValue kv;
             try {
@@ -406,8 +441,12 @@ public final class ShardLeases implements AutoCloseable {
                 }
                 try {
                     JsonNode n = JSON.readTree(e.getValue());
-                    out.put(Integer.parseInt(key.substring(prefix.length())), n.path("holder").asText());
-                } catch (NumberFormatException | IOException ignored) {
+                    Instant renewed = e.getCreated().toInstant();
+                    String since = n.path("since").asText("");
+                    out.put(Integer.parseInt(key.substring(prefix.length())), new Lease(n.path("holder").asText(),
+                            since.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(Instant.parse(since)),
+                            renewed, renewed.plus(PERIOD)));
+                } catch (NumberFormatException | IOException | java.time.format.DateTimeParseException ignored) {
                     // not a lease of ours
                 }
             }

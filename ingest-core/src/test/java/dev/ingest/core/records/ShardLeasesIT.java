@@ -87,8 +87,15 @@ class ShardLeasesIT {
         List<ShardLeases> three = List.of(a, b, c);
         await().atMost(Duration.ofSeconds(30)).until(() -> fairAndDisjoint(three, 8));
 
-        Map<Integer, String> holders = ShardLeases.holders(queues.get(0), "wf");
-        assertThat(holders).hasSize(8);
+        Map<Integer, ShardLeases.Lease> leases = ShardLeases.holders(queues.get(0), "wf");
+        assertThat(leases).hasSize(8);
+        assertThat(leases.values()).allSatisfy(l -> {
+            assertThat(l.since()).as("since when the lease is held").isPresent();
+            assertThat(l.since().get()).isBefore(l.renewed().plusSeconds(1)); // the holder's clock, then the server's
+            assertThat(l.expires()).isEqualTo(l.renewed().plus(ShardLeases.PERIOD));
+        });
+        Map<Integer, String> holders = new java.util.TreeMap<>();
+        leases.forEach((s, l) -> holders.put(s, l.holder()));
         assertThat(Set.copyOf(holders.values())).containsExactlyInAnyOrder(a.holder(), b.holder(), c.holder());
         for (ShardLeases l : three) {
             for (int s : l.owned()) {
