@@ -4,7 +4,7 @@
 # starts the servers, generates the data, runs the real launcher (ingest-cli/target/ingest/bin/ingest) and,
 # when it is on PATH, rclone, and prints a table. See the README, section Performance.
 #
-#   scripts/bench.sh                  # every case, full size (about 6 minutes on 2 cores)
+#   scripts/bench.sh                  # every case, full size (about 20 minutes on 2 cores)
 #   scripts/bench.sh --quick          # smaller data: a smoke run
 #   scripts/bench.sh --cases 1,5      # some cases
 #   scripts/bench.sh --help
