@@ -332,7 +332,7 @@ class ConsoleIT {
             // Copied by every process (added up every 5 s; here the one process) and by the one that answers: the
             // 13 files and the replayed poison object.
             until(d -> d.findElement(By.cssSelector("#copied dd")).getText().equals("14"));
-            assertThat(browser.findElement(By.cssSelector("#copied-here dd")).getText()).isEqualTo("14");
+            assertThat(text(By.cssSelector("#copied-here dd"))).isEqualTo("14");
             shown(By.cssSelector("button[data-action='run-now']")).click();
             textIn(By.cssSelector("#runs tbody tr"), "done");
             WebElement progress = browser.findElement(By.cssSelector("#runs progress"));
