@@ -142,7 +142,8 @@ public final class RecordStatus {
      * @param status what its source reported last
      */
     public void source(String workflow, Map<String, String> status) {
-        ofRecords(workflow).source = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(status)); // in order
+        // in order
+        ofRecords(workflow).source = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(status));
     }
 
     /**
