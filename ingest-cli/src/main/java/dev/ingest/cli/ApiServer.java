@@ -71,7 +71,6 @@ final class ApiServer {
      * @param control the runtime's control plane
      * @param queue the queue (status, dead letters)
      * @param token the bearer token that allows changes, or null: read-only
-     * @param metrics this process's metrics (a workflow's {@code copied} counts)
      */
     ApiServer(ControlPlane control, JetStreamQueue queue, String token) {
         this(control, queue, token, null, null);
@@ -81,7 +80,7 @@ final class ApiServer {
      * @param control the runtime's control plane
      * @param queue the queue (status, dead letters)
      * @param token the bearer token that allows changes, or null: read-only
-     * @param metrics this process's counters (what a workflow copied here), or null
+     * @param metrics this process's counters (what a workflow copied here: {@code copiedHere}), or null
      * @param queries answers {@code POST /v1/destinations/{name}/query}; null: every query gets 404
      */
     ApiServer(ControlPlane control, JetStreamQueue queue, String token, IngestMetrics metrics, QueryRoute queries) {
@@ -285,15 +284,22 @@ final class ApiServer {
         n.put("state", w.state().name().toLowerCase(Locale.ROOT));
         n.put("reason", w.reason());
         n.set("definition", JSON.valueToTree(w.definition()));
-        // What this process copied (each process counts its own, as ingest_objects_copied_total does).
-        n.putObject("copied").put("objects", metrics.objectsCopied(w.name())).put("bytes", metrics.bytesCopied(w.name()));
+        ObjectNode status = null;
+        String statusError = null;
         try {
-            ObjectNode status = StatusCommand.statusOf(JSON, queue, new DeadLetters(queue), counts, w.name());
+            status = StatusCommand.statusOf(JSON, queue, new DeadLetters(queue), counts, w.name());
             status.remove("workflow");
-            n.set("status", status);
         } catch (IOException | RuntimeException e) {
-            n.putNull("status");
-            n.put("statusError", e.getMessage());
+            statusError = e.getMessage();
+        }
+        // What every process copied, as each last added its own to the workflow's status document (every 5 s); and
+        // what this one copied since it started (as its ingest_objects_copied_total and ingest_bytes_copied_total).
+        n.set("copied", status == null ? null : status.remove("copied"));
+        n.putObject("copiedHere").put("objects", metrics.objectsCopied(w.name()))
+                .put("bytes", metrics.bytesCopied(w.name()));
+        n.set("status", status);
+        if (statusError != null) {
+            n.put("statusError", statusError);
         }
         return n;
     }

@@ -30,8 +30,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code ingest status --config FILE}: what the queue holds for each workflow. */
 @Command(name = "status", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-        description = "Show, per workflow of the configuration, the messages queued, the consumer's pending, "
-                + "awaiting-ack and redelivered counts, the dead letters and the last scan.",
+        description = "Show, per workflow of the configuration, the objects and bytes copied by every process, the "
+                + "messages queued, the consumer's pending, awaiting-ack and redelivered counts, the dead letters and "
+                + "the last scan.",
         footer = {"", ExitCode.COMMAND_HELP})
 final class StatusCommand implements Callable<Integer> {
 
@@ -132,9 +133,12 @@ final class StatusCommand implements Callable<Integer> {
         } else {
             n.putNull("lastScan");
         }
-        Optional<com.fasterxml.jackson.databind.JsonNode> records = RecordStatus.read(q, workflow);
-        if (records.isPresent()) {
-            n.set("records", recordsOf(mapper, records.get(), Instant.now()));
+        Optional<com.fasterxml.jackson.databind.JsonNode> doc = RecordStatus.read(q, workflow);
+        // Totals over every process and restart, as each process last added its own (every 5 s).
+        n.putObject("copied").put("objects", doc.map(d -> d.path("objectsCopied").asLong(0)).orElse(0L))
+                .put("bytes", doc.map(d -> d.path("bytesCopied").asLong(0)).orElse(0L));
+        if (doc.isPresent() && doc.get().has("records")) { // a record workflow's (or a batching one's)
+            n.set("records", recordsOf(mapper, doc.get(), Instant.now()));
         }
         Map<Integer, ShardLeases.Lease> leases = ShardLeases.holders(q, workflow);
         if (!leases.isEmpty()) {
@@ -232,6 +236,11 @@ final class StatusCommand implements Callable<Integer> {
             out.printf("  dead letters:       %d%s%n", n.get("deadLetters").asLong(),
                     n.get("deadLetters").asLong() > 0 ? "  (ingest dlq list " + n.get("workflow").asText() + ")" : "");
             var r = n.get("records");
+            var copied = n.get("copied");
+            if (copied != null && (r == null || copied.path("objects").asLong() > 0)) {
+                out.printf("  copied:             %d objects (%s), by every process%n", copied.path("objects").asLong(),
+                        RunSummary.humanBytes(copied.path("bytes").asLong()));
+            }
             if (r != null) {
                 out.printf("  records:            %d received (%s), %d stored in %d batches (%s)%n",
                         r.get("records").asLong(), RunSummary.humanBytes(r.get("recordBytes").asLong()),

@@ -329,6 +329,10 @@ class ConsoleIT {
 
             // A one-time run, with its progress.
             open(port, "#/workflow/logs");
+            // Copied by every process (added up every 5 s; here the one process) and by the one that answers: the
+            // 13 files and the replayed poison object.
+            until(d -> d.findElement(By.cssSelector("#copied dd")).getText().equals("14"));
+            assertThat(text(By.cssSelector("#copied-here dd"))).isEqualTo("14");
             shown(By.cssSelector("button[data-action='run-now']")).click();
             textIn(By.cssSelector("#runs tbody tr"), "done");
             WebElement progress = browser.findElement(By.cssSelector("#runs progress"));

@@ -41,6 +41,8 @@ class ControlPlaneIT {
     private static final String TOKEN = "s3cr3t-t0ken";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration APPLIED = Duration.ofSeconds(10);
+    /** Copies by several pods, and their counts added up every 5 s. */
+    private static final Duration COUNTED = Duration.ofSeconds(30);
 
     @RegisterExtension
     final LauncherSupport.Launcher launcher = new LauncherSupport.Launcher();
@@ -176,6 +178,68 @@ class ControlPlaneIT {
             return call(port, "GET", path, null, null).statusCode();
         } catch (IOException | InterruptedException e) {
             return -1;
+        }
+    }
+
+    /** A workflow's {@code copied} and {@code copiedHere}, as the API of a pod shows them. */
+    private JsonNode copied(int port, String field) throws Exception {
+        return ok(port, "GET", "/v1/workflows/w", null).path(field);
+    }
+
+    /**
+     * Two pods copy parts of one workflow: the API of either shows what both copied ({@code copied}, added up in the
+     * workflow's status document every 5 s) and what it copied itself ({@code copiedHere}), and so does
+     * {@code ingest status}; the totals outlive a pod.
+     */
+    @Test
+    void theCopiedCountsOfAWorkflowAreWhatEveryPodCopied() throws Exception {
+        try (NatsServerProcess nats = startNats()) {
+            String name = unique("cc");
+            Path src = dir.resolve("src");
+            Path dst = dir.resolve("dst");
+            Path config = LauncherSupport.writeFileConfig(dir, "w", src, dst, "interval: 300ms");
+            files(src, "a", 10); // "a 0" to "a 9": 3 bytes each
+            Launch one = pod(nats, name, "all", config);
+            int p1 = healthPort(one);
+            await().atMost(COUNTED).until(() -> countFinalFiles(dst) == 10);
+            await().atMost(COUNTED).until(() -> copied(p1, "copied").path("objects").asLong() == 10);
+            assertThat(copied(p1, "copied").path("bytes").asLong()).isEqualTo(30);
+            assertThat(copied(p1, "copiedHere").path("objects").asLong()).isEqualTo(10);
+            assertThat(copied(p1, "copiedHere").path("bytes").asLong()).isEqualTo(30);
+            assertThat(ok(p1, "GET", "/v1/workflows/w", null).path("status").has("copied")).isFalse(); // moved up
+
+            // A second pod: both scan and copy; each API shows what both copied.
+            Launch two = pod(nats, name, "all", config);
+            int p2 = healthPort(two);
+            await().atMost(COUNTED).until(() -> state(p2, "w").equals("running"));
+            files(src, "b", 40); // 10 of 3 bytes, 30 of 4 bytes
+            await().atMost(COUNTED).until(() -> countFinalFiles(dst) == 50);
+            await().atMost(COUNTED).until(() -> copied(p1, "copied").path("objects").asLong() == 50
+                    && copied(p2, "copied").path("objects").asLong() == 50);
+            assertThat(copied(p1, "copied").path("bytes").asLong()).isEqualTo(30 + 150);
+            assertThat(copied(p2, "copied").path("bytes").asLong()).isEqualTo(30 + 150);
+            long here1 = copied(p1, "copiedHere").path("objects").asLong();
+            long here2 = copied(p2, "copiedHere").path("objects").asLong();
+            assertThat(here1 + here2).isEqualTo(50); // each object copied once, by one pod or the other
+            assertThat(copied(p1, "copiedHere").path("bytes").asLong() + copied(p2, "copiedHere").path("bytes")
+                    .asLong()).isEqualTo(180);
+
+            // The first pod gone (killed, after its counts were added): the totals keep what it copied.
+            one.destroy();
+            files(src, "c", 10);
+            await().atMost(COUNTED).until(() -> countFinalFiles(dst) == 60);
+            await().atMost(COUNTED).until(() -> copied(p2, "copied").path("objects").asLong() == 60);
+            assertThat(copied(p2, "copied").path("bytes").asLong()).isEqualTo(180 + 30);
+            assertThat(copied(p2, "copiedHere").path("objects").asLong()).isEqualTo(here2 + 10);
+
+            Result status = launcher.run(dir, Duration.ofSeconds(60), Map.of(), "status", "--json", "--config",
+                    config.toString(), "--queue-endpoint", nats.url(), "--stream", name, "--subject", name,
+                    "--consumer", name);
+            assertThat(status.exitCode()).as(status.describe()).isZero();
+            JsonNode shown = JSON.readTree(status.stdout()).get(0);
+            assertThat(shown.path("copied").path("objects").asLong()).as(status.describe()).isEqualTo(60);
+            assertThat(shown.path("copied").path("bytes").asLong()).isEqualTo(210);
+            assertThat(shown.has("records")).isFalse();
         }
     }
 

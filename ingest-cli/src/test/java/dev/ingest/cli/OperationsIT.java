@@ -472,7 +472,8 @@ class OperationsIT {
                 "--consumer", name, "--config", config.toString()};
         Result status = launcher.run(dir, RUN, Map.of(), statusArgs);
         assertThat(status.exitCode()).as(status.describe()).isZero();
-        assertThat(status.stdout()).containsPattern("dead letters:\\s+1").contains("ingest dlq list " + name);
+        assertThat(status.stdout()).containsPattern("dead letters:\\s+1").contains("ingest dlq list " + name)
+                .contains("copied:             4 objects (400 B), by every process"); // added as the run ended
         List<String> json = new ArrayList<>(List.of(statusArgs));
         json.add("--json");
         Result machine = launcher.run(dir, RUN, Map.of(), json.toArray(String[]::new));

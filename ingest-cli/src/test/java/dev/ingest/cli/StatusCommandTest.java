@@ -30,6 +30,26 @@ class StatusCommandTest {
                 .contains("  scan reports:\n    cursor: app/2026-12-03/0099.log\n    scan: after cursor\n");
     }
 
+    @Test
+    void theTextFormShowsTheObjectsAndBytesEveryProcessCopiedButNoneForARecordWorkflowThatCopiedNone() throws Exception {
+        ArrayNode workflows = (ArrayNode) new ObjectMapper().readTree("""
+                [{"workflow": "files", "queued": 0, "consumer": "ingest__files", "pending": 0, "ackPending": 0,
+                  "redelivered": 0, "deadLetters": 0, "lastScan": null, "copied": {"objects": 1200, "bytes": 3145728}},
+                 {"workflow": "logs", "queued": 0, "consumer": "ingest__logs", "pending": 0, "ackPending": 0,
+                  "redelivered": 0, "deadLetters": 0, "lastScan": null, "copied": {"objects": 0, "bytes": 0},
+                  "records": {"records": 5, "recordBytes": 50, "batches": 1, "batchBytes": 40, "batchRecords": 5,
+                              "openBatchCount": 0, "openBatches": [], "oldestNotStored": null, "lagSeconds": 0.0,
+                              "source": {}}}]""");
+        StringWriter text = new StringWriter();
+        try (PrintWriter out = new PrintWriter(text)) {
+            StatusCommand.print(out, workflows);
+        }
+        String files = text.toString().substring(0, text.toString().indexOf("workflow logs"));
+        String logs = text.toString().substring(text.toString().indexOf("workflow logs"));
+        assertThat(files).contains("  copied:             1200 objects (3.0 MiB), by every process\n");
+        assertThat(logs).doesNotContain("copied:").contains("records:            5 received");
+    }
+
     /** Two processes batch the workflow; a third stopped reporting long ago and is left out. */
     private static final String RECORD_STATUS = """
             {"records": 500, "recordBytes": 40000, "batches": 2, "batchBytes": 3000, "batchRecords": 300,

@@ -265,7 +265,7 @@ async function workflowsPage() {
   const loadStatus = h('div', { id: 'load-status' });
   const tbody = h('tbody');
   const table = h('table', { id: 'workflows' },
-    h('caption', {}, 'Every workflow (copied: by this process); the table follows the event stream and refreshes every 2 seconds.'),
+    h('caption', {}, 'Every workflow (copied: by every process, as each reports every 5 seconds); the table follows the event stream and refreshes every 2 seconds.'),
     h('thead', {}, h('tr', {}, ['Workflow', 'State', 'Source → destinations', 'Copied', 'Bytes', 'Records',
       'Queued', 'Pending', 'In flight', 'Dead letters', 'Lag', 'Last scan', 'Actions'].map((c) =>
       h('th', { scope: 'col' }, c)))),
@@ -453,8 +453,10 @@ async function workflowPage(name) {
         w.origin === 'api' ? h('a', { href: '#/edit/workflows/' + encodeURIComponent(name) }, 'Edit') : '', ' ',
         h('a', { href: '#/dead-letters/' + encodeURIComponent(name) }, `Dead letters (${number(s.deadLetters)})`)),
       h('h3', {}, 'Configuration'), definitionList(d), ...entries,
-      h('h3', {}, 'Copied by the process that answers'), definitionList(w.copied ? { objects: w.copied.objects,
-        bytes: bytes(w.copied.bytes) } : {}),
+      h('h3', {}, 'Copied by every process'), h('section', { id: 'copied' }, definitionList(w.copied
+        ? { objects: w.copied.objects, bytes: bytes(w.copied.bytes) } : {})),
+      h('h3', {}, 'Copied by the process that answers'), h('section', { id: 'copied-here' },
+        definitionList(w.copiedHere ? { objects: w.copiedHere.objects, bytes: bytes(w.copiedHere.bytes) } : {})),
       h('h3', {}, 'Queue'), definitionList({ queued: s.queued, pending: s.pending, 'in flight': s.ackPending,
         redelivered: s.redelivered, consumer: s.consumer }),
       h('h3', {}, 'Last scan'), s.lastScan ? definitionList(s.lastScan) : h('p', {}, 'No scan recorded yet.'),

@@ -213,7 +213,7 @@ public final class IngestEngine {
             if (stopping) {
                 return stats.snapshot();
             }
-            ticker.scheduleWithFixedDelay(this::reportRecords, 5, 5, TimeUnit.SECONDS);
+            ticker.scheduleWithFixedDelay(this::reportStatus, 5, 5, TimeUnit.SECONDS);
             Thread watch = new Thread(this::watchQueue, "queue-watch");
             watch.setDaemon(true);
             synchronized (runs) {
@@ -250,7 +250,7 @@ public final class IngestEngine {
                 r.awaitInterrupted();
             }
             watch.interrupt();
-            reportRecords();
+            reportStatus();
             if (stopped) {
                 long handedBack = stats.handedBack();
                 LOG.info("stopped: {} copies were in flight; {} finished within the {} grace period and {} were "
@@ -543,19 +543,17 @@ public final class IngestEngine {
         }
     }
 
-    /** Adds what record workflows did to their status documents (for {@code ingest status}). */
-    private void reportRecords() {
-        boolean any = false;
+    /**
+     * Adds what workflows did here to their status documents (for {@code ingest status} and the API): objects copied,
+     * and what record workflows did and their batchers hold.
+     */
+    private void reportStatus() {
         for (WorkflowRun r : running()) {
             if (r.batcher() != null) {
                 r.batcher().reportHeld();
-                any = true;
             }
-            any |= r.readsRecords();
         }
-        if (any) {
-            recordStatus.flush();
-        }
+        recordStatus.flush();
     }
 
     /** @return whether no workflow has a message waiting, awaiting an ack or waiting for a retry */

@@ -11,6 +11,7 @@ import dev.ingest.core.config.WorkflowConfig;
 import dev.ingest.core.metrics.IngestMetrics;
 import dev.ingest.core.queue.CodecJson;
 import dev.ingest.core.queue.JetStreamQueue;
+import dev.ingest.core.records.RecordStatus;
 import io.nats.client.Message;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -51,6 +52,7 @@ final class Transfer {
     private final ScheduledExecutorService ticker;
     private final Duration progressEvery;
     private final IngestMetrics metrics;
+    private final RecordStatus status;
     private final String sourceType;
 
     /** A configured plugin instance with its name and type, for metrics and messages. */
@@ -58,7 +60,7 @@ final class Transfer {
     }
 
     Transfer(JetStreamQueue queue, WorkflowConfig workflow, Named<Source> source, List<Named<Destination>> destinations,
-             RunStats stats, ScheduledExecutorService ticker, IngestMetrics metrics) {
+             RunStats stats, ScheduledExecutorService ticker, IngestMetrics metrics, RecordStatus status) {
         this.queue = queue;
         this.workflow = workflow;
         this.source = source.plugin();
@@ -68,6 +70,7 @@ final class Transfer {
         this.ticker = ticker;
         this.progressEvery = queue.settings().ackWait().dividedBy(3);
         this.metrics = metrics;
+        this.status = status;
     }
 
     /**
@@ -244,6 +247,7 @@ final class Transfer {
         cleanUp(codec);
         stats.copied(bytes);
         metrics.copied(workflow.name(), bytes);
+        status.copied(workflow.name(), bytes); // the totals over every process, for the API and ingest status
         LOG.debug("copied {} ({} bytes) to {}", codec.name(), bytes, missing.stream().map(Named::name).toList());
         return stored;
     }

@@ -110,7 +110,7 @@ final class WorkflowRun {
             } else {
                 p = Executors.newFixedThreadPool(w.concurrency(), IngestEngine.daemon("copy-" + w.name()));
                 Transfer transfer = new Transfer(engine.queue(), w, plugins.namedSource(), dests, engine.stats(),
-                        engine.ticker(), engine.metrics());
+                        engine.ticker(), engine.metrics(), engine.recordStatus());
                 dq = new Dequeuer(engine.queue(), w, transfer, p, engine.webhook(), engine.metrics());
                 Dequeuer d = dq;
                 write = new Thread(() -> dequeueLoop(d), "dequeue-" + w.name());

@@ -18,11 +18,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What record workflows have done, for {@code ingest status}: totals over every process and restart (records handed
- * over, batches stored and their bytes), the age of the oldest record a batcher holds, the batches each process has
- * open, and what the record source last reported. Kept as one JSON document per workflow under {@code records.<workflow>} in the {@code <stream>_scans}
- * key-value bucket; each process adds what it did since its last {@link #flush()} with a compare-and-set update, so
- * several processes (an enqueuer pod, dequeuer pods) add up.
+ * What workflows have done, for {@code ingest status} and the API: totals over every process and restart (objects
+ * copied and their bytes; for record workflows records handed over, batches stored and their bytes), and for record
+ * workflows the age of the oldest record a batcher holds, the batches each process has open, and what the record
+ * source last reported. Kept as one JSON document per workflow under {@code records.<workflow>} in the
+ * {@code <stream>_scans} key-value bucket (the name is older than the object counts); each process adds what it did
+ * since its last {@link #flush()} with a compare-and-set update, so several processes (an enqueuer pod, dequeuer
+ * pods) add up.
+ *
+ * <p>A record workflow's fields ({@code records}, {@code recordBytes}, {@code batches}, {@code batchBytes},
+ * {@code batchRecords}, {@code held}, {@code source}) are written once a process reported one of them for it; an
+ * object workflow's ({@code objectsCopied}, {@code bytesCopied}) when a process copied something for it.
  *
  * <p>Thread-safe. Best effort: a flush that fails is logged at DEBUG and retried at the next one; counts are kept.
  */
@@ -68,10 +74,15 @@ public final class RecordStatus {
         final AtomicLong batches = new AtomicLong();
         final AtomicLong batchBytes = new AtomicLong();
         final AtomicLong batchRecords = new AtomicLong();
+        final AtomicLong objects = new AtomicLong();
+        final AtomicLong objectBytes = new AtomicLong();
+        /** Whether a record source or a batcher reported for it here: then the record fields are written. */
+        volatile boolean recordWorkflow;
         volatile Map<String, String> source;
         volatile Instant oldestHeld;
         volatile java.util.List<OpenBatch> open = java.util.List.of();
-        volatile boolean batching;
+        /** Whether {@link #held} was called since the last flush (a batcher of a workflow removed here stops). */
+        final java.util.concurrent.atomic.AtomicBoolean batching = new java.util.concurrent.atomic.AtomicBoolean();
     }
 
     /**
@@ -85,13 +96,31 @@ public final class RecordStatus {
         return counts.computeIfAbsent(workflow, w -> new Counts());
     }
 
+    private Counts ofRecords(String workflow) {
+        Counts c = of(workflow);
+        c.recordWorkflow = true;
+        return c;
+    }
+
+    /**
+     * Counted where {@code ingest_objects_copied_total} and {@code ingest_bytes_copied_total} are.
+     *
+     * @param workflow the workflow
+     * @param bytes bytes read from the source for one object stored to at least one destination
+     */
+    public void copied(String workflow, long bytes) {
+        Counts c = of(workflow);
+        c.objects.incrementAndGet();
+        c.objectBytes.addAndGet(bytes);
+    }
+
     /**
      * @param workflow the workflow
      * @param records records stored in the queue
      * @param bytes their bytes
      */
     public void published(String workflow, long records, long bytes) {
-        Counts c = of(workflow);
+        Counts c = ofRecords(workflow);
         c.records.addAndGet(records);
         c.recordBytes.addAndGet(bytes);
     }
@@ -102,7 +131,7 @@ public final class RecordStatus {
      * @param bytes its object's bytes
      */
     public void stored(String workflow, long records, long bytes) {
-        Counts c = of(workflow);
+        Counts c = ofRecords(workflow);
         c.batches.incrementAndGet();
         c.batchBytes.addAndGet(bytes);
         c.batchRecords.addAndGet(records);
@@ -113,7 +142,8 @@ public final class RecordStatus {
      * @param status what its source reported last
      */
     public void source(String workflow, Map<String, String> status) {
-        of(workflow).source = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(status)); // in order
+        // in order
+        ofRecords(workflow).source = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(status));
     }
 
     /**
@@ -122,13 +152,16 @@ public final class RecordStatus {
      * @param open the batches this process has open for it now
      */
     public void held(String workflow, Instant oldest, java.util.List<OpenBatch> open) {
-        Counts c = of(workflow);
-        c.batching = true;
+        Counts c = ofRecords(workflow);
         c.oldestHeld = oldest;
         c.open = java.util.List.copyOf(open);
+        c.batching.set(true);
     }
 
-    /** Adds what was done since the last flush to the stored documents. */
+    /**
+     * Adds what was done since the last flush to the stored documents: every record workflow's (its open batches
+     * reported afresh), and an object workflow's when something was copied for it since.
+     */
     public void flush() {
         for (Map.Entry<String, Counts> e : counts.entrySet()) {
             try {
@@ -148,6 +181,13 @@ public final class RecordStatus {
         long batches = c.batches.getAndSet(0);
         long batchBytes = c.batchBytes.getAndSet(0);
         long batchRecords = c.batchRecords.getAndSet(0);
+        long objects = c.objects.getAndSet(0);
+        long objectBytes = c.objectBytes.getAndSet(0);
+        boolean recordWorkflow = c.recordWorkflow;
+        boolean batching = c.batching.getAndSet(false);
+        if (!recordWorkflow && objects == 0 && objectBytes == 0) {
+            return; // nothing to add: an idle object workflow costs no write
+        }
         boolean done = false;
         try {
             KeyValue kv = queue.connection().keyValue(queue.settings().stream() + "_scans");
@@ -156,12 +196,18 @@ public final class RecordStatus {
                 KeyValueEntry entry = kv.get(key);
                 ObjectNode doc = entry == null || entry.getValue() == null ? JSON.createObjectNode()
                         : (ObjectNode) JSON.readTree(entry.getValue());
-                add(doc, "records", records);
-                add(doc, "recordBytes", recordBytes);
-                add(doc, "batches", batches);
-                add(doc, "batchBytes", batchBytes);
-                add(doc, "batchRecords", batchRecords);
                 Instant now = Instant.now();
+                if (objects > 0 || objectBytes > 0) {
+                    add(doc, "objectsCopied", objects);
+                    add(doc, "bytesCopied", objectBytes);
+                }
+                if (recordWorkflow) {
+                    add(doc, "records", records);
+                    add(doc, "recordBytes", recordBytes);
+                    add(doc, "batches", batches);
+                    add(doc, "batchBytes", batchBytes);
+                    add(doc, "batchRecords", batchRecords);
+                }
                 if (records > 0) {
                     doc.put("lastRecords", now.toString());
                 }
@@ -173,7 +219,7 @@ public final class RecordStatus {
                     c.source.forEach(s::put);
                     doc.put("sourceReported", now.toString());
                 }
-                if (c.batching) {
+                if (batching) {
                     ObjectNode held = doc.has("held") ? (ObjectNode) doc.get("held") : doc.putObject("held");
                     ObjectNode mine = held.putObject(process);
                     mine.put("reported", now.toString());
@@ -219,6 +265,11 @@ public final class RecordStatus {
                 c.batches.addAndGet(batches);
                 c.batchBytes.addAndGet(batchBytes);
                 c.batchRecords.addAndGet(batchRecords);
+                c.objects.addAndGet(objects);
+                c.objectBytes.addAndGet(objectBytes);
+                if (batching) {
+                    c.batching.set(true);
+                }
             }
         }
     }
@@ -232,7 +283,7 @@ public final class RecordStatus {
      *
      * @param queue the connected queue
      * @param workflow the workflow
-     * @return the document, or empty when no record workflow of that name has reported
+     * @return the document, or empty when no process has reported for that workflow
      * @throws IOException if the bucket cannot be read
      */
     public static Optional<JsonNode> read(JetStreamQueue queue, String workflow) throws IOException {
