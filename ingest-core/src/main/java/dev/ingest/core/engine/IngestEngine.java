@@ -200,7 +200,6 @@ public final class IngestEngine {
         if (!setUpQueue()) {
             return stats.snapshot(); // stopped while waiting for the queue
         }
-        ready = true;
         ticker = Executors.newSingleThreadScheduledExecutor(daemon("ingest-progress"));
         webhook = new Webhook(stats, metrics, Duration.ofSeconds(10), Duration.ofMillis(500));
         try {
@@ -222,6 +221,8 @@ public final class IngestEngine {
                     r.start();
                 }
             }
+            // Ready only now: before, no workflow is running, and a push source has not even been asked to listen.
+            ready = true;
             watch.start();
             LOG.info("running {} workflow(s) in mode {}{}", initial.size(), mode.name().toLowerCase(),
                     once ? " once" : "");
