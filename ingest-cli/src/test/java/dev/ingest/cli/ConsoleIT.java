@@ -335,8 +335,13 @@ class ConsoleIT {
             assertThat(text(By.cssSelector("#copied-here dd"))).isEqualTo("14");
             shown(By.cssSelector("button[data-action='run-now']")).click();
             textIn(By.cssSelector("#runs tbody tr"), "done");
-            WebElement progress = browser.findElement(By.cssSelector("#runs progress"));
-            assertThat(progress.getAttribute("value")).isEqualTo(progress.getAttribute("max"));
+            // The runs are redrawn every second: read the bar's two attributes from one rendering, looking again if
+            // it was replaced in between.
+            until(d -> {
+                WebElement progress = d.findElement(By.cssSelector("#runs progress"));
+                String value = progress.getAttribute("value");
+                return value != null && value.equals(progress.getAttribute("max")) ? value : null;
+            });
             // A run started elsewhere (here: by another API client) shows up too, the newest first.
             java.net.http.HttpResponse<String> started = java.net.http.HttpClient.newHttpClient().send(
                     java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/workflows/logs/runs"))
