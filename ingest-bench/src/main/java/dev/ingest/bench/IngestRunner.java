@@ -210,9 +210,8 @@ final class IngestRunner {
             s3Keys(y, d.bucket(), d.extra());
             names.add(d.name());
         }
-        y.append("workflows:\n- name: bench\n  source: src\n  destinations: [").append(String.join(", ", names))
-                .append("]\n  interval: 1h\n  batchSize: ").append(batchSize).append("\n  concurrency: ")
-                .append(concurrency).append('\n');
+        y.append("workflows:\n");
+        appendWorkflow(y, "bench", names, batchSize, concurrency);
         Files.writeString(file, y.toString(), StandardCharsets.UTF_8);
         return file;
     }
@@ -232,11 +231,17 @@ final class IngestRunner {
         y.append("destinations:\n");
         destinations.forEach((w, b) -> appendS3(y, "to-" + w, b));
         y.append("workflows:\n");
-        destinations.forEach((w, b) -> y.append("- name: ").append(w).append("\n  source: src\n  destinations: [to-")
-                .append(w).append("]\n  interval: 1h\n  batchSize: ").append(batchSize).append("\n  concurrency: ")
-                .append(concurrency).append('\n'));
+        destinations.forEach((w, b) -> appendWorkflow(y, w, List.of("to-" + w), batchSize, concurrency));
         Files.writeString(file, y.toString(), StandardCharsets.UTF_8);
         return file;
+    }
+
+    /** Appends one workflow on the source {@code src}, scanned hourly, to a configuration being written. */
+    private static void appendWorkflow(StringBuilder y, String name, List<String> destinations, int batchSize,
+                                       int concurrency) {
+        y.append("- name: ").append(name).append("\n  source: src\n  destinations: [")
+                .append(String.join(", ", destinations)).append("]\n  interval: 1h\n  batchSize: ").append(batchSize)
+                .append("\n  concurrency: ").append(concurrency).append('\n');
     }
 
     /**
