@@ -34,6 +34,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.zip.GZIPInputStream;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,8 +53,10 @@ final class PostgresDestination implements Destination {
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-    /** Rows sent to the server at once. */
+    /** Rows sent to the server at once by INSERT. */
     static final int INSERT_BATCH = 1000;
+    /** Characters of COPY data sent to the server at once. */
+    private static final int COPY_CHUNK = 1 << 17;
     /** Idle connections kept. */
     private static final int POOL = 4;
 
@@ -223,20 +227,31 @@ final class PostgresDestination implements Destination {
         try (InputStream raw = blob.stream(); InputStream in = decompress(raw, blob.contentType());
              BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16)) {
             c.setAutoCommit(false);
+            // Stores of the same batch (a redelivery while the first attempt still runs) take turns: the second
+            // finds the first's ledger entry. Other batches are not held up.
+            try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))")) {
+                lock.setString(1, settings.qualified());
+                lock.setString(2, batch);
+                lock.execute();
+            }
+            boolean ledgered;
             try (PreparedStatement seen = c.prepareStatement("SELECT version FROM " + settings.ledger()
                     + " WHERE batch = ?")) {
                 seen.setString(1, batch);
                 try (ResultSet rs = seen.executeQuery()) {
-                    if (rs.next() && !codec.version().isEmpty() && codec.version().equals(rs.getString(1))) {
+                    ledgered = rs.next();
+                    if (ledgered && !codec.version().isEmpty() && codec.version().equals(rs.getString(1))) {
                         c.rollback();
                         ok = true;
                         return uri(batch); // this very batch is stored, in a transaction of its own
                     }
                 }
             }
-            // A batch of this name with other contents (rebuilt after a crash from more or fewer records): the lines
-            // already there are left alone (ON CONFLICT DO NOTHING), the others are added.
-            int rows = insertRows(c, batch, lines);
+            // A batch never stored (no ledger entry, no row: the common case) is sent with COPY, about twice as fast
+            // for the server as INSERT. One of this name with other contents (rebuilt after a crash from more or
+            // fewer records), or rows of it without a ledger entry: the lines already there are left alone (INSERT
+            // ... ON CONFLICT DO NOTHING), the others are added.
+            int rows = !ledgered && !anyRow(c, batch) ? copyRows(c, batch, lines) : insertRows(c, batch, lines);
             try (PreparedStatement ledger = c.prepareStatement("INSERT INTO " + settings.ledger()
                     + " (batch, records, version) VALUES (?, ?, ?) ON CONFLICT (batch) DO UPDATE SET records = "
                     + "GREATEST(" + settings.table() + "_batches.records, EXCLUDED.records), version = EXCLUDED.version, "
@@ -266,74 +281,208 @@ final class PostgresDestination implements Destination {
         }
     }
 
-    private int insertRows(Connection c, String batch, BufferedReader lines) throws IOException, SQLException {
+    /** One line of a batch, parsed and checked: what a row is made of. */
+    private interface RowSink {
+        void row(int line, String text, OffsetDateTime time, String[] columns) throws IOException, SQLException;
+    }
+
+    /**
+     * Reads the batch's lines, checks that each is a JSON object that {@code jsonb} can store and hands it on with
+     * its time and column values; blank lines are skipped.
+     *
+     * @return the number of rows handed on
+     * @throws PoisonException naming the batch and the line, for a line that cannot be a row
+     */
+    private int readRows(String batch, BufferedReader lines, RowSink sink) throws IOException, SQLException {
         List<String> columns = new ArrayList<>(settings.columns().keySet());
-        StringBuilder sql = new StringBuilder("INSERT INTO " + settings.qualified() + " (batch, seq, time, record");
-        columns.forEach(col -> sql.append(", ").append(col));
-        sql.append(") VALUES (?, ?, ?, ?::jsonb");
-        columns.forEach(col -> sql.append(", ?"));
-        sql.append(") ON CONFLICT (batch, seq) DO NOTHING");
         OffsetDateTime storedAt = OffsetDateTime.now(ZoneOffset.UTC);
+        String[] values = new String[columns.size()];
         int line = 0;
         int rows = 0;
-        int pending = 0;
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-            String text;
-            while ((text = lines.readLine()) != null) {
-                line++;
-                if (text.isBlank()) {
-                    continue;
-                }
-                JsonNode record;
-                try {
-                    record = JSON.readTree(text);
-                } catch (JsonProcessingException e) {
-                    throw new PoisonException("batch " + batch + " line " + line + " is not JSON: "
-                            + e.getOriginalMessage());
-                }
-                if (record == null || !record.isObject()) {
-                    throw new PoisonException("batch " + batch + " line " + line + " is not a JSON object");
-                }
-                if (text.contains("\\u0000")) {
-                    throw new PoisonException("batch " + batch + " line " + line + " holds \\u0000, which PostgreSQL's "
-                            + "jsonb cannot store");
-                }
-                ps.setString(1, batch);
-                ps.setInt(2, line);
-                ps.setObject(3, time(record).map(i -> i.atOffset(ZoneOffset.UTC)).orElse(storedAt));
-                ps.setString(4, text);
-                for (int i = 0; i < columns.size(); i++) {
-                    String v = settings.columns().get(columns.get(i)).textIn(record);
-                    ps.setString(5 + i, v == null ? null : v.replace("\u0000", ""));
-                }
-                ps.addBatch();
-                rows++;
-                if (++pending == INSERT_BATCH) {
-                    ps.executeBatch();
-                    pending = 0;
-                }
+        String text;
+        while ((text = lines.readLine()) != null) {
+            line++;
+            if (text.isBlank()) {
+                continue;
             }
-            if (pending > 0) {
-                ps.executeBatch();
+            JsonNode record;
+            try {
+                record = JSON.readTree(text);
+            } catch (JsonProcessingException e) {
+                throw new PoisonException("batch " + batch + " line " + line + " is not JSON: "
+                        + e.getOriginalMessage());
             }
+            if (record == null || !record.isObject()) {
+                throw new PoisonException("batch " + batch + " line " + line + " is not a JSON object");
+            }
+            if (text.contains("\\u0000")) {
+                throw new PoisonException("batch " + batch + " line " + line + " holds \\u0000, which PostgreSQL's "
+                        + "jsonb cannot store");
+            }
+            for (int i = 0; i < values.length; i++) {
+                String v = settings.columns().get(columns.get(i)).textIn(record);
+                values[i] = v == null ? null : v.replace("\u0000", "");
+            }
+            sink.row(line, text, time(record).map(t -> t.atOffset(ZoneOffset.UTC)).orElse(storedAt), values);
+            rows++;
         }
         return rows;
     }
 
-    /** The record's time from {@code timeField}: RFC 3339 text or epoch milliseconds; empty when absent or neither. */
+    /** Whether any row of the batch is in the table (one probe of the {@code (batch, seq)} index). */
+    private boolean anyRow(Connection c, String batch) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + settings.qualified()
+                + " WHERE batch = ? LIMIT 1")) {
+            ps.setString(1, batch);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** Rows of a batch none of whose rows are there: {@code COPY ... FROM STDIN}, in the text format. */
+    private int copyRows(Connection c, String batch, BufferedReader lines) throws IOException, SQLException {
+        StringBuilder sql = new StringBuilder("COPY " + settings.qualified() + " (batch, seq, time, record");
+        settings.columns().keySet().forEach(col -> sql.append(", ").append(col));
+        sql.append(") FROM STDIN");
+        CopyIn copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql.toString());
+        try {
+            StringBuilder buffer = new StringBuilder(COPY_CHUNK + (COPY_CHUNK >> 2));
+            StringBuilder name = new StringBuilder();
+            copyText(name, batch);
+            int rows = readRows(batch, lines, (line, text, time, columns) -> {
+                buffer.append(name).append('\t').append(line).append('\t');
+                copyTime(buffer, time);
+                buffer.append('\t');
+                copyText(buffer, text);
+                for (String v : columns) {
+                    buffer.append('\t');
+                    if (v == null) {
+                        buffer.append("\\N");
+                    } else {
+                        copyText(buffer, v);
+                    }
+                }
+                buffer.append('\n');
+                if (buffer.length() >= COPY_CHUNK) {
+                    byte[] b = buffer.toString().getBytes(StandardCharsets.UTF_8);
+                    copy.writeToCopy(b, 0, b.length);
+                    buffer.setLength(0);
+                }
+            });
+            if (buffer.length() > 0) {
+                byte[] b = buffer.toString().getBytes(StandardCharsets.UTF_8);
+                copy.writeToCopy(b, 0, b.length);
+            }
+            copy.endCopy();
+            return rows;
+        } finally {
+            if (copy.isActive()) { // a poison line or a failure half-way: nothing of the batch is kept
+                try {
+                    copy.cancelCopy();
+                } catch (SQLException ignored) {
+                    // the transaction is rolled back and the connection dropped either way
+                }
+            }
+        }
+    }
+
+    /** {@code s} as a field of COPY's text format: backslash, tab, line feed and carriage return escaped. */
+    static void copyText(StringBuilder out, String s) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char ch = s.charAt(i);
+            switch (ch) {
+                case '\\' -> out.append("\\\\");
+                case '\t' -> out.append("\\t");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                default -> out.append(ch);
+            }
+        }
+    }
+
+    /** A UTC time as {@code timestamptz} input, years before 1 as {@code BC}, microseconds kept. */
+    static void copyTime(StringBuilder out, OffsetDateTime t) {
+        int year = t.getYear();
+        int shown = year > 0 ? year : 1 - year;
+        if (shown < 1000) {
+            out.append(shown < 10 ? "000" : shown < 100 ? "00" : "0");
+        }
+        out.append(shown).append('-');
+        two(out, t.getMonthValue()).append('-');
+        two(out, t.getDayOfMonth()).append(' ');
+        two(out, t.getHour()).append(':');
+        two(out, t.getMinute()).append(':');
+        two(out, t.getSecond());
+        int micros = t.getNano() / 1000;
+        if (micros != 0) {
+            String m = Integer.toString(micros);
+            out.append('.').append("000000", 0, 6 - m.length()).append(m);
+        }
+        out.append("+00");
+        if (year <= 0) {
+            out.append(" BC");
+        }
+    }
+
+    private static StringBuilder two(StringBuilder out, int v) {
+        return (v < 10 ? out.append('0') : out).append(v);
+    }
+
+    /** Rows of a batch some of whose rows may be there: {@code INSERT ... ON CONFLICT (batch, seq) DO NOTHING}. */
+    private int insertRows(Connection c, String batch, BufferedReader lines) throws IOException, SQLException {
+        StringBuilder sql = new StringBuilder("INSERT INTO " + settings.qualified() + " (batch, seq, time, record");
+        settings.columns().keySet().forEach(col -> sql.append(", ").append(col));
+        sql.append(") VALUES (?, ?, ?, ?::jsonb");
+        settings.columns().keySet().forEach(col -> sql.append(", ?"));
+        sql.append(") ON CONFLICT (batch, seq) DO NOTHING");
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            int[] pending = {0};
+            int rows = readRows(batch, lines, (line, text, time, columns) -> {
+                ps.setString(1, batch);
+                ps.setInt(2, line);
+                ps.setObject(3, time);
+                ps.setString(4, text);
+                for (int i = 0; i < columns.length; i++) {
+                    ps.setString(5 + i, columns[i]);
+                }
+                ps.addBatch();
+                if (++pending[0] == INSERT_BATCH) {
+                    ps.executeBatch();
+                    pending[0] = 0;
+                }
+            });
+            if (pending[0] > 0) {
+                ps.executeBatch();
+            }
+            return rows;
+        }
+    }
+
+    /** Earliest and latest times {@code timestamptz} holds (4713 BC to 294276 AD), a day inside each end. */
+    private static final Instant EARLIEST = Instant.parse("-4712-01-02T00:00:00Z");
+    private static final Instant LATEST = Instant.parse("+294276-12-30T00:00:00Z");
+
+    /**
+     * The record's time from {@code timeField}: RFC 3339 text or epoch milliseconds; empty when absent, neither, or
+     * outside what {@code timestamptz} holds (the row then gets the time it is stored; the record keeps its field).
+     */
     private Optional<Instant> time(JsonNode record) {
         if (settings.timeField() == null) {
             return Optional.empty();
         }
         JsonNode v = record.at(settings.timeField().pointer());
+        Optional<Instant> t;
         if (v.isIntegralNumber() && v.canConvertToLong()) {
             try {
-                return Optional.of(Instant.ofEpochMilli(v.asLong()));
+                t = Optional.of(Instant.ofEpochMilli(v.asLong()));
             } catch (java.time.DateTimeException e) {
                 return Optional.empty();
             }
+        } else {
+            t = v.isTextual() ? PostgresQueries.parseTime(v.textValue()) : Optional.empty();
         }
-        return v.isTextual() ? PostgresQueries.parseTime(v.textValue()) : Optional.empty();
+        return t.filter(i -> !i.isBefore(EARLIEST) && !i.isAfter(LATEST));
     }
 
     private static InputStream decompress(InputStream in, String contentType) throws IOException {

@@ -149,6 +149,104 @@ class PostgresDestinationIT {
         assertThat(d.check(Codec.of("b", "b", "v2", -1))).hasValueSatisfying(p -> assertThat(p.verified()).isTrue());
     }
 
+    /**
+     * A new batch goes in with COPY, one whose rows are partly there with INSERT: both store the same rows, whatever
+     * the lines hold (escapes, tabs between tokens, non-ASCII, times before year 1 and after
+     * 9999, microseconds, epoch milliseconds, times PostgreSQL cannot hold, column values with tabs, backslashes and
+     * line breaks, absent columns).
+     */
+    @Test
+    void copyAndInsertStoreTheSameRowsWhateverTheLinesHold() throws Exception {
+        Destination d = destination(Map.of("columns", Map.of("level", "/level", "path", "/p")));
+        String[] lines = {
+            "{\"level\":\"a\\tb\\\\c\\nd\\re\",\"p\":\"C:\\\\dir\\\\\",\"timestamp\":\"2023-09-15T08:00:00.123456Z\"}",
+            "{\t\"level\" : \"tabs and\\u0009 \\\"quotes\\\"\",\"timestamp\":1694764800001}",
+            "{\"level\":\"😀 ünïcødé \\u00e9\",\"timestamp\":\"0001-01-01T00:00:00Z\"}",
+            "{\"level\":\"bc\",\"timestamp\":\"-0043-03-15T12:00:00Z\"}",
+            "{\"level\":\"far\",\"timestamp\":\"+10000-01-01T00:00:00.5+02:00\"}",
+            "{\"level\":\"beyond\",\"timestamp\":9000000000000000000}",
+            "{\"level\":null,\"n\":[1,2,{\"x\":\"\\\\N\"}]}",
+            "{\"p\":\"\\\\N\",\"level\":\"\"}",
+        };
+        for (int i = 0; i < lines.length; i++) { // each line parses as the JSON it means to be
+            assertThat(JSON.readTree(lines[i]).isObject()).as(lines[i]).isTrue();
+        }
+        d.store(Codec.of("c", "copied", "v", -1), ndjson(lines));
+        try (Connection c = DriverManager.getConnection(URL, USER, null); Statement s = c.createStatement()) {
+            // a row of the second batch without its ledger entry: that batch goes in with INSERT ... ON CONFLICT
+            s.execute("INSERT INTO " + table + " (batch, seq, time, record) VALUES ('inserted', 99, now(), '{}')");
+        }
+        d.store(Codec.of("i", "inserted", "v", -1), ndjson(lines));
+
+        String columns = "seq, CASE WHEN seq >= 6 THEN NULL ELSE time END, record::text, level, path"; // 6-8: now
+        List<List<String>> copied = rows("SELECT " + columns + " FROM " + table + " WHERE batch = 'copied' ORDER BY seq");
+        List<List<String>> inserted = rows("SELECT " + columns + " FROM " + table
+                + " WHERE batch = 'inserted' AND seq < 99 ORDER BY seq");
+        assertThat(copied).hasSize(lines.length).isEqualTo(inserted);
+        for (int i = 0; i < lines.length; i++) {
+            assertThat(JSON.readTree(copied.get(i).get(2))).isEqualTo(JSON.readTree(lines[i]));
+        }
+        assertThat(copied.get(0).subList(3, 5)).containsExactly("a\tb\\c\nd\re", "C:\\dir\\");
+        assertThat(copied.get(1).get(3)).isEqualTo("tabs and\t \"quotes\"");
+        assertThat(copied.get(2).get(3)).isEqualTo("😀 ünïcødé é");
+        assertThat(copied.get(6).subList(3, 5)).containsExactly(null, null);
+        assertThat(copied.get(7).subList(3, 5)).containsExactly("", "\\N");
+        assertThat(rows("SELECT to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US BC') FROM " + table
+                + " WHERE batch = 'copied' ORDER BY seq").subList(0, 5)).containsExactly(
+                List.of("2023-09-15 08:00:00.123456 AD"), List.of("2023-09-15 08:00:00.001000 AD"),
+                List.of("0001-01-01 00:00:00.000000 AD"), List.of("0044-03-15 12:00:00.000000 BC"),
+                List.of("9999-12-31 22:00:00.500000 AD"));
+        // a time timestamptz cannot hold, or none: the row has the time it was stored; the record keeps its field
+        assertThat(count("seq >= 6 AND seq < 99 AND time > now() - interval '1 hour'")).isEqualTo(6);
+        assertThat(d.check(Codec.of("c", "copied", "v", -1))).hasValueSatisfying(p -> assertThat(p.verified()).isTrue());
+    }
+
+    @Test
+    void storesOfTheSameBatchAtOnceAddEachRowOnce() throws Exception {
+        Destination d = destination(Map.of());
+        StringBuilder many = new StringBuilder();
+        for (int i = 0; i < 20_000; i++) {
+            many.append("{\"n\":").append(i).append("}\n");
+        }
+        byte[] b = many.toString().getBytes(StandardCharsets.UTF_8);
+        Codec codec = Codec.of("same", "same.ndjson", "v", -1);
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int t = 0; t < 4; t++) {
+            Thread thread = new Thread(() -> {
+                try {
+                    d.store(codec, Blob.of(new ByteArrayInputStream(b), b.length, "application/x-ndjson"));
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            threads.add(thread);
+            thread.start();
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertThat(failures).isEmpty();
+        assertThat(count("TRUE")).isEqualTo(20_000);
+        assertThat(count("batch = 'same.ndjson'")).isEqualTo(20_000);
+    }
+
+    private List<List<String>> rows(String sql) throws Exception {
+        List<List<String>> out = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(URL, USER, null); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            int n = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                List<String> row = new ArrayList<>();
+                for (int i = 1; i <= n; i++) {
+                    row.add(rs.getString(i));
+                }
+                out.add(row);
+            }
+        }
+        return out;
+    }
+
     @Test
     void noConnectionIsLeftInATransactionAfterAStoreAndAQuery() throws Exception {
         Destination d = destination(Map.of());
