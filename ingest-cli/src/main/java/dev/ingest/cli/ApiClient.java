@@ -3,15 +3,16 @@ package dev.ingest.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
+import java.net.MalformedURLException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.URLConnection;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /**
@@ -32,7 +33,8 @@ final class ApiClient {
     Path tokenFile;
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private HttpClient http;
+    static final int CONNECT_TIMEOUT_MILLIS = 5_000;
+    static final int READ_TIMEOUT_MILLIS = 60_000;
 
     /** What the API answered: its status and JSON body (null for none). */
     record Answer(int status, JsonNode body) {
@@ -73,34 +75,21 @@ final class ApiClient {
      * @throws IOException if the server cannot be reached or the token cannot be read
      */
     Answer call(String method, String path, Object body) throws IOException {
-        if (http == null) {
-            http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        }
         URI uri;
         try {
             uri = URI.create(server.replaceAll("/+$", "") + path);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--server '" + server + "' is not a URL: " + e.getMessage());
         }
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
-        if (body != null) {
-            request.header("Content-Type", "application/json");
-        }
-        String token = token();
-        if (token != null) {
-            request.header("Authorization", "Bearer " + token);
-        }
-        HttpResponse<byte[]> response;
+        Response response;
         try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            response = exchange(uri, method, body == null ? null : JSON.writeValueAsBytes(body), "application/json",
+                    token());
+        } catch (MalformedURLException e) {
+            throw new IllegalArgumentException("--server '" + server + "' is not a URL: " + e.getMessage());
         } catch (ConnectException e) {
             throw new Unreachable("cannot reach the ingest service at " + server + " (--server): connection refused",
                     e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
         } catch (IOException e) {
             throw new Unreachable("cannot reach the ingest service at " + server + " (--server): " + e, e);
         }
@@ -109,11 +98,72 @@ final class ApiClient {
             try {
                 json = JSON.readTree(response.body());
             } catch (IOException e) {
-                throw new IOException(server + " did not answer with JSON (HTTP " + response.statusCode() + "): is it "
+                throw new IOException(server + " did not answer with JSON (HTTP " + response.status() + "): is it "
                         + "an ingest service's operations port?");
             }
         }
-        return new Answer(response.statusCode(), json);
+        return new Answer(response.status(), json);
+    }
+
+    /** An HTTP answer: its status and body (empty for none). */
+    record Response(int status, byte[] body) {
+    }
+
+    /**
+     * One HTTP/1.1 exchange, the way every client command talks to a service. {@link HttpURLConnection} rather than
+     * {@code java.net.http.HttpClient}: a command is a short-lived process, and the latter sets up TLS (the JDK's
+     * trust store) and a selector thread before its first request even to a plain http URL, about a tenth of a
+     * second of start-up; connections are kept alive between calls to the same server either way. Redirects are
+     * not followed.
+     *
+     * @param uri the URL (http or https)
+     * @param method GET, PUT, POST or DELETE
+     * @param body the request body, or null for none
+     * @param contentType the body's content type
+     * @param token the bearer token, or null
+     * @return the status and body, whatever the status
+     * @throws MalformedURLException if the URL is not one Java can open
+     * @throws IOException if the server cannot be reached or the exchange fails
+     */
+    static Response exchange(URI uri, String method, byte[] body, String contentType, String token)
+            throws IOException {
+        URLConnection opened;
+        try {
+            opened = uri.toURL().openConnection();
+        } catch (IllegalArgumentException e) {
+            throw new MalformedURLException(e.getMessage());
+        }
+        if (!(opened instanceof HttpURLConnection c)) {
+            throw new MalformedURLException("not an http or https URL: " + uri);
+        }
+        c.setConnectTimeout(CONNECT_TIMEOUT_MILLIS);
+        c.setReadTimeout(READ_TIMEOUT_MILLIS);
+        c.setInstanceFollowRedirects(false);
+        c.setUseCaches(false);
+        c.setRequestMethod(method);
+        if (token != null) {
+            c.setRequestProperty("Authorization", "Bearer " + token);
+        }
+        byte[] payload = body != null ? body : method.equals("POST") || method.equals("PUT") ? new byte[0] : null;
+        if (payload != null) {
+            c.setDoOutput(true);
+            if (body != null) {
+                c.setRequestProperty("Content-Type", contentType);
+            }
+            // Buffered, not streamed (setFixedLengthStreamingMode): in streaming mode a 401 answer (with its
+            // WWW-Authenticate header) loses its body, which says what is wrong.
+            try (OutputStream out = c.getOutputStream()) {
+                out.write(payload);
+            }
+        }
+        int status = c.getResponseCode();
+        InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream();
+        if (in == null) {
+            return new Response(status, new byte[0]);
+        }
+        try (in) {
+            return new Response(status, in.readAllBytes());
+        }
     }
 
     private String token() throws IOException {

@@ -8,11 +8,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.MalformedURLException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -109,17 +106,12 @@ final class QueryCommand implements Callable<Integer> {
             body.put("after", after);
         }
         String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-        HttpRequest request;
+        URI uri;
+        String token;
         try {
-            request = HttpRequest.newBuilder(URI.create(base + "/v1/destinations/"
-                            + URLEncoder.encode(destination, StandardCharsets.UTF_8).replace("+", "%20") + "/query"))
-                    .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
-            String token = ApiClient.token(tokenFile);
-            if (token != null) {
-                request = HttpRequest.newBuilder(request, (k, v) -> true).header("Authorization", "Bearer " + token)
-                        .build();
-            }
+            uri = URI.create(base + "/v1/destinations/"
+                    + URLEncoder.encode(destination, StandardCharsets.UTF_8).replace("+", "%20") + "/query");
+            token = ApiClient.token(tokenFile);
         } catch (IllegalArgumentException e) {
             err.println("ingest query: --server '" + url + "' is not a URL: " + e.getMessage());
             return ExitCode.USAGE;
@@ -127,20 +119,20 @@ final class QueryCommand implements Callable<Integer> {
             err.println("ingest query: cannot read --api-token-file " + tokenFile + ": " + e.getMessage());
             return ExitCode.USAGE;
         }
-        HttpResponse<String> response;
+        ApiClient.Response response;
         try {
-            response = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(10)).build()
-                    .send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            response = ApiClient.exchange(uri, "POST", body.toString().getBytes(StandardCharsets.UTF_8),
+                    "application/json", token);
+        } catch (MalformedURLException e) {
+            err.println("ingest query: --server '" + url + "' is not a URL: " + e.getMessage());
+            return ExitCode.USAGE;
         } catch (IOException e) {
             err.println("ingest query: cannot reach " + base + " (is ingest running with --listen there?): " + e);
             return ExitCode.RUNTIME;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return ExitCode.RUNTIME;
         }
-        if (response.statusCode() != 200) {
-            String message = response.body();
+        String answer = new String(response.body(), StandardCharsets.UTF_8);
+        if (response.status() != 200) {
+            String message = answer;
             try {
                 JsonNode e = JSON.readTree(message);
                 if (e.hasNonNull("error")) {
@@ -149,16 +141,16 @@ final class QueryCommand implements Callable<Integer> {
             } catch (IOException ignored) {
                 // printed as it came
             }
-            err.println("ingest query: " + response.statusCode() + ": " + message);
+            err.println("ingest query: " + response.status() + ": " + message);
             return ExitCode.FAILED_OBJECTS;
         }
         if (json) {
-            out.println(response.body());
+            out.println(answer);
             out.flush();
             return ExitCode.OK;
         }
         try {
-            JsonNode page = JSON.readTree(response.body());
+            JsonNode page = JSON.readTree(answer);
             for (JsonNode r : page.path("records")) {
                 out.println(r.toString());
             }

@@ -406,6 +406,16 @@ class ControlPlaneIT {
             Result down = launcher.run(dir, Duration.ofSeconds(60), Map.of(), "run", "daily", "--server",
                     "http://127.0.0.1:1");
             assertThat(down.exitCode()).isEqualTo(4);
+            assertThat(down.stderr()).contains("cannot reach the ingest service at http://127.0.0.1:1");
+            Result noToken = launcher.run(dir, Duration.ofSeconds(60), Map.of(), "run", "daily", "--server",
+                    "http://127.0.0.1:" + port);
+            assertThat(noToken.exitCode()).isEqualTo(1);
+            assertThat(noToken.stderr()).as("the service's own words, not just the status")
+                    .contains("a bearer token is required");
+            Result notUrl = launcher.run(dir, Duration.ofSeconds(60), Map.of(), "workflows", "list", "--server",
+                    "ftp://127.0.0.1:" + port);
+            assertThat(notUrl.exitCode()).isEqualTo(2);
+            assertThat(notUrl.stderr()).contains("--server 'ftp://127.0.0.1:" + port + "' is not a URL");
 
             // The workflows command: list, apply, get, pause, delete.
             Path file = dir.resolve("more.yaml");

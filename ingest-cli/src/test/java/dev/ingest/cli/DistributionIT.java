@@ -220,6 +220,32 @@ class DistributionIT {
         assertThat(elsewhere).as("INGEST_CDS=off records nothing").doesNotExist();
     }
 
+    @Test
+    void aCommandCompilesWithC1AndRecordsAClassArchiveOfItsOwn() throws Exception {
+        Path cds = Files.createDirectories(unpacked.resolve("cds-command")).resolve("cds");
+        Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"), "INGEST_CDS_DIR", cds.toString());
+        String launcher = home.resolve("bin/ingest").toString();
+
+        Run help = run(new File("/"), env, launcher, "plugins", "--help");
+        assertThat(help.exitCode()).as(help.stderr()).isZero();
+        assertThat(cds).as("help records nothing").doesNotExist();
+
+        Run first = run(new File("/"), env, launcher, "plugins");
+        assertThat(first.exitCode()).as(first.stderr()).isZero();
+        assertThat(first.stdout()).as("nothing of the recording reaches the output").startsWith("TYPE");
+        assertThat(archives(cds)).as("the command's recording and its mark").hasSize(2)
+                .allMatch(n -> n.matches("ingest-.*-plugins\\.jsa\\.\\d+\\.tmp(\\.ok)?"));
+        Run second = run(new File("/"), env, launcher, "plugins");
+        assertThat(second.exitCode()).as(second.stderr()).isZero();
+        assertThat(archives(cds)).singleElement().asString().matches("ingest-.*-plugins\\.jsa");
+
+        Map<String, String> strict = new java.util.HashMap<>(env);
+        strict.put("JAVA_OPTS", "-Xshare:on -XX:+PrintFlagsFinal"); // refuses to start unless the archive maps
+        Run mapped = run(new File("/"), strict, launcher, "plugins");
+        assertThat(mapped.exitCode()).as(mapped.stderr()).isZero();
+        assertThat(mapped.stdout()).containsPattern("TieredStopAtLevel += 1 ").containsPattern("UseSerialGC += true ");
+    }
+
     private static List<String> archives(Path dir) throws IOException {
         try (Stream<Path> list = Files.list(dir)) {
             return list.map(p -> p.getFileName().toString()).sorted().toList();
