@@ -722,7 +722,8 @@ public final class ControlPlane implements Closeable {
             } catch (IOException | RuntimeException e) {
                 LOG.debug("run {}: reading the consumer of {} failed: {}", id, workflow, e.toString());
             }
-            worker.schedule(() -> poll(upTo), 200, TimeUnit.MILLISECONDS);
+            // A consumer-info request is cheap for the server; a run's end is seen within 50 ms.
+            worker.schedule(() -> poll(upTo), 50, TimeUnit.MILLISECONDS);
         }
     }
 
