@@ -23,7 +23,7 @@ public final class Table {
         List<String[]> cells = new ArrayList<>();
         cells.add(HEADERS);
         for (Row r : rows) {
-            cells.add(new String[] {r.benchCase(), r.tool(), seconds(r.seconds()), number(r.objectsPerSecond()),
+            cells.add(new String[] {cell(r.benchCase()), cell(r.tool()), seconds(r.seconds()), number(r.objectsPerSecond()),
                     number(r.megabytesPerSecond()), ratio(r.ratio()), number(r.cpuSeconds()), number(r.cpuMillisPerObject()),
                     number(r.cpuMillisPerMegabyte()), mib(r.peakRssBytes())});
         }
@@ -56,6 +56,11 @@ public final class Table {
             }
         }
         return out.toString();
+    }
+
+    /** A name as a Markdown table cell: a {@code |} in it (as in {@code psql | gzip}) escaped. */
+    static String cell(String name) {
+        return name.replace("|", "\\|");
     }
 
     /** Left-aligns the first two columns (names), right-aligns the numbers. */

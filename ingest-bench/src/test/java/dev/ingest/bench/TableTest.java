@@ -48,6 +48,13 @@ class TableTest {
     }
 
     @Test
+    void aBarInANameIsEscapedSoThatTheMarkdownTableKeepsItsColumns() {
+        String table = Table.format(List.of(new Row("10 jdbc", "psql \\copy | gzip", 1.7, 0, 0, 1.0, -1, "")));
+        assertThat(table).contains("| psql \\copy \\| gzip |");
+        assertThat(table.lines().toList().get(2).split("(?<!\\\\)\\|")).hasSize(11); // 10 columns between 11 bars
+    }
+
+    @Test
     void ratioIsSecondsOverTheReferenceSeconds() {
         Row ref = new Row("2", "rclone", 10.0, 8, 1, Double.NaN, -1, "");
         assertThat(new Row("2", "ingest", 12.5, 8, 1, Double.NaN, -1, "").comparedTo(ref).ratio()).isEqualTo(1.25);
