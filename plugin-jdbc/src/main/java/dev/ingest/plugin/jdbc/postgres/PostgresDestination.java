@@ -83,6 +83,10 @@ final class PostgresDestination implements Destination {
     }
 
     private final Settings settings;
+    /** Where the configured columns' values come from, in the order of {@link #rowColumns}. */
+    private final List<JsonFieldPath> columnPaths;
+    /** The columns a row fills, as COPY and INSERT name them: {@code batch, seq, time, record} and the configured. */
+    private final String rowColumns;
     private final Deque<Connection> idle = new ArrayDeque<>();
     private final PostgresQueries queries;
     /** Whether pg_trgm is installed (the configured columns have trigram indexes). */
@@ -91,6 +95,11 @@ final class PostgresDestination implements Destination {
 
     PostgresDestination(Settings settings) {
         this.settings = settings;
+        List<String> columns = List.copyOf(settings.columns().keySet()); // one order for names and values
+        this.columnPaths = columns.stream().map(settings.columns()::get).toList();
+        StringBuilder names = new StringBuilder("batch, seq, time, record");
+        columns.forEach(col -> names.append(", ").append(col));
+        this.rowColumns = names.toString();
         this.queries = new PostgresQueries(this, settings);
     }
 
@@ -283,7 +292,7 @@ final class PostgresDestination implements Destination {
 
     /** One line of a batch, parsed and checked: what a row is made of. */
     private interface RowSink {
-        void row(int line, String text, OffsetDateTime time, String[] columns) throws IOException, SQLException;
+        void row(int line, String text, OffsetDateTime time, String[] values) throws IOException, SQLException;
     }
 
     /**
@@ -294,9 +303,8 @@ final class PostgresDestination implements Destination {
      * @throws PoisonException naming the batch and the line, for a line that cannot be a row
      */
     private int readRows(String batch, BufferedReader lines, RowSink sink) throws IOException, SQLException {
-        List<String> columns = new ArrayList<>(settings.columns().keySet());
         OffsetDateTime storedAt = OffsetDateTime.now(ZoneOffset.UTC);
-        String[] values = new String[columns.size()];
+        String[] values = new String[columnPaths.size()];
         int line = 0;
         int rows = 0;
         String text;
@@ -320,7 +328,7 @@ final class PostgresDestination implements Destination {
                         + "jsonb cannot store");
             }
             for (int i = 0; i < values.length; i++) {
-                String v = settings.columns().get(columns.get(i)).textIn(record);
+                String v = columnPaths.get(i).textIn(record);
                 values[i] = v == null ? null : v.replace("\u0000", "");
             }
             sink.row(line, text, time(record).map(t -> t.atOffset(ZoneOffset.UTC)).orElse(storedAt), values);
@@ -342,20 +350,18 @@ final class PostgresDestination implements Destination {
 
     /** Rows of a batch none of whose rows are there: {@code COPY ... FROM STDIN}, in the text format. */
     private int copyRows(Connection c, String batch, BufferedReader lines) throws IOException, SQLException {
-        StringBuilder sql = new StringBuilder("COPY " + settings.qualified() + " (batch, seq, time, record");
-        settings.columns().keySet().forEach(col -> sql.append(", ").append(col));
-        sql.append(") FROM STDIN");
-        CopyIn copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql.toString());
+        CopyIn copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + settings.qualified() + " ("
+                + rowColumns + ") FROM STDIN");
         try {
             StringBuilder buffer = new StringBuilder(COPY_CHUNK + (COPY_CHUNK >> 2));
             StringBuilder name = new StringBuilder();
             copyText(name, batch);
-            int rows = readRows(batch, lines, (line, text, time, columns) -> {
+            int rows = readRows(batch, lines, (line, text, time, values) -> {
                 buffer.append(name).append('\t').append(line).append('\t');
                 copyTime(buffer, time);
                 buffer.append('\t');
                 copyText(buffer, text);
-                for (String v : columns) {
+                for (String v : values) {
                     buffer.append('\t');
                     if (v == null) {
                         buffer.append("\\N");
@@ -431,20 +437,17 @@ final class PostgresDestination implements Destination {
 
     /** Rows of a batch some of whose rows may be there: {@code INSERT ... ON CONFLICT (batch, seq) DO NOTHING}. */
     private int insertRows(Connection c, String batch, BufferedReader lines) throws IOException, SQLException {
-        StringBuilder sql = new StringBuilder("INSERT INTO " + settings.qualified() + " (batch, seq, time, record");
-        settings.columns().keySet().forEach(col -> sql.append(", ").append(col));
-        sql.append(") VALUES (?, ?, ?, ?::jsonb");
-        settings.columns().keySet().forEach(col -> sql.append(", ?"));
-        sql.append(") ON CONFLICT (batch, seq) DO NOTHING");
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        String sql = "INSERT INTO " + settings.qualified() + " (" + rowColumns + ") VALUES (?, ?, ?, ?::jsonb"
+                + ", ?".repeat(columnPaths.size()) + ") ON CONFLICT (batch, seq) DO NOTHING";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             int[] pending = {0};
-            int rows = readRows(batch, lines, (line, text, time, columns) -> {
+            int rows = readRows(batch, lines, (line, text, time, values) -> {
                 ps.setString(1, batch);
                 ps.setInt(2, line);
                 ps.setObject(3, time);
                 ps.setString(4, text);
-                for (int i = 0; i < columns.length; i++) {
-                    ps.setString(5 + i, columns[i]);
+                for (int i = 0; i < values.length; i++) {
+                    ps.setString(5 + i, values[i]);
                 }
                 ps.addBatch();
                 if (++pending[0] == INSERT_BATCH) {
